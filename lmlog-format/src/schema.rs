@@ -1,0 +1,363 @@
+//! The payloads of metadata frames: session header, clock anchors, call-site
+//! schemas, thread descriptions and writer-side loss reports.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{Field, FieldDesc};
+use crate::wire::{WireError, WireReader, WireWriter};
+
+/// Severity of an event. The numeric values are the wire encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum Level {
+    /// Something failed.
+    Error = 1,
+    /// Something unexpected that the program handled.
+    Warn = 2,
+    /// Normal operation worth recording.
+    Info = 3,
+    /// Detail for diagnosing problems.
+    Debug = 4,
+    /// Very fine detail.
+    Trace = 5,
+}
+
+impl Level {
+    /// All levels, most severe first.
+    pub const ALL: [Level; 5] = [Level::Error, Level::Warn, Level::Info, Level::Debug, Level::Trace];
+
+    /// Lower-case name as used in JSON output and filters.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+            Level::Debug => "debug",
+            Level::Trace => "trace",
+        }
+    }
+
+    /// Parses a level name (case-insensitive; `warning` is accepted).
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "error" => Level::Error,
+            "warn" | "warning" => Level::Warn,
+            "info" => Level::Info,
+            "debug" => Level::Debug,
+            "trace" => Level::Trace,
+            _ => return None,
+        })
+    }
+
+    /// Decodes the wire value.
+    pub const fn from_u8(v: u8) -> Option<Level> {
+        Some(match v {
+            1 => Level::Error,
+            2 => Level::Warn,
+            3 => Level::Info,
+            4 => Level::Debug,
+            5 => Level::Trace,
+            _ => return None,
+        })
+    }
+
+    /// OpenTelemetry severity number (the first of each level's range).
+    pub const fn otel_severity_number(self) -> u8 {
+        match self {
+            Level::Trace => 1,
+            Level::Debug => 5,
+            Level::Info => 9,
+            Level::Warn => 13,
+            Level::Error => 17,
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything the stream records about one call site (the payload of a
+/// schema frame), in owned form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallsiteSchema {
+    /// Interned id used by records in this stream. Never 0.
+    pub id: u32,
+    /// Stable fingerprint of the call site's static description.
+    pub fingerprint: u64,
+    /// Event type name (`event_type` in JSON).
+    pub event_type: String,
+    /// Severity.
+    pub level: Level,
+    /// Message template with `{field}` placeholders, if any.
+    pub message: Option<String>,
+    /// `module_path!()` of the call site.
+    pub module: String,
+    /// `file!()` of the call site.
+    pub file: String,
+    /// Line of the call site.
+    pub line: u32,
+    /// Column of the call site.
+    pub column: u32,
+    /// Enclosing function's path.
+    pub function: String,
+    /// Fields in record order.
+    pub fields: Vec<Field>,
+}
+
+/// The static parts of a call site from which a schema frame is written.
+#[derive(Debug, Clone, Copy)]
+pub struct CallsiteSchemaRef<'a> {
+    /// See [`CallsiteSchema::id`].
+    pub id: u32,
+    /// See [`CallsiteSchema::fingerprint`].
+    pub fingerprint: u64,
+    /// See [`CallsiteSchema::event_type`].
+    pub event_type: &'a str,
+    /// See [`CallsiteSchema::level`].
+    pub level: Level,
+    /// See [`CallsiteSchema::message`].
+    pub message: Option<&'a str>,
+    /// See [`CallsiteSchema::module`].
+    pub module: &'a str,
+    /// See [`CallsiteSchema::file`].
+    pub file: &'a str,
+    /// See [`CallsiteSchema::line`].
+    pub line: u32,
+    /// See [`CallsiteSchema::column`].
+    pub column: u32,
+    /// See [`CallsiteSchema::function`].
+    pub function: &'a str,
+    /// See [`CallsiteSchema::fields`].
+    pub fields: &'a [FieldDesc],
+}
+
+impl CallsiteSchemaRef<'_> {
+    /// Encodes the schema frame payload.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = WireWriter::new();
+        w.varint(self.id as u64);
+        w.u64_le(self.fingerprint);
+        w.str(self.event_type);
+        w.byte(self.level as u8);
+        w.opt_str(self.message);
+        w.str(self.module);
+        w.str(self.file);
+        w.varint(self.line as u64);
+        w.varint(self.column as u64);
+        w.str(self.function);
+        w.fields(self.fields);
+        w.buf
+    }
+}
+
+impl CallsiteSchema {
+    /// Decodes a schema frame payload.
+    pub fn decode(payload: &[u8]) -> Result<CallsiteSchema, WireError> {
+        let mut r = WireReader::new(payload);
+        let id = r.varint_u32("call-site id")?;
+        let fingerprint = r.u64_le()?;
+        let event_type = r.str()?.to_owned();
+        let level_at = r.position();
+        let level_byte = r.byte()?;
+        let level = Level::from_u8(level_byte).ok_or(WireError::Invalid {
+            what: "level",
+            value: level_byte as u64,
+            offset: level_at,
+        })?;
+        let message = r.opt_str()?.map(str::to_owned);
+        let module = r.str()?.to_owned();
+        let file = r.str()?.to_owned();
+        let line = r.varint_u32("line")?;
+        let column = r.varint_u32("column")?;
+        let function = r.str()?.to_owned();
+        let fields = r.fields()?;
+        Ok(CallsiteSchema { id, fingerprint, event_type, level, message, module, file, line, column, function, fields })
+    }
+}
+
+/// How the record timestamps ("ticks") relate to nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClockSource {
+    /// The CPU's invariant time-stamp counter.
+    Tsc,
+    /// Nanoseconds of a monotonic clock since an arbitrary origin.
+    MonotonicNanos,
+}
+
+/// A simultaneous reading of the tick clock and the wall clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockAnchor {
+    /// Tick clock reading.
+    pub ticks: u64,
+    /// Nanoseconds since the Unix epoch (UTC) at the same moment.
+    pub unix_nanos: u64,
+}
+
+/// Calibration of the tick clock, in the session header.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClockInfo {
+    /// What the ticks count.
+    pub source: ClockSource,
+    /// Measured tick rate.
+    pub ticks_per_second: f64,
+    /// A reading of both clocks taken when the file was started.
+    pub anchor: ClockAnchor,
+}
+
+/// Who wrote the stream: the payload of the session frame that opens every file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Version of the `lmlog` crate that wrote the file.
+    pub writer_version: String,
+    /// Tick clock calibration.
+    pub clock: ClockInfo,
+    /// Process id.
+    pub pid: u32,
+    /// Path of the executable, if known.
+    pub executable: Option<String>,
+    /// Host name, if known.
+    pub hostname: Option<String>,
+    /// Service name (OpenTelemetry `service.name`), if configured.
+    pub service_name: Option<String>,
+    /// Extra resource attributes given in the configuration.
+    pub resource: Vec<(String, String)>,
+    /// Position of this file in a rotated series, starting at 0.
+    pub file_index: u32,
+}
+
+/// Describes a producer thread: the payload of a thread frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadInfo {
+    /// Small id, unique within the process, used by records frames.
+    pub id: u32,
+    /// The thread's name, if it has one.
+    pub name: Option<String>,
+}
+
+/// Data the writer itself could not deliver, reported by a loss frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriterLoss {
+    /// Frames that could not be written.
+    pub frames: u64,
+    /// Bytes that could not be written.
+    pub bytes: u64,
+    /// Why, in words.
+    pub reason: String,
+    /// Wall-clock time of the first loss (ns since the Unix epoch).
+    pub first_unix_nanos: u64,
+    /// Wall-clock time of the last loss (ns since the Unix epoch).
+    pub last_unix_nanos: u64,
+}
+
+/// Why a stream ended: the payload of the end frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndInfo {
+    /// `"shutdown"` or `"rotated"`.
+    pub reason: String,
+    /// Wall-clock time when the stream ended (ns since the Unix epoch).
+    pub unix_nanos: u64,
+}
+
+/// Encodes a metadata payload with postcard.
+pub fn to_payload<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).expect("metadata payloads always serialize")
+}
+
+/// Decodes a metadata payload with postcard.
+pub fn from_payload<'a, T: Deserialize<'a>>(payload: &'a [u8]) -> Result<T, postcard::Error> {
+    postcard::from_bytes(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Type, TypeDesc, VariantDesc, VariantKindDesc};
+
+    static INNER: [FieldDesc; 2] = [
+        FieldDesc { name: "x", ty: &TypeDesc::I32, redacted: false },
+        FieldDesc { name: "y", ty: &TypeDesc::Option(&TypeDesc::Str), redacted: true },
+    ];
+    static VARIANTS: [VariantDesc; 3] = [
+        VariantDesc { name: "A", kind: VariantKindDesc::Unit },
+        VariantDesc { name: "B", kind: VariantKindDesc::Tuple(&[TypeDesc::U8, TypeDesc::Char]) },
+        VariantDesc { name: "C", kind: VariantKindDesc::Struct(&INNER) },
+    ];
+    static FIELDS: [FieldDesc; 4] = [
+        FieldDesc { name: "p", ty: &TypeDesc::Struct("P", &INNER), redacted: false },
+        FieldDesc { name: "e", ty: &TypeDesc::Enum("E", &VARIANTS), redacted: false },
+        FieldDesc { name: "m", ty: &TypeDesc::Map(&TypeDesc::Str, &TypeDesc::Seq(&TypeDesc::F64)), redacted: false },
+        FieldDesc { name: "a", ty: &TypeDesc::Array(3, &TypeDesc::Bytes), redacted: false },
+    ];
+
+    #[test]
+    fn schema_round_trips() {
+        let r = CallsiteSchemaRef {
+            id: 300,
+            fingerprint: 0xdead_beef_0123_4567,
+            event_type: "payment_failed",
+            level: Level::Warn,
+            message: Some("payment of {amount} failed"),
+            module: "app",
+            file: "src/main.rs",
+            line: 9,
+            column: 5,
+            function: "app::main",
+            fields: &FIELDS,
+        };
+        let bytes = r.encode();
+        let s = CallsiteSchema::decode(&bytes).unwrap();
+        assert_eq!(s.id, 300);
+        assert_eq!(s.level, Level::Warn);
+        assert_eq!(s.message.as_deref(), Some("payment of {amount} failed"));
+        assert_eq!(s.fields.len(), 4);
+        assert_eq!(s.fields[0].ty, FIELDS[0].ty.to_owned_type());
+        assert_eq!(s.fields[1].ty, FIELDS[1].ty.to_owned_type());
+        assert_eq!(s.fields[2].ty, Type::Map(Box::new(Type::Str), Box::new(Type::Seq(Box::new(Type::F64)))));
+        assert_eq!(s.fields[3].ty, Type::Array(3, Box::new(Type::Bytes)));
+        // Every truncation is an error, never a panic.
+        for cut in 0..bytes.len() {
+            assert!(CallsiteSchema::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn hostile_nesting_is_bounded() {
+        // 10_000 nested Option tags: must fail with TooDeep, not overflow the stack.
+        let mut w = WireWriter::new();
+        w.varint(1);
+        w.u64_le(0);
+        w.str("e");
+        w.byte(3);
+        w.opt_str(None);
+        w.str("m");
+        w.str("f");
+        w.varint(1);
+        w.varint(1);
+        w.str("fun");
+        w.varint(1);
+        w.str("x");
+        w.byte(0);
+        for _ in 0..10_000 {
+            w.varint(17);
+        }
+        let err = CallsiteSchema::decode(&w.buf).unwrap_err();
+        assert!(matches!(err, WireError::TooDeep { .. }), "{err}");
+        // A huge field count is rejected without allocating.
+        let mut w = WireWriter::new();
+        w.varint(1);
+        w.u64_le(0);
+        w.str("e");
+        w.byte(3);
+        w.opt_str(None);
+        w.str("m");
+        w.str("f");
+        w.varint(1);
+        w.varint(1);
+        w.str("fun");
+        w.varint(u64::MAX >> 1);
+        assert!(CallsiteSchema::decode(&w.buf).is_err());
+    }
+}

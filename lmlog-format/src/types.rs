@@ -1,0 +1,233 @@
+//! Type descriptors: how a field's value is laid out in a record.
+//!
+//! [`TypeDesc`] is the `const`-constructible form that the macros and the
+//! runtime build at compile time; [`Type`] is the owned form the decoder
+//! reads back from a schema frame. Both describe postcard's data model.
+
+/// A compile-time description of a value's postcard encoding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TypeDesc {
+    /// `bool`: one byte, 0 or 1.
+    Bool,
+    /// `u8`: one raw byte.
+    U8,
+    /// `u16`: varint.
+    U16,
+    /// `u32`: varint.
+    U32,
+    /// `u64` and `usize`: varint.
+    U64,
+    /// `u128`: varint.
+    U128,
+    /// `i8`: one raw byte, two's complement.
+    I8,
+    /// `i16`: zigzag varint.
+    I16,
+    /// `i32`: zigzag varint.
+    I32,
+    /// `i64` and `isize`: zigzag varint.
+    I64,
+    /// `i128`: zigzag varint.
+    I128,
+    /// `f32`: 4 bytes little endian.
+    F32,
+    /// `f64`: 8 bytes little endian.
+    F64,
+    /// `char`: varint length then UTF-8 bytes.
+    Char,
+    /// `&str` and `String`: varint length then UTF-8 bytes.
+    Str,
+    /// Byte strings: varint length then bytes.
+    Bytes,
+    /// `()` and unit structs: nothing.
+    Unit,
+    /// `Option<T>`: a byte 0 (None) or 1 followed by `T`.
+    Option(&'static TypeDesc),
+    /// A sequence (`Vec<T>`, `&[T]`): varint length then elements.
+    Seq(&'static TypeDesc),
+    /// A fixed-size array `[T; N]`: N elements, no length.
+    Array(u32, &'static TypeDesc),
+    /// A tuple: its elements in order, no length.
+    Tuple(&'static [TypeDesc]),
+    /// A map: varint length then key, value pairs.
+    Map(&'static TypeDesc, &'static TypeDesc),
+    /// A struct: its fields in order.
+    Struct(&'static str, &'static [FieldDesc]),
+    /// An enum: varint variant index then the variant's content.
+    Enum(&'static str, &'static [VariantDesc]),
+}
+
+/// A named field of a struct, struct variant or event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldDesc {
+    /// Name as it appears in JSON output.
+    pub name: &'static str,
+    /// Encoding of the value.
+    pub ty: &'static TypeDesc,
+    /// A redacted field is never written; it decodes as `"<redacted>"`.
+    pub redacted: bool,
+}
+
+/// A variant of an enum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VariantDesc {
+    /// Variant name.
+    pub name: &'static str,
+    /// Shape of the variant's content.
+    pub kind: VariantKindDesc,
+}
+
+/// The shape of an enum variant's content.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VariantKindDesc {
+    /// No content.
+    Unit,
+    /// One unnamed value.
+    Newtype(&'static TypeDesc),
+    /// Several unnamed values.
+    Tuple(&'static [TypeDesc]),
+    /// Named fields.
+    Struct(&'static [FieldDesc]),
+}
+
+/// The owned form of [`TypeDesc`], as read from a schema frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    /// See [`TypeDesc::Bool`].
+    Bool,
+    /// See [`TypeDesc::U8`].
+    U8,
+    /// See [`TypeDesc::U16`].
+    U16,
+    /// See [`TypeDesc::U32`].
+    U32,
+    /// See [`TypeDesc::U64`].
+    U64,
+    /// See [`TypeDesc::U128`].
+    U128,
+    /// See [`TypeDesc::I8`].
+    I8,
+    /// See [`TypeDesc::I16`].
+    I16,
+    /// See [`TypeDesc::I32`].
+    I32,
+    /// See [`TypeDesc::I64`].
+    I64,
+    /// See [`TypeDesc::I128`].
+    I128,
+    /// See [`TypeDesc::F32`].
+    F32,
+    /// See [`TypeDesc::F64`].
+    F64,
+    /// See [`TypeDesc::Char`].
+    Char,
+    /// See [`TypeDesc::Str`].
+    Str,
+    /// See [`TypeDesc::Bytes`].
+    Bytes,
+    /// See [`TypeDesc::Unit`].
+    Unit,
+    /// See [`TypeDesc::Option`].
+    Option(Box<Type>),
+    /// See [`TypeDesc::Seq`].
+    Seq(Box<Type>),
+    /// See [`TypeDesc::Array`].
+    Array(u32, Box<Type>),
+    /// See [`TypeDesc::Tuple`].
+    Tuple(Vec<Type>),
+    /// See [`TypeDesc::Map`].
+    Map(Box<Type>, Box<Type>),
+    /// See [`TypeDesc::Struct`].
+    Struct(String, Vec<Field>),
+    /// See [`TypeDesc::Enum`].
+    Enum(String, Vec<Variant>),
+}
+
+/// Owned form of [`FieldDesc`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Name as it appears in JSON output.
+    pub name: String,
+    /// Encoding of the value.
+    pub ty: Type,
+    /// Redacted fields have no bytes in records.
+    pub redacted: bool,
+}
+
+/// Owned form of [`VariantDesc`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// Variant name.
+    pub name: String,
+    /// Shape of the content.
+    pub kind: VariantKind,
+}
+
+/// Owned form of [`VariantKindDesc`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum VariantKind {
+    /// No content.
+    Unit,
+    /// One unnamed value.
+    Newtype(Type),
+    /// Several unnamed values.
+    Tuple(Vec<Type>),
+    /// Named fields.
+    Struct(Vec<Field>),
+}
+
+impl TypeDesc {
+    /// Converts the static descriptor into its owned form.
+    pub fn to_owned_type(&self) -> Type {
+        match *self {
+            TypeDesc::Bool => Type::Bool,
+            TypeDesc::U8 => Type::U8,
+            TypeDesc::U16 => Type::U16,
+            TypeDesc::U32 => Type::U32,
+            TypeDesc::U64 => Type::U64,
+            TypeDesc::U128 => Type::U128,
+            TypeDesc::I8 => Type::I8,
+            TypeDesc::I16 => Type::I16,
+            TypeDesc::I32 => Type::I32,
+            TypeDesc::I64 => Type::I64,
+            TypeDesc::I128 => Type::I128,
+            TypeDesc::F32 => Type::F32,
+            TypeDesc::F64 => Type::F64,
+            TypeDesc::Char => Type::Char,
+            TypeDesc::Str => Type::Str,
+            TypeDesc::Bytes => Type::Bytes,
+            TypeDesc::Unit => Type::Unit,
+            TypeDesc::Option(t) => Type::Option(Box::new(t.to_owned_type())),
+            TypeDesc::Seq(t) => Type::Seq(Box::new(t.to_owned_type())),
+            TypeDesc::Array(n, t) => Type::Array(n, Box::new(t.to_owned_type())),
+            TypeDesc::Tuple(ts) => Type::Tuple(ts.iter().map(TypeDesc::to_owned_type).collect()),
+            TypeDesc::Map(k, v) => Type::Map(Box::new(k.to_owned_type()), Box::new(v.to_owned_type())),
+            TypeDesc::Struct(name, fields) => Type::Struct(name.to_owned(), owned_fields(fields)),
+            TypeDesc::Enum(name, variants) => Type::Enum(
+                name.to_owned(),
+                variants
+                    .iter()
+                    .map(|v| Variant {
+                        name: v.name.to_owned(),
+                        kind: match v.kind {
+                            VariantKindDesc::Unit => VariantKind::Unit,
+                            VariantKindDesc::Newtype(t) => VariantKind::Newtype(t.to_owned_type()),
+                            VariantKindDesc::Tuple(ts) => {
+                                VariantKind::Tuple(ts.iter().map(TypeDesc::to_owned_type).collect())
+                            }
+                            VariantKindDesc::Struct(fs) => VariantKind::Struct(owned_fields(fs)),
+                        },
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Converts static field descriptors into owned ones.
+pub fn owned_fields(fields: &[FieldDesc]) -> Vec<Field> {
+    fields
+        .iter()
+        .map(|f| Field { name: f.name.to_owned(), ty: f.ty.to_owned_type(), redacted: f.redacted })
+        .collect()
+}

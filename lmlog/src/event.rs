@@ -1,0 +1,72 @@
+//! Event types: the static schema of an event and how its fields are written.
+
+use lmlog_format::fingerprint::Fingerprint;
+use lmlog_format::{FieldDesc, Level};
+
+use crate::value::Encoder;
+
+/// The static description of an event type: everything the decoder needs
+/// to turn a record back into JSON, fixed at compile time.
+#[derive(Debug, Clone, Copy)]
+pub struct EventSchema {
+    /// Event type name (`event_type` in JSON).
+    pub name: &'static str,
+    /// Severity.
+    pub level: Level,
+    /// Message template with `{field}` placeholders.
+    pub message: Option<&'static str>,
+    /// Fields in the order [`LogEvent::encode_fields`] writes them.
+    pub fields: &'static [FieldDesc],
+    /// Fingerprint of all of the above, see [`EventSchema::compute_fingerprint`].
+    pub fingerprint: u64,
+}
+
+impl EventSchema {
+    /// Fingerprint of a schema's name, level, template and fields, for use in
+    /// `const` initialisers.
+    pub const fn compute_fingerprint(
+        name: &str,
+        level: Level,
+        message: Option<&str>,
+        fields: &[FieldDesc],
+    ) -> u64 {
+        let fp = Fingerprint::new().str(name).u64(level as u64);
+        let fp = match message {
+            Some(m) => fp.u64(1).str(m),
+            None => fp.u64(0),
+        };
+        fp.fields(fields).finish()
+    }
+}
+
+/// An event that can be logged with [`lm_event!`](crate::lm_event).
+///
+/// Derive it with `#[derive(LogEvent)]`:
+///
+/// ```
+/// use lmlog::{LogEvent, Level};
+///
+/// #[derive(LogEvent)]
+/// #[lmlog(name = "payment_failed", level = "warn", message = "payment of {amount} failed for user {user_id}")]
+/// struct PaymentFailed<'a> {
+///     user_id: u64,
+///     amount: f64,
+///     reason: &'a str,
+///     #[lmlog(redact)]
+///     card_number: &'a str,
+/// }
+///
+/// let schema = <PaymentFailed as LogEvent>::SCHEMA;
+/// assert_eq!(schema.name, "payment_failed");
+/// assert_eq!(schema.level, Level::Warn);
+/// assert_eq!(schema.fields.len(), 4);
+/// assert!(schema.fields[3].redacted);
+/// ```
+pub trait LogEvent {
+    /// The event's static schema.
+    const SCHEMA: &'static EventSchema;
+
+    /// Writes the fields listed in [`Self::SCHEMA`] (redacted fields write
+    /// nothing) in postcard's encoding.
+    fn encode_fields(&self, enc: &mut Encoder<'_>);
+}

@@ -144,9 +144,7 @@ pub fn frame_header(kind: FrameKind, payload: &[u8]) -> [u8; FRAME_HEADER_LEN] {
     let crc = frame_crc(kind as u8, 0, payload);
     let len = (payload.len() as u32).to_le_bytes();
     let crc = crc.to_le_bytes();
-    [
-        SYNC[0], SYNC[1], SYNC[2], SYNC[3], kind as u8, 0, len[0], len[1], len[2], len[3], crc[0], crc[1], crc[2], crc[3],
-    ]
+    [SYNC[0], SYNC[1], SYNC[2], SYNC[3], kind as u8, 0, len[0], len[1], len[2], len[3], crc[0], crc[1], crc[2], crc[3]]
 }
 
 /// Appends a complete frame (header and payload) to `out`.

@@ -226,8 +226,5 @@ impl TypeDesc {
 
 /// Converts static field descriptors into owned ones.
 pub fn owned_fields(fields: &[FieldDesc]) -> Vec<Field> {
-    fields
-        .iter()
-        .map(|f| Field { name: f.name.to_owned(), ty: f.ty.to_owned_type(), redacted: f.redacted })
-        .collect()
+    fields.iter().map(|f| Field { name: f.name.to_owned(), ty: f.ty.to_owned_type(), redacted: f.redacted }).collect()
 }

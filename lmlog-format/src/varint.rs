@@ -169,10 +169,7 @@ mod tests {
         assert_eq!(read_u64(&[]), Err(VarintError::Truncated));
         assert_eq!(read_u64(&[0xff; 11]), Err(VarintError::Overflow));
         // 2^64 does not fit.
-        assert_eq!(
-            read_u64(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02]),
-            Err(VarintError::Overflow)
-        );
+        assert_eq!(read_u64(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02]), Err(VarintError::Overflow));
         assert_eq!(read_uint(&[0x80, 0x80, 0x04], 16), Err(VarintError::Overflow));
         assert_eq!(read_uint(&[0xff, 0xff, 0x03], 16), Ok((0xffff, 3)));
     }

@@ -373,7 +373,9 @@ impl<'a> WireReader<'a> {
                             VariantKind::Tuple(items)
                         }
                         3 => VariantKind::Struct(self.fields_at_depth(d)?),
-                        other => return Err(WireError::Invalid { what: "variant kind", value: other, offset: kind_at }),
+                        other => {
+                            return Err(WireError::Invalid { what: "variant kind", value: other, offset: kind_at })
+                        }
                     };
                     variants.push(Variant { name: vname, kind });
                 }

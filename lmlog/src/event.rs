@@ -24,12 +24,7 @@ pub struct EventSchema {
 impl EventSchema {
     /// Fingerprint of a schema's name, level, template and fields, for use in
     /// `const` initialisers.
-    pub const fn compute_fingerprint(
-        name: &str,
-        level: Level,
-        message: Option<&str>,
-        fields: &[FieldDesc],
-    ) -> u64 {
+    pub const fn compute_fingerprint(name: &str, level: Level, message: Option<&str>, fields: &[FieldDesc]) -> u64 {
         let fp = Fingerprint::new().str(name).u64(level as u64);
         let fp = match message {
             Some(m) => fp.u64(1).str(m),
@@ -69,4 +64,15 @@ pub trait LogEvent {
     /// Writes the fields listed in [`Self::SCHEMA`] (redacted fields write
     /// nothing) in postcard's encoding.
     fn encode_fields(&self, enc: &mut Encoder<'_>);
+}
+
+/// A reference logs as the event it points to, so `lm_event!(event_ref)`
+/// works for a `&E` as well as an `E`.
+impl<E: LogEvent + ?Sized> LogEvent for &E {
+    const SCHEMA: &'static EventSchema = E::SCHEMA;
+
+    #[inline(always)]
+    fn encode_fields(&self, enc: &mut Encoder<'_>) {
+        (**self).encode_fields(enc)
+    }
 }

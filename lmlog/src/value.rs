@@ -73,7 +73,8 @@ impl<'a> Encoder<'a> {
     /// Writes an unsigned varint.
     #[inline(always)]
     pub fn write_varint(&mut self, v: u64) {
-        match varint::write_u64(&mut self.buf[self.pos.min(self.buf.len())..], v) {
+        let at = self.pos.min(self.buf.len());
+        match varint::write_u64(&mut self.buf[at..], v) {
             Some(n) => self.pos += n,
             None => self.overflowed = true,
         }
@@ -82,7 +83,8 @@ impl<'a> Encoder<'a> {
     /// Writes an unsigned 128-bit varint.
     #[inline]
     pub fn write_varint_u128(&mut self, v: u128) {
-        match varint::write_u128(&mut self.buf[self.pos.min(self.buf.len())..], v) {
+        let at = self.pos.min(self.buf.len());
+        match varint::write_u128(&mut self.buf[at..], v) {
             Some(n) => self.pos += n,
             None => self.overflowed = true,
         }
@@ -444,6 +446,82 @@ impl LogValue for std::time::Duration {
     }
 }
 
+/// A value captured with `%value` (`Display`) or `?value` (`Debug`) in
+/// [`lm_event!`](crate::lm_event): formatted eagerly on the calling thread
+/// and written as a string. Text up to [`FormattedStr::INLINE`] bytes stays on
+/// the stack; only longer text allocates.
+pub struct FormattedStr {
+    inline: [u8; FormattedStr::INLINE],
+    len: usize,
+    spilled: Option<String>,
+}
+
+impl FormattedStr {
+    /// Bytes formatted without allocating.
+    pub const INLINE: usize = 192;
+
+    /// Formats `value` with `Display`.
+    #[inline]
+    pub fn display<T: std::fmt::Display + ?Sized>(value: &T) -> FormattedStr {
+        let mut s = FormattedStr::empty();
+        // Display impls may return Err; what was written so far is kept.
+        let _ = std::fmt::write(&mut s, format_args!("{value}"));
+        s
+    }
+
+    /// Formats `value` with `Debug`.
+    #[inline]
+    pub fn debug<T: std::fmt::Debug + ?Sized>(value: &T) -> FormattedStr {
+        let mut s = FormattedStr::empty();
+        let _ = std::fmt::write(&mut s, format_args!("{value:?}"));
+        s
+    }
+
+    fn empty() -> FormattedStr {
+        FormattedStr { inline: [0; FormattedStr::INLINE], len: 0, spilled: None }
+    }
+
+    /// The formatted text.
+    pub fn as_str(&self) -> &str {
+        match &self.spilled {
+            Some(s) => s,
+            // Only whole `&str`s are ever appended to `inline`.
+            None => std::str::from_utf8(&self.inline[..self.len]).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Write for FormattedStr {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if let Some(spilled) = &mut self.spilled {
+            spilled.push_str(s);
+        } else if let Some(dst) = self.inline.get_mut(self.len..self.len + s.len()) {
+            dst.copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            let mut spilled = String::with_capacity((self.len + s.len()) * 2);
+            spilled.push_str(self.as_str());
+            spilled.push_str(s);
+            self.spilled = Some(spilled);
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for FormattedStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl LogValue for FormattedStr {
+    const TYPE: &'static TypeDesc = &TypeDesc::Str;
+    #[inline]
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.write_len_prefixed(self.as_str().as_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,7 +562,7 @@ mod tests {
         same_as_postcard(&Some(3u8));
         same_as_postcard(&None::<u32>);
         same_as_postcard(&vec![1u8, 2, 3]);
-        same_as_postcard(&[1u16, 300, 70000][..]);
+        same_as_postcard(&[1u16, 300, 60000][..]);
         same_as_postcard(&[7u32; 3]);
         same_as_postcard(&(1u8, "x", -1i64));
         same_as_postcard(&vec!["a".to_string(), "b".into()]);
@@ -493,6 +571,16 @@ mod tests {
         same_as_postcard(&m);
         same_as_postcard(&std::time::Duration::new(5, 7));
         same_as_postcard(&());
+    }
+
+    #[test]
+    fn formatted_values_spill_only_when_long() {
+        let short = FormattedStr::display(&format_args!("{}-{}", 1, "two"));
+        assert_eq!(short.as_str(), "1-two");
+        assert!(short.spilled.is_none());
+        let long = FormattedStr::debug(&"x".repeat(500));
+        assert_eq!(long.as_str(), format!("{:?}", "x".repeat(500)));
+        assert_eq!(encode(&short), postcard::to_allocvec("1-two").unwrap());
     }
 
     #[test]

@@ -1,0 +1,391 @@
+//! JSON text building blocks: string escaping, numbers, hex and RFC 3339
+//! timestamps, all appending to a `Vec<u8>` without intermediate allocation.
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// For every byte: 0 if it is copied as is, otherwise the character that
+/// follows the backslash of its escape (`u` for `\u00XX`).
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Appends the escaped contents of a JSON string (without the quotes).
+///
+/// Quotes, backslashes and control characters are escaped, so the output
+/// never contains a raw line break. `s` is expected to be UTF-8; other bytes
+/// are copied unchanged.
+#[inline]
+pub fn write_str_contents(out: &mut Vec<u8>, s: &[u8]) {
+    escape_into(out, s);
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes of `w` is a control character, `"` or `\`.
+#[inline(always)]
+fn word_needs_escape(w: u64) -> bool {
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    let q = w ^ (ONES * b'"' as u64);
+    let quote = q.wrapping_sub(ONES) & !q;
+    let b = w ^ (ONES * b'\\' as u64);
+    let backslash = b.wrapping_sub(ONES) & !b;
+    (control | quote | backslash) & HIGHS != 0
+}
+
+/// Escapes `s` into `out`; returns whether `s` is all ASCII.
+#[inline]
+fn escape_into(out: &mut Vec<u8>, s: &[u8]) -> bool {
+    out.reserve(s.len() + 2);
+    let mut start = 0;
+    let mut i = 0;
+    let mut high = 0u64;
+    while i < s.len() {
+        if let Some(chunk) = s.get(i..i + 8) {
+            let w =
+                u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
+            high |= w;
+            if !word_needs_escape(w) {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(s.len());
+        for j in i..end {
+            let b = s[j];
+            high |= b as u64;
+            let e = ESCAPE[b as usize];
+            if e == 0 {
+                continue;
+            }
+            out.extend_from_slice(&s[start..j]);
+            if e == b'u' {
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            } else {
+                out.extend_from_slice(&[b'\\', e]);
+            }
+            start = j + 1;
+        }
+        i = end;
+    }
+    out.extend_from_slice(&s[start..]);
+    high & HIGHS == 0
+}
+
+/// Appends `bytes`, which must be UTF-8, as a quoted, escaped JSON string;
+/// returns `false` (with unspecified output) if they are not UTF-8.
+///
+/// Cheaper than validating and then escaping: ASCII text, the common case,
+/// is validated by the escaping pass itself.
+#[inline]
+pub fn write_utf8_str(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    out.push(b'"');
+    let ascii = escape_into(out, bytes);
+    out.push(b'"');
+    ascii || std::str::from_utf8(bytes).is_ok()
+}
+
+/// Appends `s` as a quoted, escaped JSON string.
+#[inline]
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    write_str_contents(out, s.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends `bytes` as lowercase hexadecimal digits (no quotes).
+#[inline]
+pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+    }
+}
+
+/// Appends an integer in decimal (any primitive integer, 128-bit included).
+#[inline]
+pub fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
+    let mut buf = itoa::Buffer::new();
+    out.extend_from_slice(buf.format(v).as_bytes());
+}
+
+/// Appends an `f64` as a JSON value: finite values as the shortest text that
+/// reads back to the same number (`12.0`, `0.1`, `1e300`), NaN and the
+/// infinities as the strings `"NaN"`, `"inf"` and `"-inf"`.
+#[inline]
+pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+    if v.is_finite() {
+        let mut buf = ryu::Buffer::new();
+        out.extend_from_slice(buf.format_finite(v).as_bytes());
+    } else {
+        out.extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
+    }
+}
+
+/// Appends an `f32` as a JSON value, formatted as an `f32` (so `0.1f32` is
+/// `0.1`, not `0.10000000149011612`); see [`write_f64`] for NaN and infinities.
+#[inline]
+pub fn write_f32(out: &mut Vec<u8>, v: f32) {
+    if v.is_finite() {
+        let mut buf = ryu::Buffer::new();
+        out.extend_from_slice(buf.format_finite(v).as_bytes());
+    } else {
+        out.extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
+    }
+}
+
+fn non_finite(nan: bool, negative: bool) -> &'static [u8] {
+    if nan {
+        b"\"NaN\""
+    } else if negative {
+        b"\"-inf\""
+    } else {
+        b"\"inf\""
+    }
+}
+
+/// Converts days since 1970-01-01 into a proleptic Gregorian (year, month, day).
+///
+/// Howard Hinnant's `civil_from_days`; exact for the whole `i64` day range
+/// that matters here (any `i64`/`u64` nanosecond timestamp).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Formats nanoseconds since the Unix epoch as RFC 3339 UTC text with nine
+/// fractional digits (`2026-11-25T13:23:10.133324123Z`), caching the
+/// date-and-second prefix so that consecutive timestamps in the same second
+/// only format the fraction.
+#[derive(Debug, Clone)]
+pub struct TimestampFormatter {
+    second: i64,
+    prefix: [u8; 32],
+    prefix_len: usize,
+}
+
+impl Default for TimestampFormatter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TimestampFormatter {
+    /// A formatter with an empty cache.
+    pub fn new() -> Self {
+        TimestampFormatter { second: i64::MIN, prefix: [0; 32], prefix_len: 0 }
+    }
+
+    /// Appends the timestamp for `unix_nanos` (without quotes). Values
+    /// before 1970 are allowed.
+    #[inline]
+    pub fn write(&mut self, out: &mut Vec<u8>, unix_nanos: i128) {
+        // 128-bit division is slow; every real timestamp fits in an i64.
+        let (second, nanos) = match i64::try_from(unix_nanos) {
+            Ok(n) => (n.div_euclid(1_000_000_000), n.rem_euclid(1_000_000_000) as u32),
+            Err(_) => (
+                unix_nanos.div_euclid(1_000_000_000).clamp(i64::MIN as i128 + 1, i64::MAX as i128) as i64,
+                unix_nanos.rem_euclid(1_000_000_000) as u32,
+            ),
+        };
+        if second != self.second || self.prefix_len == 0 {
+            self.fill_prefix(second);
+        }
+        let mut n = nanos;
+        if self.prefix_len == 20 {
+            // The common case (years 0 to 9999): one fixed-size copy.
+            let mut text = [0u8; 30];
+            text[..20].copy_from_slice(&self.prefix[..20]);
+            for d in text[20..29].iter_mut().rev() {
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            text[29] = b'Z';
+            out.extend_from_slice(&text);
+            return;
+        }
+        out.extend_from_slice(&self.prefix[..self.prefix_len]);
+        let mut digits = [0u8; 10];
+        for d in digits[..9].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        digits[9] = b'Z';
+        out.extend_from_slice(&digits);
+    }
+
+    fn fill_prefix(&mut self, second: i64) {
+        let days = second.div_euclid(86_400);
+        let secs_of_day = second.rem_euclid(86_400) as u32;
+        let (year, month, day) = civil_from_days(days);
+        let mut p = Vec::with_capacity(32);
+        if (0..10_000).contains(&year) {
+            let y = year as u32;
+            p.extend_from_slice(&[
+                b'0' + (y / 1000) as u8,
+                b'0' + (y / 100 % 10) as u8,
+                b'0' + (y / 10 % 10) as u8,
+                b'0' + (y % 10) as u8,
+            ]);
+        } else {
+            // Outside RFC 3339's range; still unambiguous text.
+            write_int(&mut p, year);
+        }
+        let two = |p: &mut Vec<u8>, sep: u8, v: u32| {
+            p.extend_from_slice(&[sep, b'0' + (v / 10) as u8, b'0' + (v % 10) as u8])
+        };
+        two(&mut p, b'-', month);
+        two(&mut p, b'-', day);
+        two(&mut p, b'T', secs_of_day / 3600);
+        two(&mut p, b':', secs_of_day / 60 % 60);
+        two(&mut p, b':', secs_of_day % 60);
+        p.push(b'.');
+        let len = p.len().min(self.prefix.len());
+        self.prefix[..len].copy_from_slice(&p[..len]);
+        self.prefix_len = len;
+        self.second = second;
+    }
+}
+
+/// Formats one timestamp (see [`TimestampFormatter`]) into a new `String`.
+///
+/// ```
+/// assert_eq!(lmlog_decode::json::format_timestamp(0), "1970-01-01T00:00:00.000000000Z");
+/// ```
+pub fn format_timestamp(unix_nanos: i128) -> String {
+    let mut out = Vec::with_capacity(32);
+    TimestampFormatter::new().write(&mut out, unix_nanos);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(s: &str) -> String {
+        let mut out = Vec::new();
+        write_str(&mut out, s);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_like_serde_json() {
+        for s in [
+            "",
+            "plain",
+            "quote \" back \\ slash",
+            "nl\ncr\rtab\t",
+            "\u{0}\u{1}\u{1f}\u{7f}",
+            "ünïcødé ✓ 🦀",
+            "a long ascii string without anything to escape",
+            "0123456\"89abcdef\\0123456789\u{1}",
+            "\"\"\"\"\"\"\"\"\"\"\\\\\\\\",
+            "01234567ü",
+        ] {
+            assert_eq!(esc(s), serde_json::to_string(s).unwrap(), "{s:?}");
+            let mut out = Vec::new();
+            assert!(write_utf8_str(&mut out, s.as_bytes()));
+            assert_eq!(out, esc(s).as_bytes());
+        }
+        // Every byte value, at every position of a word.
+        for b in 0..=0x7fu8 {
+            for pos in 0..12 {
+                let mut s = vec![b'x'; 12];
+                s[pos] = b;
+                let s = String::from_utf8(s).unwrap();
+                assert_eq!(esc(&s), serde_json::to_string(&s).unwrap(), "{s:?}");
+            }
+        }
+        let mut out = Vec::new();
+        assert!(!write_utf8_str(&mut out, b"0123456789\xff"));
+        assert!(!write_utf8_str(&mut out, b"\xc3"));
+    }
+
+    #[test]
+    fn floats() {
+        let f = |v: f64| {
+            let mut o = Vec::new();
+            write_f64(&mut o, v);
+            String::from_utf8(o).unwrap()
+        };
+        assert_eq!(f(12.0), "12.0");
+        assert_eq!(f(12.5), "12.5");
+        assert_eq!(f(-0.0), "-0.0");
+        assert_eq!(f(f64::NAN), "\"NaN\"");
+        assert_eq!(f(f64::INFINITY), "\"inf\"");
+        assert_eq!(f(f64::NEG_INFINITY), "\"-inf\"");
+        let mut o = Vec::new();
+        write_f32(&mut o, 0.1f32);
+        assert_eq!(o, b"0.1");
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(format_timestamp(1), "1970-01-01T00:00:00.000000001Z");
+        assert_eq!(format_timestamp(-1), "1969-12-31T23:59:59.999999999Z");
+        // 2000-02-29 (leap day of a year divisible by 400).
+        assert_eq!(format_timestamp(951_782_400 * 1_000_000_000), "2000-02-29T00:00:00.000000000Z");
+        // 2024-02-29T12:34:56.789
+        assert_eq!(format_timestamp(1_709_210_096_789_000_000), "2024-02-29T12:34:56.789000000Z");
+        assert_eq!(format_timestamp(1_795_612_990_133_324_123), "2026-11-25T13:23:10.133324123Z");
+        // 2100 is not a leap year: 2100-02-28 is followed by 2100-03-01.
+        assert_eq!(format_timestamp(4_107_456_000 * 1_000_000_000), "2100-02-28T00:00:00.000000000Z");
+        assert_eq!(format_timestamp(4_107_542_400 * 1_000_000_000), "2100-03-01T00:00:00.000000000Z");
+        assert_eq!(format_timestamp(u64::MAX as i128), "2554-07-21T23:34:33.709551615Z");
+        // The cache must not leak between seconds.
+        let mut t = TimestampFormatter::new();
+        let mut o = Vec::new();
+        t.write(&mut o, 5_000_000_000);
+        o.push(b' ');
+        t.write(&mut o, 5_999_999_999);
+        o.push(b' ');
+        t.write(&mut o, 6_000_000_000);
+        assert_eq!(
+            String::from_utf8(o).unwrap(),
+            "1970-01-01T00:00:05.000000000Z 1970-01-01T00:00:05.999999999Z 1970-01-01T00:00:06.000000000Z"
+        );
+    }
+
+    #[test]
+    fn civil_matches_brute_force() {
+        // Walk day by day from 1900 to 2200 and compare with a naive calendar.
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let mut days = -25_567; // 1900-01-01
+        for year in 1900..2200 {
+            for month in 1..=12u32 {
+                let len = match month {
+                    2 if leap(year) => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    _ => 31,
+                };
+                for day in 1..=len {
+                    assert_eq!(civil_from_days(days), (year, month, day));
+                    days += 1;
+                }
+            }
+        }
+    }
+}

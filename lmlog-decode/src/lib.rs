@@ -1,0 +1,55 @@
+//! Decodes lmlog binary logs into JSON Lines.
+//!
+//! The lmlog runtime writes a compact, self-describing binary stream: a
+//! preamble, then CRC-protected frames carrying call-site schemas, thread
+//! descriptions, clock anchors and batches of records (see the
+//! `lmlog-format` crate). This crate turns that stream back into one JSON
+//! object per event:
+//!
+//! ```text
+//! {"timestamp":"2026-11-25T13:23:10.133324123Z","level":"warn","event_type":"payment_failed",
+//!  "message":"payment of 12.5 failed for user 7","fields":{"user_id":7,"amount":12.5,...},
+//!  "source":{"module":"app","file":"src/main.rs","line":9,"column":5,"function":"app::main"},
+//!  "thread":{"id":1,"name":"main"},"trace":{"trace_id":"…","span_id":"…","trace_flags":"01"}}
+//! ```
+//!
+//! * [`StreamDecoder`] is push-based: feed it bytes in pieces of any size.
+//! * [`decode_reader`] and [`decode_file`] decode a whole input.
+//! * [`LiveDecoder`] decodes on a background thread, for applications that
+//!   want JSON Lines directly.
+//!
+//! Damage (bad CRCs, missing sync markers, truncation, records that do not
+//! match their schema) never stops decoding: it is reported as
+//! [`Diagnostic`]s and every intact frame is still decoded. Only input that
+//! is not an lmlog stream and I/O failures are fatal ([`DecodeError`]).
+#![warn(missing_docs)]
+
+pub mod json;
+mod live;
+mod record;
+mod report;
+mod session;
+mod stream;
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub use live::LiveDecoder;
+pub use report::{
+    DecodeError, DecodeSummary, Diagnostic, DiagnosticKind, FrameDamage, Resume, Severity, MAX_KEPT_DIAGNOSTICS,
+};
+pub use stream::{DiagnosticHandler, StreamDecoder};
+
+/// Decodes everything `reader` yields, writing JSON Lines to `out`.
+pub fn decode_reader<R: Read, W: Write>(reader: R, out: W) -> Result<DecodeSummary, DecodeError> {
+    let mut decoder = StreamDecoder::new(out);
+    decoder.decode_from(reader)?;
+    decoder.finish()
+}
+
+/// Decodes the file at `path`, writing JSON Lines to `out`.
+pub fn decode_file<P: AsRef<Path>, W: Write>(path: P, out: W) -> Result<DecodeSummary, DecodeError> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|source| DecodeError::Open { path: path.to_owned(), source })?;
+    decode_reader(file, out)
+}

@@ -1,0 +1,150 @@
+//! Decoding on a background thread, so that an application can write JSON
+//! Lines while it logs in the binary format.
+
+use std::io::Write;
+use std::thread::JoinHandle;
+
+use crate::report::{DecodeError, DecodeSummary};
+use crate::stream::{DiagnosticHandler, StreamDecoder};
+
+enum Msg {
+    Data(Vec<u8>),
+    Sync(flume::Sender<Result<(), DecodeError>>),
+}
+
+/// A [`StreamDecoder`] running on its own thread.
+///
+/// Chunks of the binary stream are sent to the thread over a bounded
+/// channel: [`feed`](Self::feed) blocks while the channel is full, so
+/// nothing is ever dropped. [`sync`](Self::sync) waits until everything fed
+/// before it is decoded and written; [`finish`](Self::finish) (or dropping
+/// the decoder) ends the stream and joins the thread. Buffers the thread has
+/// drained come back through [`recycle`](Self::recycle) for reuse.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let live = lmlog_decode::LiveDecoder::spawn(std::io::sink())?;
+/// live.feed(lmlog_format::frame::preamble().to_vec());
+/// live.sync()?;
+/// let summary = live.finish()?;
+/// assert_eq!(summary.files, 1);
+/// # Ok(()) }
+/// ```
+pub struct LiveDecoder {
+    tx: Option<flume::Sender<Msg>>,
+    recycled: flume::Receiver<Vec<u8>>,
+    thread: Option<JoinHandle<Result<DecodeSummary, DecodeError>>>,
+}
+
+impl std::fmt::Debug for LiveDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveDecoder").field("running", &self.thread.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl LiveDecoder {
+    /// Chunks that may wait in the channel by default.
+    pub const DEFAULT_CAPACITY: usize = 64;
+
+    /// Starts a decoder thread writing JSON Lines to `out`. Diagnostics are
+    /// collected in the [`DecodeSummary`] that [`finish`](Self::finish) returns.
+    pub fn spawn<W: Write + Send + 'static>(out: W) -> std::io::Result<LiveDecoder> {
+        Self::spawn_with(out, Self::DEFAULT_CAPACITY, None)
+    }
+
+    /// Starts a decoder thread with a channel of `capacity` chunks (at least
+    /// one) and an optional handler that sees every diagnostic as it is found.
+    pub fn spawn_with<W: Write + Send + 'static>(
+        out: W,
+        capacity: usize,
+        on_diagnostic: Option<DiagnosticHandler>,
+    ) -> std::io::Result<LiveDecoder> {
+        let capacity = capacity.max(1);
+        let (tx, rx) = flume::bounded::<Msg>(capacity);
+        let (recycle_tx, recycled) = flume::bounded::<Vec<u8>>(capacity);
+        let thread = std::thread::Builder::new().name("lmlog-decode".into()).spawn(move || {
+            let mut decoder = StreamDecoder::new(out);
+            if let Some(handler) = on_diagnostic {
+                decoder.set_diagnostic_handler(handler);
+            }
+            for msg in rx.iter() {
+                match msg {
+                    Msg::Data(mut chunk) => {
+                        // Errors are sticky; they are reported by `sync` and `finish`.
+                        let _ = decoder.feed(&chunk);
+                        chunk.clear();
+                        let _ = recycle_tx.try_send(chunk);
+                    }
+                    Msg::Sync(reply) => {
+                        let _ = reply.send(decoder.flush());
+                    }
+                }
+            }
+            decoder.finish()
+        })?;
+        Ok(LiveDecoder { tx: Some(tx), recycled, thread: Some(thread) })
+    }
+
+    /// Sends the next chunk of the stream to the decoder thread, blocking
+    /// while the channel is full. Empty chunks are ignored. If the thread
+    /// is gone, the chunk is discarded ([`sync`](Self::sync) and
+    /// [`finish`](Self::finish) report why).
+    pub fn feed(&self, chunk: Vec<u8>) {
+        if chunk.is_empty() {
+            return;
+        }
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Msg::Data(chunk));
+        }
+    }
+
+    /// Copies `bytes` into a recycled buffer (or a new one) and feeds it.
+    pub fn feed_slice(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut chunk = self.recycle().unwrap_or_default();
+        chunk.extend_from_slice(bytes);
+        self.feed(chunk);
+    }
+
+    /// An empty buffer that the decoder thread is done with, if any, to be
+    /// filled and fed again instead of allocating a new one.
+    pub fn recycle(&self) -> Option<Vec<u8>> {
+        self.recycled.try_recv().ok()
+    }
+
+    /// Waits until every chunk fed before this call is decoded and its JSON
+    /// written and flushed to the output. (A frame that is still incomplete
+    /// stays buffered until its remaining bytes are fed.) Returns the
+    /// decoder's fatal error, if it has failed.
+    pub fn sync(&self) -> Result<(), DecodeError> {
+        let tx = self.tx.as_ref().ok_or(DecodeError::DecoderThread)?;
+        let (reply_tx, reply_rx) = flume::bounded(1);
+        tx.send(Msg::Sync(reply_tx)).map_err(|_| DecodeError::DecoderThread)?;
+        reply_rx.recv().map_err(|_| DecodeError::DecoderThread)?
+    }
+
+    /// Ends the stream, waits for the thread to decode and flush everything
+    /// and returns the tally.
+    pub fn finish(mut self) -> Result<DecodeSummary, DecodeError> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<DecodeSummary, DecodeError> {
+        drop(self.tx.take());
+        match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| DecodeError::DecoderThread)?,
+            None => Err(DecodeError::DecoderThread),
+        }
+    }
+}
+
+impl Drop for LiveDecoder {
+    /// Like [`LiveDecoder::finish`], discarding the result.
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.stop();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! `lmlog-decode`: turns lmlog binary logs into JSON Lines.
+//!
+//! Exit status: 0 if the input decoded cleanly, 1 if damage was found (the
+//! output still holds every intact event), 2 on fatal errors (the input
+//! cannot be opened, is not an lmlog file or has an unsupported version).
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use lmlog_decode::{DecodeError, StreamDecoder};
+
+/// Decode lmlog binary logs into JSON Lines.
+#[derive(Debug, Parser)]
+#[command(name = "lmlog-decode", version, about)]
+struct Args {
+    /// Input file; standard input if absent or `-`. Rotated files may be
+    /// concatenated: `cat app.lmlog.1 app.lmlog | lmlog-decode`.
+    file: Option<PathBuf>,
+    /// Write JSON Lines to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Do not print diagnostics about damaged input (fatal errors are still printed).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let name = match &args.file {
+        Some(p) if p.as_os_str() != "-" => p.display().to_string(),
+        _ => "<stdin>".to_owned(),
+    };
+    match run(&args, &name) {
+        Ok(clean) => ExitCode::from(if clean { 0 } else { 1 }),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            match &e {
+                DecodeError::Open { .. } => eprintln!("lmlog-decode: {e}"),
+                _ => eprintln!("lmlog-decode: {name}: {e}"),
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Decodes; returns whether the input was free of damage.
+fn run(args: &Args, name: &str) -> Result<bool, DecodeError> {
+    let input: Box<dyn Read> = match &args.file {
+        Some(p) if p.as_os_str() != "-" => {
+            Box::new(File::open(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?)
+        }
+        _ => Box::new(io::stdin().lock()),
+    };
+    let output: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(File::create(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut decoder = StreamDecoder::new(output);
+    if !args.quiet {
+        let name = name.to_owned();
+        decoder.set_diagnostic_handler(move |d| {
+            let _ = writeln!(io::stderr().lock(), "lmlog-decode: {name}: {d}");
+        });
+    }
+    decoder.decode_from(input)?;
+    let summary = decoder.finish()?;
+    Ok(summary.is_clean())
+}

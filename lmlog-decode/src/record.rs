@@ -1,0 +1,572 @@
+//! Decoding postcard-encoded values straight into JSON text.
+//!
+//! A schema's [`Type`]s are compiled once into [`Ty`] trees that carry the
+//! pre-escaped JSON keys of struct fields and enum variants; the hot path
+//! then walks record bytes and a `Ty` together, appending JSON to the output
+//! buffer. Every length is checked against the bytes that remain before
+//! anything is read, and the output of one event is capped, so hostile input
+//! can neither allocate nor loop without bound.
+
+use std::fmt;
+
+use lmlog_format::types::{Field, Type, VariantKind};
+use lmlog_format::varint::{self, VarintError};
+
+use crate::json;
+
+/// JSON text written for redacted fields.
+pub(crate) const REDACTED: &[u8] = b"\"<redacted>\"";
+
+/// Most elements a sequence or map of zero-sized values (such as `()` or a
+/// struct whose fields are all redacted) may claim; their length cannot be
+/// bounded by the bytes that remain.
+pub(crate) const MAX_ZERO_SIZED_LEN: u64 = 1 << 16;
+
+/// Largest JSON text one event may expand to.
+pub(crate) const MAX_EVENT_JSON: usize = 64 << 20;
+
+/// A value type compiled for decoding.
+#[derive(Debug)]
+pub(crate) enum Ty {
+    Bool,
+    U8,
+    U16,
+    U32,
+    U64,
+    U128,
+    I8,
+    I16,
+    I32,
+    I64,
+    I128,
+    F32,
+    F64,
+    Char,
+    Str,
+    Bytes,
+    Unit,
+    Option(Box<Ty>),
+    /// Element type and whether elements may take zero bytes.
+    Seq(Box<Ty>, bool),
+    Array(u32, Box<Ty>),
+    Tuple(Box<[Ty]>),
+    /// Key, value, and whether a pair may take zero bytes.
+    Map(Box<Ty>, Box<Ty>, bool),
+    Struct(Box<[FieldTy]>),
+    Enum(Box<[VariantTy]>),
+}
+
+/// A compiled struct or event field.
+#[derive(Debug)]
+pub(crate) struct FieldTy {
+    /// `"name":`, escaped, preceded by a comma for all fields but the first.
+    pub key: Box<[u8]>,
+    /// Redacted fields have no bytes and print as `"<redacted>"`.
+    pub redacted: bool,
+    pub ty: Ty,
+}
+
+/// A compiled enum variant.
+#[derive(Debug)]
+pub(crate) struct VariantTy {
+    /// `"Name"`, escaped.
+    pub name: Box<[u8]>,
+    pub kind: VariantTyKind,
+}
+
+/// Content of a compiled enum variant.
+#[derive(Debug)]
+pub(crate) enum VariantTyKind {
+    Unit,
+    Newtype(Ty),
+    Tuple(Box<[Ty]>),
+    Struct(Box<[FieldTy]>),
+}
+
+/// Compiles a schema type.
+pub(crate) fn compile(ty: &Type) -> Ty {
+    match ty {
+        Type::Bool => Ty::Bool,
+        Type::U8 => Ty::U8,
+        Type::U16 => Ty::U16,
+        Type::U32 => Ty::U32,
+        Type::U64 => Ty::U64,
+        Type::U128 => Ty::U128,
+        Type::I8 => Ty::I8,
+        Type::I16 => Ty::I16,
+        Type::I32 => Ty::I32,
+        Type::I64 => Ty::I64,
+        Type::I128 => Ty::I128,
+        Type::F32 => Ty::F32,
+        Type::F64 => Ty::F64,
+        Type::Char => Ty::Char,
+        Type::Str => Ty::Str,
+        Type::Bytes => Ty::Bytes,
+        Type::Unit => Ty::Unit,
+        Type::Option(t) => Ty::Option(Box::new(compile(t))),
+        Type::Seq(t) => Ty::Seq(Box::new(compile(t)), zero_sized(t)),
+        Type::Array(n, t) => Ty::Array(*n, Box::new(compile(t))),
+        Type::Tuple(ts) => Ty::Tuple(ts.iter().map(compile).collect()),
+        Type::Map(k, v) => Ty::Map(Box::new(compile(k)), Box::new(compile(v)), zero_sized(k) && zero_sized(v)),
+        Type::Struct(_, fields) => Ty::Struct(compile_fields(fields)),
+        Type::Enum(_, variants) => Ty::Enum(
+            variants
+                .iter()
+                .map(|v| {
+                    let mut name = Vec::with_capacity(v.name.len() + 2);
+                    json::write_str(&mut name, &v.name);
+                    let kind = match &v.kind {
+                        VariantKind::Unit => VariantTyKind::Unit,
+                        VariantKind::Newtype(t) => VariantTyKind::Newtype(compile(t)),
+                        VariantKind::Tuple(ts) => VariantTyKind::Tuple(ts.iter().map(compile).collect()),
+                        VariantKind::Struct(fs) => VariantTyKind::Struct(compile_fields(fs)),
+                    };
+                    VariantTy { name: name.into(), kind }
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Compiles a field list.
+pub(crate) fn compile_fields(fields: &[Field]) -> Box<[FieldTy]> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut key = Vec::with_capacity(f.name.len() + 4);
+            if i > 0 {
+                key.push(b',');
+            }
+            json::write_str(&mut key, &f.name);
+            key.push(b':');
+            FieldTy { key: key.into(), redacted: f.redacted, ty: compile(&f.ty) }
+        })
+        .collect()
+}
+
+/// Whether a value of this type can be encoded in zero bytes.
+fn zero_sized(ty: &Type) -> bool {
+    match ty {
+        Type::Unit => true,
+        Type::Array(n, t) => *n == 0 || zero_sized(t),
+        Type::Tuple(ts) => ts.iter().all(zero_sized),
+        Type::Struct(_, fields) => fields.iter().all(|f| f.redacted || zero_sized(&f.ty)),
+        _ => false,
+    }
+}
+
+/// What is wrong with a record's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueErrorKind {
+    Truncated,
+    VarintOverflow,
+    IntegerRange(u32),
+    Bool(u8),
+    OptionTag(u8),
+    Utf8,
+    Char,
+    Variant(u64),
+    Length(u64),
+    TooManyZeroSized(u64),
+    TooLarge,
+    CallsiteRange(u64),
+}
+
+/// A decoding error at a byte position of the input slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ValueError {
+    /// Position in the slice the [`Reader`] reads.
+    pub at: usize,
+    pub kind: ValueErrorKind,
+}
+
+impl fmt::Display for ValueErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ValueErrorKind::Truncated => f.write_str("the record ends early"),
+            ValueErrorKind::VarintOverflow => f.write_str("varint overflows its type"),
+            ValueErrorKind::IntegerRange(bits) => write!(f, "integer does not fit in {bits} bits"),
+            ValueErrorKind::Bool(b) => write!(f, "invalid bool byte {b}"),
+            ValueErrorKind::OptionTag(b) => write!(f, "invalid option tag {b}"),
+            ValueErrorKind::Utf8 => f.write_str("string is not valid UTF-8"),
+            ValueErrorKind::Char => f.write_str("char is not exactly one UTF-8 character"),
+            ValueErrorKind::Variant(v) => write!(f, "enum variant index {v} out of range"),
+            ValueErrorKind::Length(n) => write!(f, "length {n} exceeds the bytes that remain"),
+            ValueErrorKind::TooManyZeroSized(n) => {
+                write!(f, "{n} zero-sized elements exceed the limit of {MAX_ZERO_SIZED_LEN}")
+            }
+            ValueErrorKind::TooLarge => write!(f, "event expands to more than {MAX_EVENT_JSON} bytes of JSON"),
+            ValueErrorKind::CallsiteRange(v) => write!(f, "call-site id {v} does not fit in 32 bits"),
+        }
+    }
+}
+
+/// A bounds-checked cursor over record bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader<'a> {
+    data: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at `pos` of `data`.
+    #[inline]
+    pub fn new(data: &'a [u8], pos: usize) -> Self {
+        Reader { data, pos: pos.min(data.len()) }
+    }
+
+    #[inline]
+    fn err(&self, kind: ValueErrorKind) -> ValueError {
+        ValueError { at: self.pos, kind }
+    }
+
+    #[inline]
+    fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    #[inline]
+    fn varint_err(&self, e: VarintError) -> ValueError {
+        self.err(match e {
+            VarintError::Truncated => ValueErrorKind::Truncated,
+            VarintError::Overflow => ValueErrorKind::VarintOverflow,
+        })
+    }
+
+    /// Reads a `u64` varint.
+    #[inline]
+    pub fn varint(&mut self) -> Result<u64, ValueError> {
+        match varint::read_u64(&self.data[self.pos..]) {
+            Ok((v, n)) => {
+                self.pos += n;
+                Ok(v)
+            }
+            Err(e) => Err(self.varint_err(e)),
+        }
+    }
+
+    /// Reads a varint that must fit in `bits` bits.
+    #[inline]
+    fn uint(&mut self, bits: u32) -> Result<u64, ValueError> {
+        if let Some(&b) = self.data.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(b as u64);
+            }
+        }
+        match varint::read_uint(&self.data[self.pos..], bits) {
+            Ok((v, n)) => {
+                self.pos += n;
+                Ok(v)
+            }
+            Err(VarintError::Overflow) => Err(self.err(ValueErrorKind::IntegerRange(bits))),
+            Err(e) => Err(self.varint_err(e)),
+        }
+    }
+
+    #[inline]
+    fn u128(&mut self) -> Result<u128, ValueError> {
+        match varint::read_u128(&self.data[self.pos..]) {
+            Ok((v, n)) => {
+                self.pos += n;
+                Ok(v)
+            }
+            Err(e) => Err(self.varint_err(e)),
+        }
+    }
+
+    /// Reads `n` raw bytes.
+    #[inline]
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], ValueError> {
+        if self.remaining() < n {
+            return Err(self.err(ValueErrorKind::Truncated));
+        }
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    #[inline]
+    fn byte(&mut self) -> Result<u8, ValueError> {
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.err(ValueErrorKind::Truncated)),
+        }
+    }
+
+    /// Reads a varint length and that many bytes.
+    #[inline]
+    fn len_prefixed(&mut self) -> Result<&'a [u8], ValueError> {
+        let at = self.pos;
+        let len = self.varint()?;
+        if len > self.remaining() as u64 {
+            return Err(ValueError { at, kind: ValueErrorKind::Length(len) });
+        }
+        self.take(len as usize)
+    }
+
+    /// Reads an element count; elements of `zero` types may take no bytes,
+    /// others take at least one each.
+    #[inline]
+    fn count(&mut self, zero: bool) -> Result<u64, ValueError> {
+        let at = self.pos;
+        let n = self.varint()?;
+        if zero {
+            if n > MAX_ZERO_SIZED_LEN {
+                return Err(ValueError { at, kind: ValueErrorKind::TooManyZeroSized(n) });
+            }
+        } else if n > self.remaining() as u64 {
+            return Err(ValueError { at, kind: ValueErrorKind::Length(n) });
+        }
+        Ok(n)
+    }
+
+    #[inline]
+    fn str(&mut self) -> Result<&'a str, ValueError> {
+        let at = self.pos;
+        let bytes = self.len_prefixed()?;
+        std::str::from_utf8(bytes).map_err(|_| ValueError { at, kind: ValueErrorKind::Utf8 })
+    }
+}
+
+/// Output sink with the per-event size cap.
+pub(crate) struct Out<'o> {
+    pub buf: &'o mut Vec<u8>,
+    /// `buf.len()` beyond which decoding fails with [`ValueErrorKind::TooLarge`].
+    pub limit: usize,
+}
+
+impl Out<'_> {
+    #[inline]
+    fn check(&self, r: &Reader<'_>) -> Result<(), ValueError> {
+        if self.buf.len() > self.limit {
+            Err(r.err(ValueErrorKind::TooLarge))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Decodes the fields of an event or struct as the members of a JSON object
+/// (without the braces). If `ranges` is given, the span of each field's value
+/// in `out.buf` is pushed to it, in field order.
+pub(crate) fn write_fields(
+    fields: &[FieldTy],
+    r: &mut Reader<'_>,
+    out: &mut Out<'_>,
+    mut ranges: Option<&mut Vec<(usize, usize)>>,
+) -> Result<(), ValueError> {
+    for f in fields {
+        out.buf.extend_from_slice(&f.key);
+        let start = out.buf.len();
+        if f.redacted {
+            out.buf.extend_from_slice(REDACTED);
+        } else {
+            write_value(&f.ty, r, out)?;
+        }
+        if let Some(ranges) = ranges.as_deref_mut() {
+            ranges.push((start, out.buf.len()));
+        }
+    }
+    out.check(r)
+}
+
+fn write_elements<'t>(
+    tys: impl Iterator<Item = &'t Ty>,
+    r: &mut Reader<'_>,
+    out: &mut Out<'_>,
+) -> Result<(), ValueError> {
+    out.buf.push(b'[');
+    for (i, t) in tys.enumerate() {
+        if i > 0 {
+            out.buf.push(b',');
+        }
+        write_value(t, r, out)?;
+        out.check(r)?;
+    }
+    out.buf.push(b']');
+    Ok(())
+}
+
+/// Decodes one value of type `ty` and appends its JSON text.
+///
+/// Scalars are handled inline (this function is inlined into its callers);
+/// composite values go through [`write_composite`].
+#[inline(always)]
+pub(crate) fn write_value(ty: &Ty, r: &mut Reader<'_>, out: &mut Out<'_>) -> Result<(), ValueError> {
+    match ty {
+        Ty::Bool => {
+            let at = r.pos;
+            match r.byte()? {
+                0 => out.buf.extend_from_slice(b"false"),
+                1 => out.buf.extend_from_slice(b"true"),
+                b => return Err(ValueError { at, kind: ValueErrorKind::Bool(b) }),
+            }
+        }
+        Ty::U8 => json::write_int(out.buf, r.byte()?),
+        Ty::U16 => json::write_int(out.buf, r.uint(16)?),
+        Ty::U32 => json::write_int(out.buf, r.uint(32)?),
+        Ty::U64 => json::write_int(out.buf, r.uint(64)?),
+        Ty::U128 => json::write_int(out.buf, r.u128()?),
+        Ty::I8 => json::write_int(out.buf, r.byte()? as i8),
+        Ty::I16 => json::write_int(out.buf, varint::unzigzag_i64(r.uint(16)?)),
+        Ty::I32 => json::write_int(out.buf, varint::unzigzag_i64(r.uint(32)?)),
+        Ty::I64 => json::write_int(out.buf, varint::unzigzag_i64(r.uint(64)?)),
+        Ty::I128 => json::write_int(out.buf, varint::unzigzag_i128(r.u128()?)),
+        Ty::F32 => {
+            let b = r.take(4)?;
+            json::write_f32(out.buf, f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        }
+        Ty::F64 => {
+            let b = r.take(8)?;
+            json::write_f64(out.buf, f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
+        }
+        Ty::Char => {
+            let at = r.pos;
+            let s = r.str()?;
+            let mut chars = s.chars();
+            if chars.next().is_none() || chars.next().is_some() {
+                return Err(ValueError { at, kind: ValueErrorKind::Char });
+            }
+            json::write_str(out.buf, s);
+        }
+        Ty::Str => {
+            let at = r.pos;
+            let bytes = r.len_prefixed()?;
+            if !json::write_utf8_str(out.buf, bytes) {
+                return Err(ValueError { at, kind: ValueErrorKind::Utf8 });
+            }
+        }
+        Ty::Bytes => {
+            let b = r.len_prefixed()?;
+            out.buf.push(b'"');
+            json::write_hex(out.buf, b);
+            out.buf.push(b'"');
+        }
+        Ty::Unit => out.buf.extend_from_slice(b"null"),
+        _ => write_composite(ty, r, out)?,
+    }
+    Ok(())
+}
+
+/// The composite half of [`write_value`], kept out of line.
+#[inline(never)]
+fn write_composite(ty: &Ty, r: &mut Reader<'_>, out: &mut Out<'_>) -> Result<(), ValueError> {
+    match ty {
+        Ty::Option(t) => {
+            let at = r.pos;
+            match r.byte()? {
+                0 => out.buf.extend_from_slice(b"null"),
+                1 => write_value(t, r, out)?,
+                b => return Err(ValueError { at, kind: ValueErrorKind::OptionTag(b) }),
+            }
+        }
+        Ty::Seq(t, zero) => {
+            let n = r.count(*zero)?;
+            write_elements(std::iter::repeat_n(&**t, n as usize), r, out)?;
+        }
+        Ty::Array(n, t) => write_elements(std::iter::repeat_n(&**t, *n as usize), r, out)?,
+        Ty::Tuple(ts) => write_elements(ts.iter(), r, out)?,
+        Ty::Map(k, v, zero) => {
+            let n = r.count(*zero)?;
+            out.buf.push(b'{');
+            for i in 0..n {
+                if i > 0 {
+                    out.buf.push(b',');
+                }
+                write_key(k, r, out)?;
+                out.buf.push(b':');
+                write_value(v, r, out)?;
+                out.check(r)?;
+            }
+            out.buf.push(b'}');
+        }
+        Ty::Struct(fields) => {
+            out.buf.push(b'{');
+            write_fields(fields, r, out, None)?;
+            out.buf.push(b'}');
+        }
+        Ty::Enum(variants) => {
+            let at = r.pos;
+            let idx = r.varint()?;
+            let Some(v) = usize::try_from(idx).ok().and_then(|i| variants.get(i)) else {
+                return Err(ValueError { at, kind: ValueErrorKind::Variant(idx) });
+            };
+            match &v.kind {
+                VariantTyKind::Unit => out.buf.extend_from_slice(&v.name),
+                kind => {
+                    out.buf.push(b'{');
+                    out.buf.extend_from_slice(&v.name);
+                    out.buf.push(b':');
+                    match kind {
+                        VariantTyKind::Newtype(t) => write_value(t, r, out)?,
+                        VariantTyKind::Tuple(ts) => write_elements(ts.iter(), r, out)?,
+                        VariantTyKind::Struct(fields) => {
+                            out.buf.push(b'{');
+                            write_fields(fields, r, out, None)?;
+                            out.buf.push(b'}');
+                        }
+                        VariantTyKind::Unit => {}
+                    }
+                    out.buf.push(b'}');
+                }
+            }
+        }
+        _ => write_value(ty, r, out)?,
+    }
+    Ok(())
+}
+
+/// Decodes a map key and appends it as a JSON object key (a string):
+/// strings and chars as themselves, any other value whose JSON text is a
+/// string (bytes, unit variants, NaN...) as that string, and everything else
+/// (numbers, bools, null, arrays, objects) as its compact JSON text.
+fn write_key(ty: &Ty, r: &mut Reader<'_>, out: &mut Out<'_>) -> Result<(), ValueError> {
+    match ty {
+        Ty::Str | Ty::Char | Ty::Bytes => write_value(ty, r, out),
+        Ty::U8
+        | Ty::U16
+        | Ty::U32
+        | Ty::U64
+        | Ty::U128
+        | Ty::I8
+        | Ty::I16
+        | Ty::I32
+        | Ty::I64
+        | Ty::I128
+        | Ty::Bool => {
+            out.buf.push(b'"');
+            write_value(ty, r, out)?;
+            out.buf.push(b'"');
+            Ok(())
+        }
+        _ => {
+            let start = out.buf.len();
+            write_value(ty, r, out)?;
+            if out.buf.get(start) != Some(&b'"') {
+                let text = out.buf.split_off(start);
+                out.buf.push(b'"');
+                json::write_str_contents(out.buf, &text);
+                out.buf.push(b'"');
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Appends a field's JSON text (as written by [`write_fields`]) the way a
+/// message placeholder shows it: strings without their quotes (their
+/// contents are already escaped for the enclosing message string), numbers,
+/// bools and null as they are, arrays and objects as escaped JSON text.
+#[inline]
+pub(crate) fn write_placeholder(out: &mut Vec<u8>, value_json: &[u8]) {
+    match value_json.first() {
+        Some(b'"') if value_json.len() >= 2 => out.extend_from_slice(&value_json[1..value_json.len() - 1]),
+        Some(b'{' | b'[') => json::write_str_contents(out, value_json),
+        _ => out.extend_from_slice(value_json),
+    }
+}

@@ -1,0 +1,740 @@
+//! The push-based stream decoder: framing, resynchronisation after damage,
+//! per-session state and JSON Lines output.
+
+use std::io::{self, Read, Write};
+
+use lmlog_format::frame::{
+    check_preamble, PreambleError, FRAME_HEADER_LEN, MAX_FRAME_PAYLOAD, PREAMBLE_LEN, RECORD_HAS_TRACE,
+};
+use lmlog_format::schema::from_payload;
+use lmlog_format::varint;
+use lmlog_format::{
+    CallsiteSchema, ClockAnchor, EndInfo, FrameHeader, FrameKind, RecordsHeader, SessionInfo, ThreadInfo, WriterLoss,
+    MAGIC, SYNC,
+};
+
+use crate::json::{self, TimestampFormatter};
+use crate::record::{self, Out, Reader, ValueError, ValueErrorKind, MAX_EVENT_JSON};
+use crate::report::{
+    DecodeError, DecodeSummary, Diagnostic, DiagnosticKind, FrameDamage, Resume, MAX_KEPT_DIAGNOSTICS,
+};
+use crate::session::{thread_fragment, Clock, CompiledSchema, MessagePart, Session};
+
+/// A callback that sees every [`Diagnostic`] as soon as it is found.
+pub type DiagnosticHandler = Box<dyn FnMut(&Diagnostic) + Send>;
+
+/// Output is handed to the writer once this many bytes are buffered.
+const FLUSH_AT: usize = 64 << 10;
+/// Bytes staged at a time while scanning damaged input for the next frame.
+const SCAN_STAGE: usize = 64 << 10;
+/// Read size of [`StreamDecoder::decode_from`].
+const READ_CHUNK: usize = 256 << 10;
+
+/// Decodes an lmlog byte stream, fed in pieces of any size, into JSON Lines
+/// written to `W`.
+///
+/// Partial frames are buffered between calls to [`feed`](Self::feed); at
+/// most one frame (header and payload, bounded by
+/// [`MAX_FRAME_PAYLOAD`](lmlog_format::frame::MAX_FRAME_PAYLOAD)) is held,
+/// or 64 KiB at a time while skipping a damaged region. Damage in the stream is reported as [`Diagnostic`]s and
+/// skipped; only I/O failures and input that is not an lmlog stream at all
+/// are fatal ([`DecodeError`]). Output is buffered internally in large
+/// chunks, so `W` need not be buffered; call [`flush`](Self::flush) to push
+/// it out.
+///
+/// ```
+/// # fn main() -> Result<(), lmlog_decode::DecodeError> {
+/// let bytes = lmlog_format::frame::preamble();
+/// let mut json = Vec::new();
+/// let mut decoder = lmlog_decode::StreamDecoder::new(&mut json);
+/// decoder.feed(&bytes[..5])?;
+/// decoder.feed(&bytes[5..])?;
+/// let summary = decoder.finish()?;
+/// assert_eq!(summary.events, 0);
+/// assert!(summary.is_clean());
+/// # Ok(()) }
+/// ```
+pub struct StreamDecoder<W: Write> {
+    out: W,
+    /// Unconsumed input; starts at `offset`.
+    pending: Vec<u8>,
+    /// Absolute input offset of the first unconsumed byte.
+    offset: u64,
+    /// Bytes needed at `offset` before decoding can make progress.
+    need: usize,
+    /// Whether the first preamble was read.
+    started: bool,
+    /// The damaged region being skipped, if any.
+    damage: Option<Damage>,
+    session: Session,
+    /// A session frame was seen and no end frame after it.
+    session_open: bool,
+    em: Emitter,
+    /// `,"thread":{"id":N}` for records of threads never described.
+    thread_tmp: Vec<u8>,
+    summary: DecodeSummary,
+    handler: Option<DiagnosticHandler>,
+    fatal: Option<DecodeError>,
+}
+
+impl<W: Write> std::fmt::Debug for StreamDecoder<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamDecoder")
+            .field("offset", &self.offset)
+            .field("pending", &self.pending.len())
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Damage {
+    start: u64,
+    reason: FrameDamage,
+}
+
+/// Output buffer and the scratch space of event formatting.
+#[derive(Default)]
+struct Emitter {
+    buf: Vec<u8>,
+    ts: TimestampFormatter,
+    /// Field JSON of events with a message (the message comes first).
+    scratch: Vec<u8>,
+    /// Spans of top-level field values in `scratch`.
+    ranges: Vec<(usize, usize)>,
+}
+
+/// What starts at a position where a frame is expected.
+enum Unit {
+    Preamble,
+    Frame {
+        kind: u8,
+        total: usize,
+    },
+    /// More bytes are needed: `total` from this position; `declared` is the
+    /// payload length if the header was read.
+    Need {
+        total: usize,
+        declared: Option<u32>,
+    },
+    Bad(FrameDamage),
+}
+
+fn classify(rest: &[u8]) -> Unit {
+    if rest.first() == Some(&MAGIC[0]) {
+        if rest.len() < PREAMBLE_LEN {
+            let n = rest.len().min(MAGIC.len());
+            return if rest[..n] == MAGIC[..n] {
+                Unit::Need { total: PREAMBLE_LEN, declared: None }
+            } else {
+                Unit::Bad(FrameDamage::MissingSync)
+            };
+        }
+        return match check_preamble(rest) {
+            Ok(_) => Unit::Preamble,
+            Err(PreambleError::UnsupportedVersion(v)) => Unit::Bad(FrameDamage::UnsupportedVersion(v)),
+            Err(_) => Unit::Bad(FrameDamage::MissingSync),
+        };
+    }
+    let n = rest.len().min(SYNC.len());
+    if rest[..n] != SYNC[..n] {
+        return Unit::Bad(FrameDamage::MissingSync);
+    }
+    let Some(header) = rest.first_chunk::<FRAME_HEADER_LEN>() else {
+        return Unit::Need { total: FRAME_HEADER_LEN, declared: None };
+    };
+    let Some(header) = FrameHeader::parse(header) else {
+        return Unit::Bad(FrameDamage::MissingSync);
+    };
+    if header.len as usize > MAX_FRAME_PAYLOAD {
+        return Unit::Bad(FrameDamage::TooLong(header.len));
+    }
+    let total = FRAME_HEADER_LEN + header.len as usize;
+    if rest.len() < total {
+        return Unit::Need { total, declared: Some(header.len) };
+    }
+    if !header.verify(&rest[FRAME_HEADER_LEN..total]) {
+        return Unit::Bad(match FrameKind::from_u8(header.kind) {
+            Some(_) => FrameDamage::CrcMismatch,
+            None => FrameDamage::UnknownKind(header.kind),
+        });
+    }
+    Unit::Frame { kind: header.kind, total }
+}
+
+/// Offset of the first complete sync marker or magic in `rest`.
+fn find_candidate(rest: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < rest.len() {
+        i += rest[i..].iter().position(|&b| b == SYNC[0] || b == MAGIC[0])?;
+        let r = &rest[i..];
+        if r.starts_with(&SYNC) || r.starts_with(&MAGIC) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Why a record could not be decoded.
+enum RecordFailure {
+    UnknownCallsite(u32),
+    Value { callsite: Option<u32>, error: ValueError },
+}
+
+impl<W: Write> StreamDecoder<W> {
+    /// A decoder writing JSON Lines to `out`.
+    pub fn new(out: W) -> Self {
+        StreamDecoder {
+            out,
+            pending: Vec::new(),
+            offset: 0,
+            need: PREAMBLE_LEN,
+            started: false,
+            damage: None,
+            session: Session::default(),
+            session_open: false,
+            em: Emitter { buf: Vec::with_capacity(FLUSH_AT + 4096), ..Emitter::default() },
+            thread_tmp: Vec::new(),
+            summary: DecodeSummary::default(),
+            handler: None,
+            fatal: None,
+        }
+    }
+
+    /// Calls `handler` with every diagnostic as soon as it is found (they
+    /// are also collected in the [`DecodeSummary`], up to
+    /// [`MAX_KEPT_DIAGNOSTICS`]).
+    pub fn set_diagnostic_handler(&mut self, handler: impl FnMut(&Diagnostic) + Send + 'static) {
+        self.handler = Some(Box::new(handler));
+    }
+
+    /// Builder form of [`set_diagnostic_handler`](Self::set_diagnostic_handler).
+    pub fn with_diagnostic_handler(mut self, handler: impl FnMut(&Diagnostic) + Send + 'static) -> Self {
+        self.set_diagnostic_handler(handler);
+        self
+    }
+
+    /// The tally so far.
+    pub fn summary(&self) -> &DecodeSummary {
+        &self.summary
+    }
+
+    /// The output writer.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    /// Decodes the next bytes of the stream. Complete frames are decoded
+    /// at once; a partial frame at the end is kept for the next call.
+    ///
+    /// Errors are fatal and sticky: later calls return the same error.
+    pub fn feed(&mut self, mut input: &[u8]) -> Result<(), DecodeError> {
+        if let Some(e) = &self.fatal {
+            return Err(e.duplicate());
+        }
+        self.summary.bytes_read += input.len() as u64;
+        while !input.is_empty() {
+            if self.pending.is_empty() {
+                let n = self.run(input, false)?;
+                // What is left is shorter than the unit it starts (bounded by one frame).
+                self.pending.extend_from_slice(&input[n..]);
+                break;
+            }
+            let target = if self.damage.is_some() { self.need.max(SCAN_STAGE) } else { self.need };
+            let take = target.saturating_sub(self.pending.len()).min(input.len()).max(1);
+            self.pending.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            if self.pending.len() >= self.need {
+                let mut buf = std::mem::take(&mut self.pending);
+                let result = self.run(&buf, false);
+                if let Ok(n) = result {
+                    buf.drain(..n);
+                }
+                self.pending = buf;
+                result?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Feeds everything `reader` yields until end of file (without finishing).
+    pub fn decode_from<R: Read>(&mut self, mut reader: R) -> Result<(), DecodeError> {
+        let mut chunk = vec![0u8; READ_CHUNK];
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.feed(&chunk[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(DecodeError::Read { offset: self.summary.bytes_read, source }),
+            }
+        }
+    }
+
+    /// Writes all decoded output to the writer and flushes it.
+    pub fn flush(&mut self) -> Result<(), DecodeError> {
+        if let Some(e) = &self.fatal {
+            return Err(e.duplicate());
+        }
+        let result = self.write_out().and_then(|()| self.out.flush());
+        result.map_err(|source| self.fail(DecodeError::Write { source }))
+    }
+
+    /// Ends the stream: reports a truncated final frame, flushes the output
+    /// and returns the tally.
+    pub fn finish(mut self) -> Result<DecodeSummary, DecodeError> {
+        if let Some(e) = self.fatal.take() {
+            return Err(e);
+        }
+        let buf = std::mem::take(&mut self.pending);
+        self.run(&buf, true)?;
+        if self.session_open {
+            self.report(self.offset, DiagnosticKind::MissingEnd);
+        }
+        self.flush()?;
+        Ok(std::mem::take(&mut self.summary))
+    }
+
+    fn fail(&mut self, e: DecodeError) -> DecodeError {
+        self.fatal = Some(e.duplicate());
+        e
+    }
+
+    fn write_out(&mut self) -> io::Result<()> {
+        if !self.em.buf.is_empty() {
+            self.out.write_all(&self.em.buf)?;
+            self.em.buf.clear();
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn maybe_write_out(&mut self) -> Result<(), DecodeError> {
+        if self.em.buf.len() >= FLUSH_AT {
+            self.write_out().map_err(|source| self.fail(DecodeError::Write { source }))?;
+        }
+        Ok(())
+    }
+
+    fn report(&mut self, offset: u64, kind: DiagnosticKind) {
+        let d = Diagnostic { offset, kind };
+        if d.is_damage() {
+            self.summary.damage += 1;
+        }
+        self.summary.diagnostics_total += 1;
+        if let Some(h) = &mut self.handler {
+            h(&d);
+        }
+        if self.summary.diagnostics.len() < MAX_KEPT_DIAGNOSTICS {
+            self.summary.diagnostics.push(d);
+        }
+    }
+
+    /// Closes the damaged region (if any) at `at`.
+    fn end_damage(&mut self, at: u64, resumed: Resume) {
+        if let Some(d) = self.damage.take() {
+            self.summary.damaged_regions += 1;
+            self.report(d.start, DiagnosticKind::DamagedFrame { reason: d.reason, skipped: at - d.start, resumed });
+        }
+    }
+
+    /// Decodes as much of `data` (which starts at `self.offset`) as
+    /// possible and returns the bytes consumed; at `eof`, everything.
+    fn run(&mut self, data: &[u8], eof: bool) -> Result<usize, DecodeError> {
+        let result = self.run_inner(data, eof);
+        match result {
+            Ok(n) => {
+                self.offset += n as u64;
+                Ok(n)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn run_inner(&mut self, data: &[u8], eof: bool) -> Result<usize, DecodeError> {
+        let mut i = 0usize;
+        loop {
+            let at = self.offset + i as u64;
+            let rest = &data[i..];
+            if !self.started {
+                if rest.len() < PREAMBLE_LEN {
+                    let n = rest.len().min(MAGIC.len());
+                    if rest[..n] != MAGIC[..n] {
+                        return Err(DecodeError::NotLmlog { offset: at });
+                    }
+                    if eof {
+                        return Err(DecodeError::TooShort { len: at + rest.len() as u64 });
+                    }
+                    self.need = PREAMBLE_LEN;
+                    return Ok(i);
+                }
+                match check_preamble(rest) {
+                    Ok(_) => {
+                        self.start_file();
+                        i += PREAMBLE_LEN;
+                        continue;
+                    }
+                    Err(PreambleError::UnsupportedVersion(version)) => {
+                        return Err(DecodeError::UnsupportedVersion { offset: at, version })
+                    }
+                    Err(_) => return Err(DecodeError::NotLmlog { offset: at }),
+                }
+            }
+            if rest.is_empty() {
+                if eof {
+                    self.end_damage(at, Resume::EndOfStream);
+                }
+                self.need = 1;
+                return Ok(i);
+            }
+            if self.damage.is_some() {
+                match find_candidate(rest) {
+                    Some(k) => i += k,
+                    None if eof => {
+                        i = data.len();
+                        continue;
+                    }
+                    None => {
+                        // Keep a possible partial marker for the next call.
+                        let keep = rest.len().min(MAGIC.len() - 1);
+                        self.need = keep + 1;
+                        return Ok(i + rest.len() - keep);
+                    }
+                }
+            }
+            let at = self.offset + i as u64;
+            let rest = &data[i..];
+            match classify(rest) {
+                Unit::Preamble => {
+                    self.end_damage(at, Resume::NextFile);
+                    self.start_file();
+                    i += PREAMBLE_LEN;
+                }
+                Unit::Frame { kind, total } => {
+                    self.end_damage(at, Resume::NextFrame);
+                    self.handle_frame(kind, &rest[FRAME_HEADER_LEN..total], at)?;
+                    i += total;
+                }
+                Unit::Bad(reason) => {
+                    if self.damage.is_none() {
+                        self.damage = Some(Damage { start: at, reason });
+                    }
+                    i += 1;
+                }
+                Unit::Need { total, declared } => {
+                    if !eof {
+                        self.need = total;
+                        return Ok(i);
+                    }
+                    if self.damage.is_some() {
+                        // An incomplete candidate inside a damaged region.
+                        i += 1;
+                        continue;
+                    }
+                    if let (Some(len), Some(_)) = (declared, find_candidate(&rest[1..])) {
+                        // The declared length swallows later frames: the header is bad.
+                        self.damage = Some(Damage { start: at, reason: FrameDamage::RunsPastEnd(len) });
+                        i += 1;
+                        continue;
+                    }
+                    let available = rest.len() as u64;
+                    let kind = if rest[0] == MAGIC[0] {
+                        DiagnosticKind::TruncatedPreamble { available }
+                    } else if let Some(len) = declared {
+                        DiagnosticKind::TruncatedFrame {
+                            declared: len as u64,
+                            available: available - FRAME_HEADER_LEN as u64,
+                        }
+                    } else {
+                        DiagnosticKind::TruncatedHeader { available }
+                    };
+                    self.summary.damaged_regions += 1;
+                    self.report(at, kind);
+                    i = data.len();
+                }
+            }
+        }
+    }
+
+    /// A preamble was read: a new file starts.
+    fn start_file(&mut self) {
+        self.started = true;
+        self.summary.files += 1;
+        self.session.reset();
+    }
+
+    fn handle_frame(&mut self, kind_byte: u8, payload: &[u8], frame_at: u64) -> Result<(), DecodeError> {
+        self.summary.frames += 1;
+        let Some(kind) = FrameKind::from_u8(kind_byte) else {
+            self.report(frame_at, DiagnosticKind::UnknownFrameKind { kind: kind_byte, len: payload.len() as u32 });
+            return Ok(());
+        };
+        let payload_at = frame_at + FRAME_HEADER_LEN as u64;
+        let bad = |error: String| DiagnosticKind::BadPayload { frame: kind, error };
+        match kind {
+            FrameKind::Session => match from_payload::<SessionInfo>(payload) {
+                Ok(info) => {
+                    let (clock, valid) = Clock::from_info(&info.clock);
+                    self.session.clock = clock;
+                    self.session_open = true;
+                    self.summary.clean_end = false;
+                    if !valid {
+                        let ticks_per_second = info.clock.ticks_per_second;
+                        self.report(frame_at, DiagnosticKind::BadClock { ticks_per_second });
+                    }
+                }
+                Err(e) => self.report(frame_at, bad(e.to_string())),
+            },
+            FrameKind::Clock => match from_payload::<ClockAnchor>(payload) {
+                Ok(anchor) => self.session.clock.set_anchor(anchor),
+                Err(e) => self.report(frame_at, bad(e.to_string())),
+            },
+            FrameKind::Schema => match CallsiteSchema::decode(payload) {
+                Ok(schema) if schema.id == lmlog_format::frame::DROP_REPORT_ID => {
+                    self.report(frame_at, bad("call-site id 0 is reserved for drop reports".into()))
+                }
+                Ok(schema) => {
+                    let (compiled, template_error) = CompiledSchema::compile(&schema);
+                    self.session.schemas.insert(schema.id, compiled);
+                    if let Some(error) = template_error {
+                        self.report(frame_at, DiagnosticKind::BadTemplate { callsite: schema.id, error });
+                    }
+                }
+                Err(e) => self.report(frame_at, bad(e.to_string())),
+            },
+            FrameKind::Thread => match from_payload::<ThreadInfo>(payload) {
+                Ok(info) => self.session.add_thread(&info),
+                Err(e) => self.report(frame_at, bad(e.to_string())),
+            },
+            FrameKind::Records => self.decode_records(payload, payload_at)?,
+            FrameKind::Loss => match from_payload::<WriterLoss>(payload) {
+                Ok(loss) => {
+                    self.em.loss(&loss);
+                    self.summary.events += 1;
+                    self.summary.writer_lost_frames = self.summary.writer_lost_frames.saturating_add(loss.frames);
+                }
+                Err(e) => self.report(frame_at, bad(e.to_string())),
+            },
+            FrameKind::End => match from_payload::<EndInfo>(payload) {
+                Ok(_) => {
+                    self.session_open = false;
+                    self.summary.clean_end = true;
+                }
+                Err(e) => self.report(frame_at, bad(e.to_string())),
+            },
+        }
+        self.maybe_write_out()
+    }
+
+    fn decode_records(&mut self, payload: &[u8], payload_at: u64) -> Result<(), DecodeError> {
+        let (header, mut pos) = match RecordsHeader::decode(payload) {
+            Ok(h) => h,
+            Err(e) => {
+                let kind = DiagnosticKind::BadPayload { frame: FrameKind::Records, error: e.to_string() };
+                self.report(payload_at - FRAME_HEADER_LEN as u64, kind);
+                return Ok(());
+            }
+        };
+        let mut ticks = header.base_ticks;
+        let Self { out, session, em, thread_tmp, summary, .. } = self;
+        let thread: &[u8] = match session.threads.get(&header.thread_id) {
+            Some(frag) => frag,
+            None => {
+                thread_tmp.clear();
+                thread_fragment(thread_tmp, header.thread_id, None);
+                thread_tmp
+            }
+        };
+        let failure = loop {
+            if pos >= payload.len() {
+                break None;
+            }
+            match decode_record(payload, pos, &mut ticks, session, em, thread, summary) {
+                Ok(next) => pos = next,
+                Err(f) => break Some((pos, f)),
+            }
+            if em.buf.len() >= FLUSH_AT {
+                if let Err(source) = out.write_all(&em.buf) {
+                    return Err(self.fail(DecodeError::Write { source }));
+                }
+                em.buf.clear();
+            }
+        };
+        if let Some((start, failure)) = failure {
+            self.summary.bad_records += 1;
+            let skipped = (payload.len() - start) as u64;
+            let kind = match failure {
+                RecordFailure::UnknownCallsite(callsite) => DiagnosticKind::UnknownCallsite { callsite, skipped },
+                RecordFailure::Value { callsite, error } => DiagnosticKind::BadRecord {
+                    callsite,
+                    event_type: callsite.and_then(|id| self.session.schemas.get(id)).map(|s| s.event_type.clone()),
+                    error: error.kind.to_string(),
+                    error_offset: payload_at + error.at as u64,
+                    skipped,
+                },
+            };
+            self.report(payload_at + start as u64, kind);
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one record at `pos` of a records payload and writes its line;
+/// returns the position after it.
+#[inline]
+fn decode_record(
+    payload: &[u8],
+    pos: usize,
+    ticks: &mut u64,
+    session: &Session,
+    em: &mut Emitter,
+    thread: &[u8],
+    summary: &mut DecodeSummary,
+) -> Result<usize, RecordFailure> {
+    let mut r = Reader::new(payload, pos);
+    let value_err = |callsite, error| RecordFailure::Value { callsite, error };
+    let h = r.varint().map_err(|e| value_err(None, e))?;
+    let Ok(id) = u32::try_from(h >> 1) else {
+        let error = ValueError { at: pos, kind: ValueErrorKind::CallsiteRange(h >> 1) };
+        return Err(value_err(None, error));
+    };
+    let has_trace = h & RECORD_HAS_TRACE != 0;
+    let delta = varint::unzigzag_i64(r.varint().map_err(|e| value_err(Some(id), e))?);
+    *ticks = ticks.wrapping_add_signed(delta);
+    let trace = if has_trace {
+        Some(r.take(lmlog_format::frame::TRACE_CONTEXT_LEN).map_err(|e| value_err(Some(id), e))?)
+    } else {
+        None
+    };
+    let unix_nanos = session.clock.unix_nanos(*ticks);
+    if id == lmlog_format::frame::DROP_REPORT_ID {
+        let count = r.varint().map_err(|e| value_err(Some(id), e))?;
+        em.drop_report(unix_nanos, count, thread, trace);
+        summary.dropped_events = summary.dropped_events.saturating_add(count);
+    } else {
+        let schema = session.schemas.get(id).ok_or(RecordFailure::UnknownCallsite(id))?;
+        em.event(schema, &mut r, unix_nanos, thread, trace).map_err(|e| value_err(Some(id), e))?;
+    }
+    summary.events += 1;
+    Ok(r.pos)
+}
+
+impl Emitter {
+    /// Writes `{"timestamp":"...` up to the closing quote of the timestamp.
+    #[inline]
+    fn open(&mut self, unix_nanos: i128) {
+        self.buf.extend_from_slice(b"{\"timestamp\":\"");
+        self.ts.write(&mut self.buf, unix_nanos);
+        self.buf.push(b'"');
+    }
+
+    /// Writes `,"thread":...`, the trace context if any, and the line end.
+    #[inline]
+    fn close(&mut self, thread: &[u8], trace: Option<&[u8]>) {
+        self.buf.extend_from_slice(thread);
+        if let Some(t) = trace {
+            self.buf.extend_from_slice(b",\"trace\":{\"trace_id\":\"");
+            json::write_hex(&mut self.buf, &t[..16]);
+            self.buf.extend_from_slice(b"\",\"span_id\":\"");
+            json::write_hex(&mut self.buf, &t[16..24]);
+            self.buf.extend_from_slice(b"\",\"trace_flags\":\"");
+            json::write_hex(&mut self.buf, &t[24..25]);
+            self.buf.extend_from_slice(b"\"}");
+        }
+        self.buf.extend_from_slice(b"}\n");
+    }
+
+    /// Writes one event line; on error nothing of it remains in the buffer.
+    #[inline]
+    fn event(
+        &mut self,
+        schema: &CompiledSchema,
+        r: &mut Reader<'_>,
+        unix_nanos: i128,
+        thread: &[u8],
+        trace: Option<&[u8]>,
+    ) -> Result<(), ValueError> {
+        let start = self.buf.len();
+        let result = self.event_inner(schema, r, unix_nanos, start);
+        match result {
+            Ok(()) => {
+                self.buf.extend_from_slice(&schema.source);
+                self.close(thread, trace);
+                Ok(())
+            }
+            Err(e) => {
+                self.buf.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    #[inline]
+    fn event_inner(
+        &mut self,
+        schema: &CompiledSchema,
+        r: &mut Reader<'_>,
+        unix_nanos: i128,
+        start: usize,
+    ) -> Result<(), ValueError> {
+        self.open(unix_nanos);
+        self.buf.extend_from_slice(&schema.head);
+        match &schema.message {
+            None => {
+                let mut out = Out { buf: &mut self.buf, limit: start + MAX_EVENT_JSON };
+                record::write_fields(&schema.fields, r, &mut out, None)?;
+                self.buf.push(b'}');
+            }
+            Some(parts) => {
+                self.scratch.clear();
+                self.ranges.clear();
+                let mut out = Out { buf: &mut self.scratch, limit: MAX_EVENT_JSON };
+                record::write_fields(&schema.fields, r, &mut out, Some(&mut self.ranges))?;
+                for part in parts.iter() {
+                    match part {
+                        MessagePart::Text(t) => self.buf.extend_from_slice(t),
+                        MessagePart::Field(i) => {
+                            if let Some(&(a, b)) = self.ranges.get(*i) {
+                                record::write_placeholder(&mut self.buf, &self.scratch[a..b]);
+                            }
+                        }
+                    }
+                }
+                self.buf.extend_from_slice(b"\",\"fields\":{");
+                self.buf.extend_from_slice(&self.scratch);
+                self.buf.push(b'}');
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the line of a drop report.
+    fn drop_report(&mut self, unix_nanos: i128, count: u64, thread: &[u8], trace: Option<&[u8]>) {
+        self.open(unix_nanos);
+        self.buf.extend_from_slice(b",\"level\":\"warn\",\"event_type\":\"lmlog.dropped\",\"message\":\"");
+        json::write_int(&mut self.buf, count);
+        self.buf.extend_from_slice(b" events dropped: staging buffer full\",\"fields\":{\"count\":");
+        json::write_int(&mut self.buf, count);
+        self.buf.push(b'}');
+        self.close(thread, trace);
+    }
+
+    /// Writes the line of a writer-loss report.
+    fn loss(&mut self, loss: &WriterLoss) {
+        self.open(loss.last_unix_nanos as i128);
+        self.buf.extend_from_slice(b",\"level\":\"error\",\"event_type\":\"lmlog.writer_loss\",\"message\":\"");
+        let mut message = format!("the writer lost {} frames ({} bytes)", loss.frames, loss.bytes);
+        if !loss.reason.is_empty() {
+            message.push_str(": ");
+            message.push_str(&loss.reason);
+        }
+        json::write_str_contents(&mut self.buf, message.as_bytes());
+        self.buf.extend_from_slice(b"\",\"fields\":{\"frames\":");
+        json::write_int(&mut self.buf, loss.frames);
+        self.buf.extend_from_slice(b",\"bytes\":");
+        json::write_int(&mut self.buf, loss.bytes);
+        self.buf.extend_from_slice(b",\"reason\":");
+        json::write_str(&mut self.buf, &loss.reason);
+        self.buf.extend_from_slice(b"}}\n");
+    }
+}

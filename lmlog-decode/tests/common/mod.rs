@@ -1,0 +1,212 @@
+//! Helpers that synthesize lmlog streams with `lmlog-format`'s encoders.
+#![allow(dead_code)]
+
+use lmlog_format::frame::{preamble, push_frame, RECORD_HAS_TRACE};
+use lmlog_format::schema::to_payload;
+use lmlog_format::types::FieldDesc;
+use lmlog_format::varint::{push_u64, zigzag_i64};
+use lmlog_format::{
+    CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, EndInfo, FrameKind, Level, RecordsHeader, SessionInfo,
+    ThreadInfo, TypeDesc, WriterLoss,
+};
+
+/// Leaks a value to get the `'static` references type descriptors need.
+pub fn leak<T>(v: T) -> &'static T {
+    Box::leak(Box::new(v))
+}
+
+/// A field descriptor (leaked).
+pub fn field(name: &'static str, ty: TypeDesc) -> FieldDesc {
+    FieldDesc { name, ty: leak(ty), redacted: false }
+}
+
+/// A redacted field descriptor (leaked).
+pub fn redacted(name: &'static str, ty: TypeDesc) -> FieldDesc {
+    FieldDesc { name, ty: leak(ty), redacted: true }
+}
+
+/// One record to put in a records frame.
+#[derive(Clone, Debug)]
+pub struct Rec {
+    pub id: u32,
+    pub delta: i64,
+    pub trace: Option<[u8; 25]>,
+    pub body: Vec<u8>,
+}
+
+impl Rec {
+    pub fn new(id: u32, delta: i64, body: Vec<u8>) -> Rec {
+        Rec { id, delta, trace: None, body }
+    }
+}
+
+/// Builds a stream frame by frame and remembers where each frame is.
+#[derive(Default, Clone)]
+pub struct Stream {
+    pub bytes: Vec<u8>,
+    /// (start, end) of every frame, in order.
+    pub frames: Vec<(usize, usize)>,
+}
+
+/// Session anchor used by [`Stream::standard`]: ticks 0 = 2026-11-25T13:23:10.133324123Z.
+pub const ANCHOR_NANOS: u64 = 1_795_612_990_133_324_123;
+
+impl Stream {
+    /// A stream holding just a preamble.
+    pub fn new() -> Stream {
+        Stream { bytes: preamble().to_vec(), frames: Vec::new() }
+    }
+
+    /// A preamble followed by a nanosecond-clock session anchored at [`ANCHOR_NANOS`].
+    pub fn standard() -> Stream {
+        let mut s = Stream::new();
+        s.session(1e9, 0, ANCHOR_NANOS);
+        s
+    }
+
+    pub fn preamble(&mut self) -> &mut Self {
+        self.bytes.extend_from_slice(&preamble());
+        self
+    }
+
+    pub fn frame(&mut self, kind: FrameKind, payload: &[u8]) -> &mut Self {
+        let start = self.bytes.len();
+        push_frame(&mut self.bytes, kind, payload);
+        self.frames.push((start, self.bytes.len()));
+        self
+    }
+
+    pub fn session(&mut self, ticks_per_second: f64, ticks: u64, unix_nanos: u64) -> &mut Self {
+        let info = SessionInfo {
+            writer_version: "0.1.0".into(),
+            clock: ClockInfo {
+                source: ClockSource::MonotonicNanos,
+                ticks_per_second,
+                anchor: ClockAnchor { ticks, unix_nanos },
+            },
+            pid: 42,
+            executable: Some("/usr/bin/app".into()),
+            hostname: None,
+            service_name: Some("app".into()),
+            resource: vec![("k".into(), "v".into())],
+            file_index: 0,
+        };
+        self.frame(FrameKind::Session, &to_payload(&info))
+    }
+
+    pub fn clock(&mut self, ticks: u64, unix_nanos: u64) -> &mut Self {
+        self.frame(FrameKind::Clock, &to_payload(&ClockAnchor { ticks, unix_nanos }))
+    }
+
+    pub fn thread(&mut self, id: u32, name: Option<&str>) -> &mut Self {
+        self.frame(FrameKind::Thread, &to_payload(&ThreadInfo { id, name: name.map(str::to_owned) }))
+    }
+
+    pub fn schema(
+        &mut self,
+        id: u32,
+        event_type: &str,
+        level: Level,
+        message: Option<&str>,
+        fields: &[FieldDesc],
+    ) -> &mut Self {
+        let payload = CallsiteSchemaRef {
+            id,
+            fingerprint: 0x0123_4567_89ab_cdef ^ id as u64,
+            event_type,
+            level,
+            message,
+            module: "app",
+            file: "src/main.rs",
+            line: 9,
+            column: 5,
+            function: "app::main",
+            fields,
+        }
+        .encode();
+        self.frame(FrameKind::Schema, &payload)
+    }
+
+    pub fn records(&mut self, thread_id: u32, base_ticks: u64, recs: &[Rec]) -> &mut Self {
+        let payload = records_payload(thread_id, base_ticks, recs);
+        self.frame(FrameKind::Records, &payload)
+    }
+
+    pub fn loss(&mut self, frames: u64, bytes: u64, reason: &str, last_unix_nanos: u64) -> &mut Self {
+        let loss = WriterLoss { frames, bytes, reason: reason.into(), first_unix_nanos: 0, last_unix_nanos };
+        self.frame(FrameKind::Loss, &to_payload(&loss))
+    }
+
+    pub fn end(&mut self) -> &mut Self {
+        self.frame(FrameKind::End, &to_payload(&EndInfo { reason: "shutdown".into(), unix_nanos: ANCHOR_NANOS }))
+    }
+}
+
+/// Encodes a records frame payload.
+pub fn records_payload(thread_id: u32, base_ticks: u64, recs: &[Rec]) -> Vec<u8> {
+    let mut p = Vec::new();
+    RecordsHeader { thread_id, base_ticks }.encode(&mut p);
+    for r in recs {
+        push_u64(&mut p, ((r.id as u64) << 1) | if r.trace.is_some() { RECORD_HAS_TRACE } else { 0 });
+        push_u64(&mut p, zigzag_i64(r.delta));
+        if let Some(t) = &r.trace {
+            p.extend_from_slice(t);
+        }
+        p.extend_from_slice(&r.body);
+    }
+    p
+}
+
+/// Decodes `bytes` in one go; returns the output and the summary.
+pub fn decode(bytes: &[u8]) -> (String, lmlog_decode::DecodeSummary) {
+    let mut out = Vec::new();
+    let summary = lmlog_decode::decode_reader(bytes, &mut out).expect("decodes");
+    (String::from_utf8(out).expect("output is UTF-8"), summary)
+}
+
+/// Decodes `bytes` fed in pieces of `chunk` bytes.
+pub fn decode_chunked(
+    bytes: &[u8],
+    chunk: usize,
+) -> Result<(String, lmlog_decode::DecodeSummary), lmlog_decode::DecodeError> {
+    let mut out = Vec::new();
+    let mut d = lmlog_decode::StreamDecoder::new(&mut out);
+    for c in bytes.chunks(chunk.max(1)) {
+        d.feed(c)?;
+    }
+    let summary = d.finish()?;
+    Ok((String::from_utf8(out).expect("output is UTF-8"), summary))
+}
+
+/// Asserts that every line is one valid JSON object.
+pub fn assert_valid_jsonl(out: &str) {
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("invalid JSON ({e}): {line}"));
+        assert!(v.is_object(), "{line}");
+    }
+    assert!(out.is_empty() || out.ends_with('\n'));
+}
+
+/// A small xorshift PRNG.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}

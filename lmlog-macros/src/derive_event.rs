@@ -1,0 +1,303 @@
+//! `#[derive(LogEvent)]`.
+
+use std::collections::HashMap;
+
+use lmlog_format::Level;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
+
+use crate::{attrs, util};
+
+/// A named field as the event sees it.
+pub(crate) struct NamedField<'a> {
+    /// The Rust field.
+    pub ident: &'a Ident,
+    /// Its type.
+    pub ty: &'a Type,
+    /// The logged name (after `rename`).
+    pub name: String,
+    /// Where the logged name comes from, for errors.
+    pub name_span: Span,
+    /// `#[lmlog(redact)]`.
+    pub redacted: bool,
+}
+
+/// The logged fields of a list of named fields (skipped fields left out),
+/// with duplicate names after `rename` rejected at the later field.
+pub(crate) fn named_fields<'a>(fields: impl IntoIterator<Item = &'a syn::Field>) -> syn::Result<Vec<NamedField<'a>>> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    for field in fields {
+        let attrs = attrs::field_attrs(&field.attrs, true)?;
+        if attrs.skip {
+            continue;
+        }
+        let ident = field.ident.as_ref().expect("named field");
+        let (name, name_span) = match &attrs.rename {
+            Some(lit) => (lit.value(), lit.span()),
+            None => (ident.unraw().to_string(), ident.span()),
+        };
+        if seen.insert(name.clone(), ()).is_some() {
+            return Err(syn::Error::new(name_span, format!("duplicate field name `{name}`")));
+        }
+        out.push(NamedField { ident, ty: &field.ty, name, name_span, redacted: attrs.redact });
+    }
+    Ok(out)
+}
+
+/// `<T as ::lmlog::__private::LogValue>::TYPE`, spanned at the field's type so
+/// a missing `LogValue` impl is reported there.
+pub(crate) fn type_desc(ty: &Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as ::lmlog::__private::LogValue>::TYPE)
+}
+
+/// `::lmlog::__private::FieldDesc { .. }` for a named field; a redacted field
+/// is described as a string and its type needs no `LogValue` impl.
+pub(crate) fn field_desc(field: &NamedField<'_>) -> TokenStream {
+    let name = LitStr::new(&field.name, field.name_span);
+    if field.redacted {
+        quote! {
+            ::lmlog::__private::FieldDesc { name: #name, ty: &::lmlog::__private::TypeDesc::Str, redacted: true }
+        }
+    } else {
+        let ty = type_desc(field.ty);
+        quote!(::lmlog::__private::FieldDesc { name: #name, ty: #ty, redacted: false })
+    }
+}
+
+/// `<T as ::lmlog::__private::LogValue>::encode(#value, enc);` spanned at
+/// the field's type, so a missing impl is reported once, there.
+pub(crate) fn encode_call(value: TokenStream, ty: &Type, enc: &Ident) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as ::lmlog::__private::LogValue>::encode(#value, #enc);)
+}
+
+/// The statements writing named fields, each read through `access` (a
+/// place expression of type `&FieldType`). A redacted field is only read, so
+/// the field does not look unused to the `dead_code` lint.
+pub(crate) fn encode_named(
+    fields: &[NamedField<'_>],
+    access: impl Fn(usize, &NamedField<'_>) -> TokenStream,
+    enc: &Ident,
+) -> Vec<TokenStream> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let value = access(i, f);
+            if f.redacted {
+                quote!(let _ = #value;)
+            } else {
+                encode_call(value, f.ty, enc)
+            }
+        })
+        .collect()
+}
+
+/// The `const SCHEMA` item of a `LogEvent` impl.
+pub(crate) fn schema_const(
+    name: &LitStr,
+    level: Level,
+    message: Option<&LitStr>,
+    fields: &[TokenStream],
+) -> TokenStream {
+    let level = util::level_tokens(level);
+    let message = util::message_tokens(message);
+    quote! {
+        const SCHEMA: &'static ::lmlog::__private::EventSchema = &::lmlog::__private::EventSchema {
+            name: #name,
+            level: #level,
+            message: #message,
+            fields: &[#(#fields),*],
+            fingerprint: ::lmlog::__private::EventSchema::compute_fingerprint(
+                #name,
+                #level,
+                #message,
+                &[#(#fields),*],
+            ),
+        };
+    }
+}
+
+/// Expands `#[derive(LogEvent)]`.
+pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let fields: Vec<&syn::Field> = match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => named.named.iter().collect(),
+            Fields::Unit => Vec::new(),
+            Fields::Unnamed(unnamed) => {
+                return Err(syn::Error::new(
+                    unnamed.paren_token.span.join(),
+                    "LogEvent can only be derived for structs with named fields (or unit structs): \
+                     every event field needs a name",
+                ))
+            }
+        },
+        Data::Enum(data) => {
+            return Err(syn::Error::new(
+                data.enum_token.span,
+                "LogEvent cannot be derived for enums; derive it for a struct with named fields \
+                 (an enum can be a field's type with #[derive(LogValue)])",
+            ))
+        }
+        Data::Union(data) => {
+            return Err(syn::Error::new(
+                data.union_token.span,
+                "LogEvent cannot be derived for unions; derive it for a struct with named fields",
+            ))
+        }
+    };
+    let container = attrs::container_attrs(&input.attrs)?;
+    let fields = named_fields(fields)?;
+    let names: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+    if let Some(message) = &container.message {
+        util::check_template(message, &names, "field")?;
+    }
+
+    let event_name = container
+        .name
+        .clone()
+        .unwrap_or_else(|| LitStr::new(&util::snake_case(&input.ident.unraw().to_string()), Span::call_site()));
+    let level = container.level.as_ref().map_or(Level::Info, |(level, _)| *level);
+    let descs: Vec<TokenStream> = fields.iter().map(field_desc).collect();
+    let schema = schema_const(&event_name, level, container.message.as_ref(), &descs);
+
+    let enc = Ident::new("enc", Span::call_site());
+    let written: Vec<&NamedField<'_>> = fields.iter().filter(|f| !f.redacted).collect();
+    let encodes = encode_named(
+        &fields,
+        |_, f| {
+            let ident = f.ident;
+            quote!(&self.#ident)
+        },
+        &enc,
+    );
+    let enc_param = if written.is_empty() { Ident::new("_enc", Span::call_site()) } else { enc.clone() };
+
+    let generics = util::with_log_value_bounds(&input.generics, written.iter().map(|f| f.ty));
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let ident = &input.ident;
+    Ok(quote! {
+        impl #impl_generics ::lmlog::__private::LogEvent for #ident #ty_generics #where_clause {
+            #schema
+
+            #[inline]
+            fn encode_fields(&self, #enc_param: &mut ::lmlog::__private::Encoder<'_>) {
+                #(#encodes)*
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn expand_str(input: DeriveInput) -> String {
+        expand(&input).unwrap().to_string()
+    }
+
+    fn error(input: DeriveInput) -> String {
+        expand(&input).expect_err("an error").to_string()
+    }
+
+    #[test]
+    fn expands_schema_and_encoder() {
+        let out = expand_str(parse_quote! {
+            #[lmlog(name = "payment_failed", level = "warn", message = "payment of {amount} failed for {user}")]
+            struct PaymentFailed<'a, T> {
+                #[lmlog(rename = "user")]
+                user_id: u64,
+                amount: T,
+                #[lmlog(skip)]
+                internal: NotLogged,
+                #[lmlog(redact)]
+                card: &'a str,
+            }
+        });
+        assert!(
+            out.contains("impl < 'a , T > :: lmlog :: __private :: LogEvent for PaymentFailed < 'a , T >"),
+            "{out}"
+        );
+        assert!(out.contains("where T : :: lmlog :: __private :: LogValue"), "{out}");
+        assert!(out.contains("name : \"payment_failed\""), "{out}");
+        assert!(out.contains(":: lmlog :: __private :: Level :: Warn"), "{out}");
+        assert!(out.contains("name : \"user\" , ty : < u64 as :: lmlog :: __private :: LogValue > :: TYPE"), "{out}");
+        assert!(out.contains("name : \"card\" , ty : & :: lmlog :: __private :: TypeDesc :: Str , redacted : true"));
+        assert!(!out.contains("internal"), "{out}");
+        assert!(out.contains("let _ = & self . card ;"), "{out}");
+        assert!(
+            out.contains("< u64 as :: lmlog :: __private :: LogValue > :: encode (& self . user_id , enc) ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains("< T as :: lmlog :: __private :: LogValue > :: encode (& self . amount , enc) ;"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn defaults_name_and_level() {
+        let out = expand_str(parse_quote!(
+            struct CacheMiss;
+        ));
+        assert!(out.contains("name : \"cache_miss\""), "{out}");
+        assert!(out.contains("Level :: Info"), "{out}");
+        assert!(out.contains("message : :: core :: option :: Option :: None"), "{out}");
+        assert!(out.contains("_enc : & mut"), "{out}");
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(error(parse_quote!(
+            enum E {
+                A,
+            }
+        ))
+        .starts_with("LogEvent cannot be derived for enums"));
+        assert!(error(parse_quote!(
+            struct T(u32);
+        ))
+        .starts_with("LogEvent can only be derived for structs with named"));
+        assert_eq!(
+            error(parse_quote!(
+                struct D {
+                    a: u32,
+                    #[lmlog(rename = "a")]
+                    b: u32,
+                }
+            )),
+            "duplicate field name `a`"
+        );
+        let e = error(parse_quote!(
+            #[lmlog(message = "{a} {b}")]
+            struct M {
+                a: u32,
+                #[lmlog(skip)]
+                b: u32,
+            }
+        ));
+        assert!(e.contains("unknown placeholder `{b}`") && e.contains("the fields are `a`"), "{e}");
+        let e = error(parse_quote!(
+            #[lmlog(message = "{a")]
+            struct M {
+                a: u32,
+            }
+        ));
+        assert!(e.starts_with("invalid message template"), "{e}");
+    }
+
+    #[test]
+    fn redacted_placeholders_are_allowed() {
+        expand_str(parse_quote!(
+            #[lmlog(message = "card {card}")]
+            struct M {
+                #[lmlog(redact)]
+                card: String,
+            }
+        ));
+    }
+}

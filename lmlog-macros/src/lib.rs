@@ -1,0 +1,160 @@
+//! Procedural macros of [lmlog]: `#[derive(LogEvent)]`, `#[derive(LogValue)]`
+//! and `lm_event!`.
+//!
+//! Use them through `lmlog`, which re-exports them (`lmlog::{LogEvent,
+//! LogValue, lm_event}`); the expansions only refer to `::lmlog::__private`.
+//! Everything a schema holds — names, levels, message templates, type
+//! descriptors and the fingerprint — is computed at compile time, and
+//! templates are checked with the same parser the decoder renders them with
+//! (`lmlog_format::template`).
+//!
+//! [lmlog]: https://docs.rs/lmlog
+#![warn(missing_docs)]
+
+use proc_macro::TokenStream;
+
+mod attrs;
+mod derive_event;
+mod derive_value;
+mod event_macro;
+mod util;
+
+/// Derives `LogEvent` for a struct with named fields (or a unit struct).
+///
+/// Type attributes, `#[lmlog(...)]`:
+/// - `name = "payment_failed"`: the event type; defaults to the type's name
+///   in snake case.
+/// - `level = "warn"`: one of `trace`, `debug`, `info` (the default), `warn`
+///   (or `warning`) and `error`.
+/// - `message = "payment of {amount} failed"`: a message template; every
+///   `{placeholder}` must name a logged field (`{{` and `}}` are literal
+///   braces).
+///
+/// Field attributes, `#[lmlog(...)]`:
+/// - `skip`: the field is not logged (its type needs no `LogValue` impl).
+/// - `rename = "user"`: the name the field is logged under.
+/// - `redact`: the field is listed in the schema but its value is never
+///   written; it decodes as `"<redacted>"` (its type needs no `LogValue` impl).
+///
+/// Every other field's type must implement `LogValue`; type parameters used
+/// in those fields get a `LogValue` bound.
+///
+/// ```
+/// use lmlog::{Level, LogEvent};
+///
+/// struct RetryHandle;
+///
+/// #[derive(LogEvent)]
+/// #[lmlog(name = "payment_failed", level = "warn", message = "payment of {amount} failed for user {user_id}")]
+/// struct PaymentFailed<'a> {
+///     user_id: u64,
+///     amount: f64,
+///     reason: &'a str,
+///     #[lmlog(redact)]
+///     card_number: &'a str,
+///     #[lmlog(skip)]
+///     _retry: RetryHandle,
+/// }
+///
+/// let schema = PaymentFailed::SCHEMA;
+/// assert_eq!((schema.name, schema.level), ("payment_failed", Level::Warn));
+/// assert_eq!(schema.fields.len(), 4);
+/// assert!(schema.fields[3].redacted);
+/// ```
+#[proc_macro_derive(LogEvent, attributes(lmlog))]
+pub fn derive_log_event(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive_event::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Derives `LogValue` for a struct or enum, so it can be a field of an event.
+///
+/// The encoding is exactly postcard's for the equivalent
+/// `#[derive(serde::Serialize)]` type: a struct writes its fields in order,
+/// a newtype struct writes its content, and an enum writes the variant's
+/// index (a varint, counting from 0 in declaration order) and then its
+/// content. The type descriptor is a `Struct` (named fields), the content's
+/// own descriptor (newtype structs), a `Tuple` (other tuple structs), `Unit`
+/// (unit structs) or an `Enum`.
+///
+/// Attributes, `#[lmlog(...)]`: `skip` on any field (leave it out, like
+/// `#[serde(skip)]`), `rename = ".."` and `redact` on named fields (as for
+/// `LogEvent`; a redacted field writes nothing), `rename = ".."` on enum
+/// variants. Type parameters used in written fields get a `LogValue` bound.
+///
+/// A type cannot contain itself (`enum Tree { Node(Box<Tree>) }`): its
+/// descriptor is a compile-time constant and would be infinite.
+///
+/// ```
+/// use lmlog::{Encoder, LogValue};
+///
+/// #[derive(LogValue)]
+/// enum Payment<'a> {
+///     Cash,
+///     Card {
+///         last4: &'a str,
+///         #[lmlog(redact)]
+///         cvc: u16,
+///     },
+///     Voucher(u64),
+/// }
+///
+/// let mut buf = [0u8; 16];
+/// let mut enc = Encoder::new(&mut buf);
+/// Payment::Card { last4: "4242", cvc: 123 }.encode(&mut enc);
+/// // Variant index 1, then the length-prefixed string; the CVC is not written.
+/// assert_eq!(enc.written(), &[1, 4, b'4', b'2', b'4', b'2']);
+/// ```
+#[proc_macro_derive(LogValue, attributes(lmlog))]
+pub fn derive_log_value(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive_value::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Logs an event.
+///
+/// ```
+/// use lmlog::{lm_event, LogEvent};
+///
+/// #[derive(LogEvent)]
+/// #[lmlog(level = "warn")]
+/// struct PaymentFailed<'a> {
+///     user_id: u64,
+///     reason: &'a str,
+/// }
+///
+/// // level, event type, fields
+/// lm_event!(info, "cache_miss", key = "user:7", latency_us = 130u32);
+/// // level, event type, message template, fields (`city` is short for `city = city`)
+/// let city = "Oslo";
+/// lm_event!(debug, "order_shipped", "order {order_id} shipped to {city}", order_id = 42u64, city);
+/// // `%` formats with Display, `?` with Debug; dotted and string keys
+/// let err = std::io::Error::other("disk full");
+/// lm_event!(error, "write_failed", %err, kind = ?err.kind(), http.status = 500u16, "retry.after" = 3u8);
+/// // a value whose type implements LogEvent, by value or by reference
+/// lm_event!(PaymentFailed { user_id: 7, reason: "card_declined" });
+/// let event = PaymentFailed { user_id: 8, reason: "expired" };
+/// lm_event!(&event);
+/// ```
+///
+/// The level is one of the identifiers `trace`, `debug`, `info`, `warn`,
+/// `error`; the event type is a non-empty string literal. Fields, separated
+/// by commas (a trailing comma is fine):
+/// - `key = value`: the value is borrowed and written with its `LogValue`
+///   impl.
+/// - `key = %value` / `key = ?value`: the value is formatted with `Display` /
+///   `Debug` (on the calling thread, without allocating for short text).
+/// - `key`, `%key`, `?key`: shorthand for `key = key` and so on; `a.b` is
+///   shorthand for `a.b = a.b`.
+/// - keys are identifiers, dotted identifiers (`http.status = 200`) or string
+///   literals (`"http.status" = 200`); each may appear once.
+///
+/// Template placeholders must name keys. Nothing is evaluated unless the
+/// level is compiled in (see `lmlog::STATIC_MAX_LEVEL`) and the call site is
+/// enabled; then each value is evaluated exactly once, in order. This
+/// includes the value form: `lm_event!(make_event())` does not call
+/// `make_event` when the event's level is disabled.
+#[proc_macro]
+pub fn lm_event(input: TokenStream) -> TokenStream {
+    event_macro::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}

@@ -1,0 +1,215 @@
+//! Helpers shared by the derives and `lm_event!`: levels, names, message
+//! templates and generic bounds.
+
+use std::collections::HashSet;
+
+use lmlog_format::template::{self, Segment};
+use lmlog_format::Level;
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{quote, ToTokens};
+use syn::{GenericParam, Generics, LitStr, Type, WherePredicate};
+
+/// The level names `lm_event!` accepts, for error messages.
+pub(crate) const LEVEL_NAMES: &str = "trace, debug, info, warn, error";
+
+/// The level an `lm_event!` level identifier names (exactly the lower-case
+/// names in [`LEVEL_NAMES`]).
+pub(crate) fn level_from_ident(name: &str) -> Option<Level> {
+    Some(match name {
+        "trace" => Level::Trace,
+        "debug" => Level::Debug,
+        "info" => Level::Info,
+        "warn" => Level::Warn,
+        "error" => Level::Error,
+        _ => return None,
+    })
+}
+
+/// The error for a level name that is not one of [`LEVEL_NAMES`].
+pub(crate) fn unknown_level(span: Span, name: &str) -> syn::Error {
+    syn::Error::new(span, format!("unknown level `{name}`; expected one of {LEVEL_NAMES}"))
+}
+
+/// `::lmlog::__private::Level::X`.
+pub(crate) fn level_tokens(level: Level) -> TokenStream {
+    let variant = match level {
+        Level::Error => "Error",
+        Level::Warn => "Warn",
+        Level::Info => "Info",
+        Level::Debug => "Debug",
+        Level::Trace => "Trace",
+    };
+    let variant = Ident::new(variant, Span::call_site());
+    quote!(::lmlog::__private::Level::#variant)
+}
+
+/// `::core::option::Option::Some("...")` or `None` for a message template.
+pub(crate) fn message_tokens(message: Option<&LitStr>) -> TokenStream {
+    match message {
+        Some(lit) => {
+            let lit = LitStr::new(&lit.value(), lit.span());
+            quote!(::core::option::Option::Some(#lit))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// `PaymentFailed` → `payment_failed`, `HTTPRequest` → `http_request`,
+/// `Http2Frame` → `http2_frame`.
+pub(crate) fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1).copied();
+            let boundary = match prev {
+                None | Some('_') => false,
+                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_uppercase() => next.is_some_and(char::is_lowercase),
+                Some(_) => false,
+            };
+            if boundary {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Checks a message template with the decoder's parser: it must parse, and
+/// every placeholder must be one of `names`. `kind` is "field" or "key".
+pub(crate) fn check_template(lit: &LitStr, names: &[String], kind: &str) -> syn::Result<()> {
+    let text = lit.value();
+    let segments =
+        template::parse(&text).map_err(|e| syn::Error::new(lit.span(), format!("invalid message template: {e}")))?;
+    let mut error: Option<syn::Error> = None;
+    for segment in &segments {
+        if let Segment::Field { name, .. } = segment {
+            if names.iter().any(|n| n == name) {
+                continue;
+            }
+            let known = if names.is_empty() {
+                format!("the event has no {kind}s")
+            } else {
+                let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                format!("the {kind}s are {}", list.join(", "))
+            };
+            let e = syn::Error::new(
+                lit.span(),
+                format!("unknown placeholder `{{{name}}}` in message template: no {kind} is named `{name}`; {known}"),
+            );
+            match &mut error {
+                Some(first) => first.combine(e),
+                None => error = Some(e),
+            }
+        }
+    }
+    error.map_or(Ok(()), Err)
+}
+
+/// Adds `T: ::lmlog::__private::LogValue` for every type parameter `T` that
+/// appears in one of `types` (the types of the fields that are written).
+pub(crate) fn with_log_value_bounds<'a>(generics: &Generics, types: impl IntoIterator<Item = &'a Type>) -> Generics {
+    let params: HashSet<Ident> = generics.type_params().map(|p| p.ident.clone()).collect();
+    let mut used = HashSet::new();
+    for ty in types {
+        collect_idents(ty.to_token_stream(), &params, &mut used);
+    }
+    let mut generics = generics.clone();
+    let bounded: Vec<Ident> = generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Type(t) if used.contains(&t.ident) => Some(t.ident.clone()),
+            _ => None,
+        })
+        .collect();
+    if !bounded.is_empty() {
+        let where_clause = generics.make_where_clause();
+        for ident in bounded {
+            let predicate: WherePredicate = syn::parse_quote!(#ident: ::lmlog::__private::LogValue);
+            where_clause.predicates.push(predicate);
+        }
+    }
+    generics
+}
+
+fn collect_idents(tokens: TokenStream, params: &HashSet<Ident>, used: &mut HashSet<Ident>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) if params.contains(&ident) => {
+                used.insert(ident);
+            }
+            TokenTree::Group(group) => collect_idents(group.stream(), params, used),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_handles_acronyms_and_digits() {
+        assert_eq!(snake_case("PaymentFailed"), "payment_failed");
+        assert_eq!(snake_case("HTTPRequest"), "http_request");
+        assert_eq!(snake_case("IOError"), "io_error");
+        assert_eq!(snake_case("Http2Frame"), "http2_frame");
+        assert_eq!(snake_case("Simple"), "simple");
+        assert_eq!(snake_case("already_snake"), "already_snake");
+        assert_eq!(snake_case("Mixed_Case"), "mixed_case");
+        assert_eq!(snake_case("ABC"), "abc");
+    }
+
+    #[test]
+    fn level_identifiers_are_the_five_lower_case_names() {
+        assert_eq!(level_from_ident("info"), Some(Level::Info));
+        assert_eq!(level_from_ident("warn"), Some(Level::Warn));
+        assert_eq!(level_from_ident("error"), Some(Level::Error));
+        assert_eq!(level_from_ident("INFO"), None);
+        assert_eq!(level_from_ident("verbose"), None);
+        assert_eq!(
+            unknown_level(Span::call_site(), "verbose").to_string(),
+            format!("unknown level `verbose`; expected one of {LEVEL_NAMES}")
+        );
+    }
+
+    #[test]
+    fn templates_are_checked_against_names() {
+        let names = vec!["amount".to_string(), "user_id".to_string()];
+        let ok: LitStr = syn::parse_quote!("payment of {amount} failed for {user_id} {{literal}}");
+        assert!(check_template(&ok, &names, "field").is_ok());
+
+        let unknown: LitStr = syn::parse_quote!("payment of {amount} by {user}");
+        let err = check_template(&unknown, &names, "field").unwrap_err().to_string();
+        assert!(err.contains("`{user}`"), "{err}");
+        assert!(err.contains("the fields are `amount`, `user_id`"), "{err}");
+
+        let none: LitStr = syn::parse_quote!("hello {who}");
+        let err = check_template(&none, &[], "key").unwrap_err().to_string();
+        assert!(err.contains("the event has no keys"), "{err}");
+
+        let unclosed: LitStr = syn::parse_quote!("hello {who");
+        let err = check_template(&unclosed, &names, "field").unwrap_err().to_string();
+        assert!(err.starts_with("invalid message template: unclosed"), "{err}");
+    }
+
+    #[test]
+    fn bounds_only_for_params_used_in_written_fields() {
+        let generics: Generics = syn::parse_quote!(<'a, T, U: Clone, V>);
+        let tys: Vec<Type> = vec![syn::parse_quote!(&'a [T]), syn::parse_quote!(Option<Vec<U>>)];
+        let bounded = with_log_value_bounds(&generics, &tys);
+        let where_clause = bounded.where_clause.expect("where clause").to_token_stream().to_string();
+        assert!(where_clause.contains("T : :: lmlog :: __private :: LogValue"), "{where_clause}");
+        assert!(where_clause.contains("U : :: lmlog :: __private :: LogValue"), "{where_clause}");
+        assert!(!where_clause.contains("V :"), "{where_clause}");
+
+        let unbounded = with_log_value_bounds(&generics, &[syn::parse_quote!(u32)]);
+        assert!(unbounded.where_clause.is_none());
+    }
+}

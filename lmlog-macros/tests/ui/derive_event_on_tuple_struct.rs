@@ -1,0 +1,6 @@
+use lmlog::LogEvent;
+
+#[derive(LogEvent)]
+struct Login(u64, String);
+
+fn main() {}

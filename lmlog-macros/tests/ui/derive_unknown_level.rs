@@ -1,0 +1,9 @@
+use lmlog::LogEvent;
+
+#[derive(LogEvent)]
+#[lmlog(name = "cache_miss", level = "verbose")]
+struct CacheMiss {
+    key: u64,
+}
+
+fn main() {}

@@ -1,0 +1,195 @@
+//! [`Config`]: where events go and how the runtime behaves.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::filter::Filter;
+use crate::sink::Sink;
+
+/// What a producer does when its staging buffer is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overflow {
+    /// Wait for the writer to make room: nothing is lost (the default).
+    #[default]
+    Block,
+    /// Drop the event and count it; the count is written into the stream
+    /// as an `lmlog.dropped` event as soon as there is room again.
+    Drop,
+}
+
+pub(crate) enum Output {
+    File(PathBuf),
+    #[cfg(feature = "jsonl")]
+    Jsonl(PathBuf),
+    Sink(Box<dyn Sink>),
+}
+
+/// Runtime configuration for [`init`](crate::init).
+///
+/// ```
+/// use std::time::Duration;
+/// let config = lmlog::Config::new()
+///     .output("app.lmlog")
+///     .filter("info,my_crate::db=debug")
+///     .flush_interval(Duration::from_millis(50))
+///     .rotate(64 << 20, 4)
+///     .service_name("checkout");
+/// # drop(config);
+/// ```
+pub struct Config {
+    pub(crate) output: Output,
+    pub(crate) filter: Option<String>,
+    pub(crate) use_env_filter: bool,
+    pub(crate) buffer_capacity: usize,
+    pub(crate) overflow: Overflow,
+    pub(crate) flush_interval: Duration,
+    pub(crate) rotate: Option<(u64, u32)>,
+    pub(crate) service_name: Option<String>,
+    pub(crate) resource: Vec<(String, String)>,
+    pub(crate) panic_hook: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let output = match &self.output {
+            Output::File(p) => format!("file {}", p.display()),
+            #[cfg(feature = "jsonl")]
+            Output::Jsonl(p) => format!("jsonl {}", p.display()),
+            Output::Sink(_) => "custom sink".to_string(),
+        };
+        f.debug_struct("Config")
+            .field("output", &output)
+            .field("filter", &self.filter)
+            .field("use_env_filter", &self.use_env_filter)
+            .field("buffer_capacity", &self.buffer_capacity)
+            .field("overflow", &self.overflow)
+            .field("flush_interval", &self.flush_interval)
+            .field("rotate", &self.rotate)
+            .field("service_name", &self.service_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// Default staging buffer per producer thread.
+    pub const DEFAULT_BUFFER_CAPACITY: usize = 1 << 20;
+    /// Default longest time between an event and its write to the sink.
+    pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+
+    /// Binary output to `app.lmlog` in the working directory, every level
+    /// recorded (unless `LMLOG` says otherwise), blocking when full, written
+    /// at least every [`Config::DEFAULT_FLUSH_INTERVAL`].
+    pub fn new() -> Config {
+        Config {
+            output: Output::File(PathBuf::from("app.lmlog")),
+            filter: None,
+            use_env_filter: true,
+            buffer_capacity: Config::DEFAULT_BUFFER_CAPACITY,
+            overflow: Overflow::Block,
+            flush_interval: Config::DEFAULT_FLUSH_INTERVAL,
+            rotate: None,
+            service_name: None,
+            resource: Vec::new(),
+            panic_hook: true,
+        }
+    }
+
+    /// Writes the binary log to `path` (created or truncated).
+    pub fn output(mut self, path: impl Into<PathBuf>) -> Config {
+        self.output = Output::File(path.into());
+        self
+    }
+
+    /// Writes JSON Lines to `path`, decoding on a background thread (the
+    /// same output `lmlog-decode` would give for the binary log).
+    #[cfg(feature = "jsonl")]
+    pub fn output_jsonl(mut self, path: impl Into<PathBuf>) -> Config {
+        self.output = Output::Jsonl(path.into());
+        self
+    }
+
+    /// Writes the binary stream to a custom [`Sink`].
+    pub fn sink(mut self, sink: impl Sink + 'static) -> Config {
+        self.output = Output::Sink(Box::new(sink));
+        self
+    }
+
+    /// Which levels to record, as a [`Filter`] string such as
+    /// `info,my_crate::db=debug`. The `LMLOG` environment variable, when
+    /// set, takes precedence (see [`Config::env_filter`]).
+    pub fn filter(mut self, filter: impl Into<String>) -> Config {
+        self.filter = Some(filter.into());
+        self
+    }
+
+    /// Whether the `LMLOG` environment variable overrides [`Config::filter`]
+    /// (default: yes).
+    pub fn env_filter(mut self, use_env: bool) -> Config {
+        self.use_env_filter = use_env;
+        self
+    }
+
+    /// Size of each producer thread's staging buffer in bytes (rounded up to
+    /// a power of two, at least 4 KiB, at most 8 MiB). An event larger than
+    /// the buffer is dropped and counted.
+    pub fn buffer_capacity(mut self, bytes: usize) -> Config {
+        self.buffer_capacity = bytes.clamp(4 << 10, 8 << 20);
+        self
+    }
+
+    /// What to do when a staging buffer is full.
+    pub fn overflow(mut self, overflow: Overflow) -> Config {
+        self.overflow = overflow;
+        self
+    }
+
+    /// Longest time an event waits in a staging buffer before the writer
+    /// writes it (also bounded below by 1 ms).
+    pub fn flush_interval(mut self, interval: Duration) -> Config {
+        self.flush_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Starts a new file when the current one exceeds `max_bytes`, keeping
+    /// `keep` older files as `PATH.1` (newest) … `PATH.keep`. Each file is
+    /// self-contained: it repeats the session header, every schema and every
+    /// thread description.
+    pub fn rotate(mut self, max_bytes: u64, keep: u32) -> Config {
+        self.rotate = Some((max_bytes.max(4096), keep));
+        self
+    }
+
+    /// The OpenTelemetry `service.name` recorded in the session header
+    /// (default: `OTEL_SERVICE_NAME` if set).
+    pub fn service_name(mut self, name: impl Into<String>) -> Config {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// An extra resource attribute for the session header.
+    pub fn resource(mut self, key: impl Into<String>, value: impl Into<String>) -> Config {
+        self.resource.push((key.into(), value.into()));
+        self
+    }
+
+    /// Whether to install a panic hook that flushes before the previous hook
+    /// runs (default: yes).
+    pub fn flush_on_panic(mut self, install: bool) -> Config {
+        self.panic_hook = install;
+        self
+    }
+
+    pub(crate) fn resolved_filter(&self) -> Result<Filter, crate::filter::FilterError> {
+        let env = if self.use_env_filter { std::env::var("LMLOG").ok() } else { None };
+        match env.as_deref().or(self.filter.as_deref()) {
+            Some(spec) => spec.parse(),
+            None => Ok(Filter::all()),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Compile-time structured binary logging.
+//!
+//! `#[derive(LogEvent)]` and [`lm_event!`] turn event types and call sites
+//! into static schemas and interned call-site ids at compile time. At run time
+//! the calling thread only copies a compact binary record into its own staging
+//! buffer; a background writer thread frames the records (sync marker, length,
+//! CRC) and writes them, together with the schemas, to a self-describing file
+//! that `lmlog-decode` turns into JSON Lines.
+//!
+//! ```no_run
+//! use lmlog::{lm_event, LogEvent};
+//!
+//! #[derive(LogEvent)]
+//! #[lmlog(name = "payment_failed", level = "warn", message = "payment of {amount} failed for user {user_id}")]
+//! struct PaymentFailed<'a> {
+//!     user_id: u64,
+//!     amount: f64,
+//!     reason: &'a str,
+//! }
+//!
+//! fn main() -> Result<(), lmlog::InitError> {
+//!     let _guard = lmlog::init(lmlog::Config::new().output("app.lmlog"))?;
+//!     lm_event!(PaymentFailed { user_id: 7, amount: 12.5, reason: "card_declined" });
+//!     lm_event!(info, "cache_miss", key = "user:7", latency_us = 130u32);
+//!     lm_event!(debug, "order_shipped", "order {order_id} shipped to {city}", order_id = 42u64, city = "Oslo");
+//!     lmlog::flush();
+//!     Ok(())
+//! } // dropping the guard flushes and joins the writer
+//! ```
+//!
+//! See ARCHITECTURE.md for how the pieces fit and FORMAT.md for the bytes.
+#![warn(missing_docs)]
+
+extern crate self as lmlog;
+
+mod callsite;
+mod clock;
+mod config;
+mod event;
+mod filter;
+mod producer;
+mod ring;
+mod runtime;
+mod sink;
+#[cfg(feature = "otel")]
+mod trace;
+mod value;
+mod writer;
+
+pub use config::{Config, Overflow};
+pub use event::{EventSchema, LogEvent};
+pub use filter::{Filter, FilterError};
+pub use lmlog_format::Level;
+pub use lmlog_macros::{lm_event, LogEvent, LogValue};
+pub use runtime::{flush, init, is_active, Guard, InitError};
+pub use sink::{FileSink, Sink, WriteSink};
+pub use value::{Bytes, Encoder, LogValue};
+
+/// The most verbose level compiled in, from the `max_level_*` and
+/// `release_max_level_*` cargo features; `None` when logging is compiled out.
+/// Call sites above it cost nothing: the check is on constants.
+pub const STATIC_MAX_LEVEL: Option<Level> = static_max_level();
+
+const fn static_max_level() -> Option<Level> {
+    if !cfg!(debug_assertions) {
+        if cfg!(feature = "release_max_level_off") {
+            return None;
+        } else if cfg!(feature = "release_max_level_error") {
+            return Some(Level::Error);
+        } else if cfg!(feature = "release_max_level_warn") {
+            return Some(Level::Warn);
+        } else if cfg!(feature = "release_max_level_info") {
+            return Some(Level::Info);
+        } else if cfg!(feature = "release_max_level_debug") {
+            return Some(Level::Debug);
+        } else if cfg!(feature = "release_max_level_trace") {
+            return Some(Level::Trace);
+        }
+    }
+    if cfg!(feature = "max_level_off") {
+        None
+    } else if cfg!(feature = "max_level_error") {
+        Some(Level::Error)
+    } else if cfg!(feature = "max_level_warn") {
+        Some(Level::Warn)
+    } else if cfg!(feature = "max_level_info") {
+        Some(Level::Info)
+    } else if cfg!(feature = "max_level_debug") {
+        Some(Level::Debug)
+    } else {
+        Some(Level::Trace)
+    }
+}
+
+/// Items the macros expand to. Not a public API: may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::callsite::{function_name, Callsite, CallsiteMeta, CallsiteState};
+    pub use crate::event::{EventSchema, LogEvent};
+    pub use crate::value::{Encoder, FormattedStr, LogValue};
+    pub use lmlog_format::{FieldDesc, Level, TypeDesc, VariantDesc, VariantKindDesc};
+
+    /// Whether `level` is compiled in (see [`crate::STATIC_MAX_LEVEL`]).
+    #[inline(always)]
+    pub const fn static_enabled(level: Level) -> bool {
+        match crate::STATIC_MAX_LEVEL {
+            Some(max) => level as u8 <= max as u8,
+            None => false,
+        }
+    }
+
+    /// The level of an event value, for the expression form of `lm_event!`.
+    #[inline(always)]
+    pub const fn level_of<E: LogEvent>(_: &E) -> Level {
+        E::SCHEMA.level
+    }
+}

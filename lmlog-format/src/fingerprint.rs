@@ -48,19 +48,6 @@ impl Default for Fingerprint {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const FP: u64 = Fingerprint::new().str("ab").str("c").finish();
-
-    #[test]
-    fn separates_parts_and_is_const() {
-        assert_ne!(FP, Fingerprint::new().str("a").str("bc").finish());
-        assert_eq!(FP, Fingerprint::new().str("ab").str("c").finish());
-    }
-}
-
 impl Fingerprint {
     /// Mixes in a type descriptor, recursively.
     pub const fn type_desc(self, t: &crate::types::TypeDesc) -> Self {
@@ -132,5 +119,18 @@ impl Fingerprint {
             i += 1;
         }
         fp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FP: u64 = Fingerprint::new().str("ab").str("c").finish();
+
+    #[test]
+    fn separates_parts_and_is_const() {
+        assert_ne!(FP, Fingerprint::new().str("a").str("bc").finish());
+        assert_eq!(FP, Fingerprint::new().str("ab").str("c").finish());
     }
 }

@@ -94,7 +94,7 @@ impl FromStr for Filter {
                 }
             }
         }
-        filter.directives.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        filter.directives.sort_by_key(|d| std::cmp::Reverse(d.0.len()));
         Ok(filter)
     }
 }

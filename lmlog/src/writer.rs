@@ -115,7 +115,7 @@ impl Writer {
     /// Writes the preamble, session frame, and (after a rotation) every
     /// schema and live thread, so each file decodes on its own.
     fn start_file(&mut self) {
-        let clock = self.clock.clone().expect("calibrated before the first file");
+        let clock = self.clock.expect("calibrated before the first file");
         let clock = ClockInfo { anchor: crate::clock::anchor(), ..clock };
         self.out.extend_from_slice(&preamble());
         let session = SessionInfo {

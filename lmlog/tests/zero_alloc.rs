@@ -1,0 +1,64 @@
+//! After warm-up, emitting an event performs no heap allocation on the
+//! calling thread.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lmlog::{lm_event, LogEvent};
+
+struct CountingAllocator;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+#[derive(LogEvent)]
+#[lmlog(name = "payment_failed", level = "warn", message = "payment of {amount} failed for user {user_id}")]
+struct PaymentFailed<'a> {
+    user_id: u64,
+    amount: f64,
+    reason: &'a str,
+    tags: &'a [&'a str],
+}
+
+fn emit_all(i: u32) {
+    lm_event!(info, "cache_miss", key = "user:7", latency_us = i, ratio = 0.5f64);
+    lm_event!(PaymentFailed { user_id: 7, amount: 12.5, reason: "card_declined", tags: &["eu", "visa"] });
+    lm_event!(debug, "formatted", "value {v}", v = %i);
+}
+
+#[test]
+fn steady_state_emits_do_not_allocate() {
+    let _guard = lmlog::init(lmlog::Config::new().sink(lmlog::WriteSink(std::io::sink()))).unwrap();
+    for i in 0..1000 {
+        emit_all(i);
+    }
+    lmlog::flush();
+    COUNTING.with(|c| c.set(true));
+    for i in 0..100_000 {
+        emit_all(i);
+    }
+    COUNTING.with(|c| c.set(false));
+    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0, "heap allocations on the emitting thread");
+}

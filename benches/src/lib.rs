@@ -1,0 +1,1 @@
+//! Benchmarks for lmlog live in `benches/`; this library holds nothing yet.

@@ -102,8 +102,8 @@ impl Callsite {
     /// returns the id records for `schema` carry.
     fn register(&'static self, schema: &'static EventSchema) -> Option<u32> {
         let mut registry = registry();
-        let known = self.state.load(Ordering::Relaxed) & KNOWN != 0;
-        if !known && self.level.load(Ordering::Relaxed) == 0 {
+        // A stored level means the call site is already in the registry.
+        if self.level.load(Ordering::Relaxed) == 0 {
             self.level.store(schema.level as u8, Ordering::Relaxed);
             registry.callsites.push(self);
         }

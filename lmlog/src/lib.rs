@@ -108,10 +108,4 @@ pub mod __private {
             None => false,
         }
     }
-
-    /// The level of an event value, for the expression form of `lm_event!`.
-    #[inline(always)]
-    pub const fn level_of<E: LogEvent>(_: &E) -> Level {
-        E::SCHEMA.level
-    }
 }

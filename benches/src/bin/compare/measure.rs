@@ -1,0 +1,224 @@
+//! The scenarios, run inside a child process for one logger at a time, and
+//! the row each of them reports.
+//!
+//! Every event a scenario emits is counted again in the file afterwards, so
+//! `dropped` is what is missing on disk, not what the logger says it lost.
+
+use std::fs::File;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::peers::{count_lines_containing, Order, Peer};
+use crate::tsc::{self, Timer};
+
+/// One logger in one scenario: a line of `target/compare.json`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct Row {
+    pub logger: String,
+    pub scenario: String,
+    pub median_ns: Option<f64>,
+    pub p99_ns: Option<f64>,
+    pub p999_ns: Option<f64>,
+    pub max_ns: Option<f64>,
+    pub events_per_sec: Option<f64>,
+    pub bytes_per_event: Option<f64>,
+    pub dropped: Option<u64>,
+    /// Events emitted (latency and throughput) or decoded (decode).
+    pub events: u64,
+    /// Decode only: megabytes (10^6 bytes) of JSON Lines written per second.
+    pub json_mb_per_sec: Option<f64>,
+}
+
+/// The scenarios, in the order the harness runs them.
+pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled", "saturated_1", "saturated_2"];
+
+/// The decode scenario's name; it is measured in lmlog's `saturated_1` run.
+pub const DECODE: &str = "decode";
+
+/// How much work each scenario does.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// Calls timed one by one in each paced scenario.
+    pub samples: u64,
+    /// Events in each saturated scenario, over all producers.
+    pub events: u64,
+}
+
+/// The pause after every paced call: long enough for the logger's own
+/// background work to keep up, short enough to be a busy service.
+const PACE_NS: f64 = 1500.0;
+/// Paced calls made before timing starts: first-call registration, page
+/// faults in fresh buffers, branch predictors.
+const WARMUP: u64 = 20_000;
+const KEY: &str = "user:42:ab";
+const DISABLED_BATCH: u64 = 1000;
+const DISABLED_BATCHES: u64 = 5000;
+
+fn order(i: u64) -> Order<'static> {
+    Order {
+        id: i,
+        customer: "acme-corp",
+        amount: 99.5 + (i % 7) as f64,
+        items: (i % 13) as u32,
+        express: i % 2 == 0,
+        region: "eu-north",
+        discount: if i % 3 == 0 { None } else { Some(0.1) },
+        retries: -((i % 4) as i16),
+    }
+}
+
+#[inline(always)]
+fn emit_cache_miss<P: Peer>(peer: &P, i: u64) {
+    peer.cache_miss(black_box(KEY), i as u32, black_box(0.125) * (i & 1023) as f64);
+}
+
+#[inline(always)]
+fn emit_order<P: Peer>(peer: &P, i: u64) {
+    peer.order(&black_box(order(i)));
+}
+
+/// Runs `scenario` for `P` in `dir`; the rows it measured.
+pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> Vec<Row> {
+    match scenario {
+        "paced_3_fields" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_cache_miss)],
+        "paced_8_fields" => vec![paced::<P>(scenario, dir, sizes, timer, "order", emit_order)],
+        "disabled" => vec![disabled::<P>(scenario, dir, timer)],
+        "saturated_1" => saturated::<P>(scenario, dir, sizes, 1),
+        "saturated_2" => saturated::<P>(scenario, dir, sizes, 2),
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn row<P: Peer>(scenario: &str) -> Row {
+    Row { logger: P::NAME.to_string(), scenario: scenario.to_string(), ..Row::default() }
+}
+
+fn latency_histogram() -> Histogram<u64> {
+    // Picoseconds, 3 significant digits, up to 100 s.
+    Histogram::new_with_bounds(1, 100_000_000_000_000, 3).expect("histogram bounds")
+}
+
+fn fill_percentiles(row: &mut Row, picos: &Histogram<u64>) {
+    let ns = |v: u64| Some(v as f64 / 1000.0);
+    row.median_ns = ns(picos.value_at_quantile(0.5));
+    row.p99_ns = ns(picos.value_at_quantile(0.99));
+    row.p999_ns = ns(picos.value_at_quantile(0.999));
+    row.max_ns = ns(picos.max());
+}
+
+fn paced<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer, needle: &str, emit: fn(&P, u64)) -> Row {
+    let peer = P::start(dir);
+    let gap = timer.ticks(PACE_NS);
+    let mut picos = latency_histogram();
+    for i in 0..WARMUP + sizes.samples {
+        let before = tsc::start();
+        emit(&peer, i);
+        let after = tsc::stop();
+        if i >= WARMUP {
+            picos.saturating_record(timer.net_picos(after - before));
+        }
+        Timer::spin_until(after + gap);
+    }
+    peer.finish();
+    let mut row = row::<P>(scenario);
+    fill_percentiles(&mut row, &picos);
+    row.events = WARMUP + sizes.samples;
+    let on_disk = count_lines_containing(&text_output::<P>(dir).path, needle);
+    row.dropped = Some(row.events.saturating_sub(on_disk));
+    row
+}
+
+/// Sub-nanosecond calls cannot be timed one by one with a ~10 ns timer: each
+/// sample is the mean of a batch of calls.
+fn disabled<P: Peer>(scenario: &str, dir: &Path, timer: &Timer) -> Row {
+    let peer = P::start(dir);
+    let mut picos = latency_histogram();
+    for batch in 0..DISABLED_BATCHES + DISABLED_BATCHES / 10 {
+        let before = tsc::start();
+        for j in 0..DISABLED_BATCH {
+            peer.disabled(black_box(j as u32));
+        }
+        let after = tsc::stop();
+        if batch >= DISABLED_BATCHES / 10 {
+            picos.saturating_record(timer.net_picos(after - before) / DISABLED_BATCH);
+        }
+    }
+    peer.finish();
+    let mut row = row::<P>(scenario);
+    fill_percentiles(&mut row, &picos);
+    row.events = DISABLED_BATCH * DISABLED_BATCHES;
+    let written = count_lines_containing(&text_output::<P>(dir).path, "verbose");
+    assert_eq!(written, 0, "{}: a disabled event reached the file", P::NAME);
+    row
+}
+
+fn saturated<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, producers: u64) -> Vec<Row> {
+    let peer = P::start(dir);
+    let per_producer = sizes.events / producers;
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for p in 0..producers {
+            let peer = &peer;
+            scope.spawn(move || {
+                for i in p * per_producer..(p + 1) * per_producer {
+                    emit_cache_miss(peer, i);
+                }
+            });
+        }
+    });
+    peer.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    let emitted = per_producer * producers;
+    let bytes = std::fs::metadata(dir.join(P::FILE)).map_or(0, |m| m.len());
+    let text = text_output::<P>(dir);
+    let on_disk = count_lines_containing(&text.path, "cache_miss");
+    let mut main = row::<P>(scenario);
+    main.events = emitted;
+    main.events_per_sec = Some(emitted as f64 / seconds);
+    main.bytes_per_event = Some(bytes as f64 / emitted as f64);
+    main.dropped = Some(emitted.saturating_sub(on_disk));
+    let mut rows = vec![main];
+    if let (Some(decode), 1) = (text.decode, producers) {
+        let mut row = row::<P>(DECODE);
+        row.events = decode.records;
+        row.events_per_sec = Some(decode.records as f64 / decode.seconds);
+        row.json_mb_per_sec = Some(decode.json_bytes as f64 / decode.seconds / 1e6);
+        row.dropped = Some(emitted.saturating_sub(on_disk));
+        rows.push(row);
+    }
+    rows
+}
+
+/// A logger's output as one line per event.
+struct TextOutput {
+    path: std::path::PathBuf,
+    decode: Option<DecodeRun>,
+}
+
+/// One run of the decoder over a binary log.
+struct DecodeRun {
+    seconds: f64,
+    records: u64,
+    json_bytes: u64,
+}
+
+/// lmlog writes binary: its text form is `lmlog-decode`'s JSON Lines, and
+/// producing it is the decode scenario. The other loggers write text.
+fn text_output<P: Peer>(dir: &Path) -> TextOutput {
+    let written = dir.join(P::FILE);
+    if P::NAME != "lmlog" {
+        return TextOutput { path: written, decode: None };
+    }
+    let path = dir.join("lmlog.jsonl");
+    let out = std::io::BufWriter::with_capacity(1 << 20, File::create(&path).expect("create jsonl"));
+    let started = Instant::now();
+    let summary = lmlog_decode::decode_file(&written, out).expect("decode lmlog file");
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(summary.damage, 0, "the lmlog file is damaged: {:?}", summary.diagnostics);
+    let json_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    TextOutput { path, decode: Some(DecodeRun { seconds, records: summary.events, json_bytes }) }
+}

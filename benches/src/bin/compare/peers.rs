@@ -1,0 +1,235 @@
+//! Each logger under comparison, set up the way its users run it in
+//! production: asynchronous, writing to a file, with nothing dropped unseen.
+//!
+//! Every peer logs the same three things: the 3-field `cache_miss` event, the
+//! 8-field `Order` event and a call below the active level. The drivers in
+//! `measure` are generic over [`Peer`], so each peer's calls are inlined into
+//! the measured loop exactly like its users' code would be.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use lmlog::{lm_event, LogEvent};
+
+/// The 8-field event of the derived-struct scenario.
+#[derive(LogEvent, Clone, Copy)]
+#[lmlog(name = "order", level = "info", message = "order {id} for {customer}")]
+pub struct Order<'a> {
+    pub id: u64,
+    pub customer: &'a str,
+    pub amount: f64,
+    pub items: u32,
+    pub express: bool,
+    pub region: &'a str,
+    pub discount: Option<f32>,
+    pub retries: i16,
+}
+
+/// The names the harness accepts, in the order the table shows them.
+pub const NAMES: [&str; 5] = ["lmlog", "ticklog", "ftlog", "slog", "tracing"];
+
+/// One logger, initialised for one run.
+pub trait Peer: Sync + Sized {
+    /// What the table calls it.
+    const NAME: &'static str;
+    /// The file in the run's directory the logger writes.
+    const FILE: &'static str;
+    /// Initialises the logger writing into `dir`.
+    fn start(dir: &Path) -> Self;
+    /// `cache_miss` with a ~10-byte `&str`, a `u32` and an `f64`.
+    fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64);
+    /// The 8-field event.
+    fn order(&self, order: &Order<'_>);
+    /// A call below the active level.
+    fn disabled(&self, n: u32);
+    /// Flushes everything and stops the logger's threads: when it returns,
+    /// the file holds every event.
+    fn finish(self) {
+        drop(self);
+    }
+}
+
+/// Lines of `path` that contain `needle`: the events that reached the file.
+pub fn count_lines_containing(path: &Path, needle: &str) -> u64 {
+    let Ok(file) = File::open(path) else { return 0 };
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let mut count = 0;
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return count,
+            Ok(_) => {
+                if line.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    count += 1;
+                }
+            }
+        }
+    }
+}
+
+pub struct Lmlog {
+    _guard: lmlog::Guard,
+}
+
+impl Peer for Lmlog {
+    const NAME: &'static str = "lmlog";
+    const FILE: &'static str = "lmlog.lmlog";
+
+    fn start(dir: &Path) -> Self {
+        let config = lmlog::Config::new()
+            .output(dir.join(Self::FILE))
+            .filter("info")
+            .env_filter(false)
+            .overflow(lmlog::Overflow::Block)
+            .flush_on_panic(false);
+        Lmlog { _guard: lmlog::init(config).expect("lmlog init") }
+    }
+
+    #[inline(always)]
+    fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64) {
+        lm_event!(info, "cache_miss", key = key, shard = shard, latency_ms = latency_ms);
+    }
+
+    #[inline(always)]
+    fn order(&self, order: &Order<'_>) {
+        lm_event!(order);
+    }
+
+    #[inline(always)]
+    fn disabled(&self, n: u32) {
+        lm_event!(debug, "verbose", n = n);
+    }
+}
+
+pub struct Tracing {
+    _guard: tracing_appender::non_blocking::WorkerGuard,
+}
+
+impl Peer for Tracing {
+    const NAME: &'static str = "tracing";
+    const FILE: &'static str = "tracing.log";
+
+    fn start(dir: &Path) -> Self {
+        let appender = tracing_appender::rolling::never(dir, Self::FILE);
+        let (writer, guard) =
+            tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(appender);
+        let subscriber =
+            tracing_subscriber::fmt().json().with_writer(writer).with_max_level(tracing::Level::INFO).finish();
+        tracing::subscriber::set_global_default(subscriber).expect("tracing subscriber");
+        Tracing { _guard: guard }
+    }
+
+    #[inline(always)]
+    fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64) {
+        tracing::info!(key, shard, latency_ms, "cache_miss");
+    }
+
+    #[inline(always)]
+    fn order(&self, o: &Order<'_>) {
+        tracing::info!(
+            id = o.id,
+            customer = o.customer,
+            amount = o.amount,
+            items = o.items,
+            express = o.express,
+            region = o.region,
+            discount = ?o.discount,
+            retries = o.retries,
+            "order"
+        );
+    }
+
+    #[inline(always)]
+    fn disabled(&self, n: u32) {
+        tracing::debug!(n, "verbose");
+    }
+}
+
+pub struct Slog {
+    logger: slog::Logger,
+    /// Dropped after `logger`: flushes the queue and joins the thread.
+    _guard: slog_async::AsyncGuard,
+}
+
+impl Peer for Slog {
+    const NAME: &'static str = "slog";
+    const FILE: &'static str = "slog.log";
+
+    fn start(dir: &Path) -> Self {
+        use slog::Drain;
+        let file = File::create(dir.join(Self::FILE)).expect("create slog file");
+        let json = slog_json::Json::new(std::io::BufWriter::new(file)).add_default_keys().build().fuse();
+        let (drain, guard) = slog_async::Async::new(json)
+            .chan_size(64 * 1024)
+            .overflow_strategy(slog_async::OverflowStrategy::Block)
+            .build_with_guard();
+        let drain = slog::LevelFilter::new(drain.fuse(), slog::Level::Info).fuse();
+        Slog { logger: slog::Logger::root(drain, slog::o!()), _guard: guard }
+    }
+
+    #[inline(always)]
+    fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64) {
+        slog::info!(self.logger, "cache_miss"; "key" => key, "shard" => shard, "latency_ms" => latency_ms);
+    }
+
+    #[inline(always)]
+    fn order(&self, o: &Order<'_>) {
+        slog::info!(self.logger, "order";
+            "id" => o.id, "customer" => o.customer, "amount" => o.amount, "items" => o.items,
+            "express" => o.express, "region" => o.region, "discount" => ?o.discount, "retries" => o.retries);
+    }
+
+    #[inline(always)]
+    fn disabled(&self, n: u32) {
+        // slog's own `debug!` is removed at compile time in release builds
+        // (its default `release_max_level_info`), which would measure
+        // nothing; `log!` with a run-time level goes through the filter.
+        slog::log!(self.logger, slog::Level::Debug, "", "verbose"; "n" => n);
+    }
+}
+
+pub struct Ftlog {
+    _guard: ftlog::LoggerGuard,
+}
+
+impl Peer for Ftlog {
+    const NAME: &'static str = "ftlog";
+    const FILE: &'static str = "ftlog.log";
+
+    fn start(dir: &Path) -> Self {
+        let guard = ftlog::builder()
+            .root(ftlog::appender::FileAppender::new(dir.join(Self::FILE)))
+            .max_log_level(ftlog::LevelFilter::Info)
+            .bounded(100_000, true)
+            .try_init()
+            .expect("ftlog init");
+        Ftlog { _guard: guard }
+    }
+
+    #[inline(always)]
+    fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64) {
+        log::info!("cache_miss key={} shard={} latency_ms={}", key, shard, latency_ms);
+    }
+
+    #[inline(always)]
+    fn order(&self, o: &Order<'_>) {
+        log::info!(
+            "order id={} customer={} amount={} items={} express={} region={} discount={:?} retries={}",
+            o.id,
+            o.customer,
+            o.amount,
+            o.items,
+            o.express,
+            o.region,
+            o.discount,
+            o.retries
+        );
+    }
+
+    #[inline(always)]
+    fn disabled(&self, n: u32) {
+        log::debug!("verbose n={}", n);
+    }
+}

@@ -1,0 +1,242 @@
+//! The Markdown report: side-by-side tables, ratios to lmlog, and each
+//! target of the performance brief checked against the measured rows.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::measure::{Row, DECODE};
+use crate::tsc::Timer;
+use crate::Options;
+
+const BEGIN: &str = "<!-- compare:begin -->";
+const END: &str = "<!-- compare:end -->";
+const PYTHON: &str = "python-lmlog-0.3.0";
+
+fn find<'a>(rows: &'a [Row], logger: &str, scenario: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| r.logger == logger && r.scenario == scenario)
+}
+
+fn ns(v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(v) if v < 10.0 => format!("{v:.2} ns"),
+        Some(v) if v < 1000.0 => format!("{v:.1} ns"),
+        Some(v) if v < 1e6 => format!("{:.2} µs", v / 1e3),
+        Some(v) => format!("{:.2} ms", v / 1e6),
+    }
+}
+
+fn rate(v: Option<f64>) -> String {
+    match v {
+        None => "–".into(),
+        Some(v) if v >= 1e6 => format!("{:.2} M/s", v / 1e6),
+        Some(v) => format!("{:.1} k/s", v / 1e3),
+    }
+}
+
+fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> String {
+    match (numerator, denominator) {
+        (Some(n), Some(d)) if d > 0.0 => format!("{:.1}×", n / d),
+        _ => "–".into(),
+    }
+}
+
+fn dropped(v: Option<u64>) -> String {
+    v.map_or("–".into(), |d| d.to_string())
+}
+
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel =
+        std::fs::read_to_string("/proc/sys/kernel/osrelease").map_or_else(|_| "?".into(), |s| s.trim().to_string());
+    let rustc = command_output("rustc", &["-V"]).unwrap_or_else(|| "rustc ?".into());
+    format!("{cpu}, {cores} logical CPUs, Linux {kernel}, {rustc}")
+}
+
+/// The generated part of BENCHMARKS.md.
+pub fn markdown(rows: &[Row], timer: &Timer, options: &Options, python_note: Option<&str>) -> String {
+    let mut md = String::new();
+    let date = command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let _ = writeln!(md, "Generated {date} by `cargo run --release -p lmlog-benches --bin compare`");
+    let _ = writeln!(
+        md,
+        "(samples per paced scenario: {}, events per saturated scenario: {}{}).\n",
+        options.sizes.samples,
+        options.sizes.events,
+        if options.quick { ", --quick: too small to quote" } else { "" }
+    );
+    let _ = writeln!(md, "Machine: {}.", machine());
+    let _ = writeln!(
+        md,
+        "Timer: TSC at {:.3} ns per tick; an empty timed region costs {:.1} ns and is subtracted from every sample.\n",
+        timer.ns_per_tick,
+        timer.nanos(timer.overhead_ticks)
+    );
+    let loggers: Vec<&str> = {
+        let mut seen: Vec<&str> = Vec::new();
+        for r in rows {
+            if !seen.contains(&r.logger.as_str()) {
+                seen.push(&r.logger);
+            }
+        }
+        seen
+    };
+
+    for (scenario, title) in [
+        (
+            "paced_3_fields",
+            "Paced latency, 3-field `cache_miss` (`&str`, `u32`, `f64`): one call, ~1.5 µs pause, every call timed",
+        ),
+        ("paced_8_fields", "Paced latency, 8-field derived struct"),
+    ] {
+        let base = find(rows, "lmlog", scenario).and_then(|r| r.median_ns);
+        let _ = writeln!(md, "### {title}\n");
+        let _ = writeln!(md, "| logger | median | p99 | p99.9 | max | median vs lmlog | dropped |");
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+        for logger in &loggers {
+            if let Some(r) = find(rows, logger, scenario) {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    r.logger,
+                    ns(r.median_ns),
+                    ns(r.p99_ns),
+                    ns(r.p999_ns),
+                    ns(r.max_ns),
+                    ratio(r.median_ns, base),
+                    dropped(r.dropped)
+                );
+            }
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(md, "### Disabled call (below the active level; mean of batches of 1000 calls)\n");
+    let _ = writeln!(md, "| logger | median | p99 |");
+    let _ = writeln!(md, "|---|---:|---:|");
+    for logger in &loggers {
+        if let Some(r) = find(rows, logger, "disabled") {
+            let _ = writeln!(md, "| {} | {} | {} |", r.logger, ns(r.median_ns), ns(r.p99_ns));
+        }
+    }
+    md.push('\n');
+
+    let _ = writeln!(md, "### Saturated throughput, 3-field event, end to end (until the file holds every event)\n");
+    let base = find(rows, "lmlog", "saturated_1").and_then(|r| r.events_per_sec);
+    let _ = writeln!(md, "| logger | 1 producer | 2 producers | lmlog is faster by (1 producer) | bytes per event on disk | dropped (1 / 2) |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
+    for logger in &loggers {
+        let one = find(rows, logger, "saturated_1");
+        let two = find(rows, logger, "saturated_2");
+        if one.is_none() && two.is_none() {
+            continue;
+        }
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} / {} |",
+            logger,
+            rate(one.and_then(|r| r.events_per_sec)),
+            rate(two.and_then(|r| r.events_per_sec)),
+            ratio(base, one.and_then(|r| r.events_per_sec)),
+            one.and_then(|r| r.bytes_per_event).map_or("–".into(), |b| format!("{b:.1}")),
+            dropped(one.and_then(|r| r.dropped)),
+            dropped(two.and_then(|r| r.dropped)),
+        );
+    }
+    md.push('\n');
+
+    if let Some(r) = find(rows, "lmlog", DECODE) {
+        let _ = writeln!(md, "### Decode: `lmlog-decode` turning the 1-producer file into JSON Lines, one core\n");
+        let _ = writeln!(md, "| records | records/s | JSON MB/s |");
+        let _ = writeln!(md, "|---:|---:|---:|");
+        let _ =
+            writeln!(md, "| {} | {} | {:.0} |\n", r.events, rate(r.events_per_sec), r.json_mb_per_sec.unwrap_or(0.0));
+    }
+    if let Some(note) = python_note {
+        let _ = writeln!(md, "Note: {note}.\n");
+    }
+
+    let _ = writeln!(md, "### Targets\n");
+    let _ = writeln!(md, "| target | measured | met |");
+    let _ = writeln!(md, "|---|---:|:---:|");
+    for (target, measured, met) in targets(rows) {
+        let _ = writeln!(md, "| {target} | {measured} | {} |", if met { "yes" } else { "**no**" });
+    }
+    md
+}
+
+/// Each target of the brief: what it asks, what was measured, whether it is
+/// met. A target whose inputs were not measured in this run is left out.
+fn targets(rows: &[Row]) -> Vec<(&'static str, String, bool)> {
+    let get = |logger: &str, scenario: &str| find(rows, logger, scenario);
+    let mut out = Vec::new();
+    if let Some(median) = get("lmlog", "paced_3_fields").and_then(|r| r.median_ns) {
+        out.push(("paced 3-field median ≤ 15 ns", ns(Some(median)), median <= 15.0));
+        if let Some(p999) = get("lmlog", "paced_3_fields").and_then(|r| r.p999_ns) {
+            out.push(("paced 3-field p99.9 ≤ 100 ns", ns(Some(p999)), p999 <= 100.0));
+        }
+        if let Some(tracing) = get("tracing", "paced_3_fields").and_then(|r| r.median_ns) {
+            out.push((
+                "median ≥ 30× lower than tracing JSON + non_blocking",
+                format!("{:.0}×", tracing / median),
+                tracing / median >= 30.0,
+            ));
+        }
+        if let Some(ticklog) = get("ticklog", "paced_3_fields").and_then(|r| r.median_ns) {
+            out.push((
+                "median not slower than ticklog's",
+                format!("{} vs {}", ns(Some(median)), ns(Some(ticklog))),
+                median <= ticklog,
+            ));
+        }
+    }
+    if let Some(r) = get("lmlog", "saturated_1") {
+        let eps = r.events_per_sec.unwrap_or(0.0);
+        out.push((
+            "saturated, 1 producer, lossless ≥ 20 M events/s",
+            format!("{} ({} dropped)", rate(Some(eps)), dropped(r.dropped)),
+            eps >= 20e6 && r.dropped == Some(0),
+        ));
+        let bytes = r.bytes_per_event.unwrap_or(f64::INFINITY);
+        out.push(("≤ 16 bytes per 3-field event on disk", format!("{bytes:.2} B"), bytes <= 16.0));
+        if let Some(python) = get(PYTHON, "saturated_1").and_then(|p| p.events_per_sec) {
+            out.push(("≥ 1000× the Python LMLog's events/s", format!("{:.0}×", eps / python), eps / python >= 1000.0));
+        }
+    }
+    if let Some(r) = get("lmlog", DECODE) {
+        let rps = r.events_per_sec.unwrap_or(0.0);
+        out.push(("decode ≥ 5 M records/s to JSONL", rate(Some(rps)), rps >= 5e6));
+    }
+    if let Some(median) = get("lmlog", "disabled").and_then(|r| r.median_ns) {
+        out.push(("disabled call ≤ 1 ns", ns(Some(median)), median <= 1.0));
+    }
+    out
+}
+
+/// Replaces the text between the generated-section markers of `path`.
+pub fn update_benchmarks(path: &Path, generated: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
+        return Err(format!("{}: no `{BEGIN}` … `{END}` section to replace", path.display()));
+    };
+    if end < begin {
+        return Err(format!("{}: `{END}` comes before `{BEGIN}`", path.display()));
+    }
+    let updated = format!("{}{BEGIN}\n{generated}{}", &text[..begin], &text[end..]);
+    std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))
+}

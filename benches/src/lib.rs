@@ -1,1 +1,0 @@
-//! Benchmarks for lmlog live in `benches/`; this library holds nothing yet.

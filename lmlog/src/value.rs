@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -14,24 +15,35 @@ use lmlog_format::TypeDesc;
 /// Writes past the end of the slice are not performed; they set
 /// [`Encoder::overflowed`] instead, and the caller retries with more room.
 /// Encoding is a pure function of the value, so a retry writes the same bytes.
+///
+/// The encoder runs on the calling thread for every event, so it keeps raw
+/// cursors and checks room once per write rather than once per byte.
 #[derive(Debug)]
 pub struct Encoder<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
+    start: *mut u8,
+    pos: *mut u8,
+    end: *mut u8,
     overflowed: bool,
+    _buf: PhantomData<&'a mut [u8]>,
 }
 
 impl<'a> Encoder<'a> {
     /// An encoder writing at the start of `buf`.
     #[inline(always)]
     pub fn new(buf: &'a mut [u8]) -> Self {
-        Encoder { buf, pos: 0, overflowed: false }
+        let range = buf.as_mut_ptr_range();
+        Encoder { start: range.start, pos: range.start, end: range.end, overflowed: false, _buf: PhantomData }
     }
 
     /// Bytes written so far (meaningless once [`Self::overflowed`]).
     #[inline(always)]
     pub fn position(&self) -> usize {
-        self.pos
+        self.pos as usize - self.start as usize
+    }
+
+    #[inline(always)]
+    fn room(&self) -> usize {
+        self.end as usize - self.pos as usize
     }
 
     /// Whether a write did not fit.
@@ -42,52 +54,74 @@ impl<'a> Encoder<'a> {
 
     /// The bytes written so far.
     pub fn written(&self) -> &[u8] {
-        &self.buf[..self.pos]
+        // SAFETY: `start..pos` lies within the borrowed buffer and holds
+        // bytes this encoder wrote; the borrow lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.start, self.position()) }
     }
 
     /// Writes raw bytes.
     #[inline(always)]
     pub fn write_bytes(&mut self, bytes: &[u8]) {
-        let end = self.pos + bytes.len();
-        match self.buf.get_mut(self.pos..end) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                self.pos = end;
-            }
-            None => self.overflowed = true,
+        let len = bytes.len();
+        if len > self.room() {
+            self.overflowed = true;
+            return;
+        }
+        // SAFETY: `len <= room`, so `pos..pos + len` is inside the buffer,
+        // which does not overlap `bytes` (the encoder borrows it mutably).
+        unsafe {
+            copy_short(bytes.as_ptr(), self.pos, len);
+            self.pos = self.pos.add(len);
         }
     }
 
     /// Writes one raw byte.
     #[inline(always)]
     pub fn write_u8(&mut self, b: u8) {
-        match self.buf.get_mut(self.pos) {
-            Some(dst) => {
-                *dst = b;
-                self.pos += 1;
-            }
-            None => self.overflowed = true,
+        if self.pos == self.end {
+            self.overflowed = true;
+            return;
+        }
+        // SAFETY: `pos < end`, so `pos` is inside the buffer.
+        unsafe {
+            self.pos.write(b);
+            self.pos = self.pos.add(1);
         }
     }
 
     /// Writes an unsigned varint.
     #[inline(always)]
-    pub fn write_varint(&mut self, v: u64) {
-        let at = self.pos.min(self.buf.len());
-        match varint::write_u64(&mut self.buf[at..], v) {
-            Some(n) => self.pos += n,
-            None => self.overflowed = true,
+    pub fn write_varint(&mut self, mut v: u64) {
+        if self.room() < varint::MAX_VARINT_U64 {
+            return self.write_varint_near_end(v);
         }
+        // SAFETY: a varint of a u64 takes at most `MAX_VARINT_U64` bytes and that
+        // many are left before `end`.
+        unsafe {
+            let mut p = self.pos;
+            while v >= 0x80 {
+                p.write(v as u8 | 0x80);
+                p = p.add(1);
+                v >>= 7;
+            }
+            p.write(v as u8);
+            self.pos = p.add(1);
+        }
+    }
+
+    #[cold]
+    fn write_varint_near_end(&mut self, v: u64) {
+        let mut tmp = [0u8; varint::MAX_VARINT_U64];
+        let n = varint::write_u64(&mut tmp, v).unwrap_or(varint::MAX_VARINT_U64);
+        self.write_bytes(&tmp[..n]);
     }
 
     /// Writes an unsigned 128-bit varint.
     #[inline]
     pub fn write_varint_u128(&mut self, v: u128) {
-        let at = self.pos.min(self.buf.len());
-        match varint::write_u128(&mut self.buf[at..], v) {
-            Some(n) => self.pos += n,
-            None => self.overflowed = true,
-        }
+        let mut tmp = [0u8; varint::MAX_VARINT_U128];
+        let n = varint::write_u128(&mut tmp, v).unwrap_or(tmp.len());
+        self.write_bytes(&tmp[..n]);
     }
 
     /// Writes a signed integer as a zigzag varint.
@@ -101,6 +135,38 @@ impl<'a> Encoder<'a> {
     pub fn write_len_prefixed(&mut self, bytes: &[u8]) {
         self.write_varint(bytes.len() as u64);
         self.write_bytes(bytes);
+    }
+}
+
+/// Copies `len` bytes without a call into `memcpy` for the short strings
+/// most fields hold: two overlapping loads and stores cover any length
+/// between a width and twice that width.
+///
+/// # Safety
+/// `src..src + len` must be readable, `dst..dst + len` writable, and the two
+/// must not overlap.
+#[inline(always)]
+unsafe fn copy_short(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY (all branches): every access is within the first `len` bytes of
+    // `src` and `dst`, as the caller guarantees; unaligned accesses are used.
+    unsafe {
+        if len > 16 {
+            std::ptr::copy_nonoverlapping(src, dst, len);
+        } else if len >= 8 {
+            let head = src.cast::<u64>().read_unaligned();
+            let tail = src.add(len - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(head);
+            dst.add(len - 8).cast::<u64>().write_unaligned(tail);
+        } else if len >= 4 {
+            let head = src.cast::<u32>().read_unaligned();
+            let tail = src.add(len - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(head);
+            dst.add(len - 4).cast::<u32>().write_unaligned(tail);
+        } else if len > 0 {
+            dst.write(src.read());
+            dst.add(len / 2).write(src.add(len / 2).read());
+            dst.add(len - 1).write(src.add(len - 1).read());
+        }
     }
 }
 
@@ -593,5 +659,51 @@ mod tests {
         let mut enc = Encoder::new(&mut buf);
         u64::MAX.encode(&mut enc);
         assert!(enc.overflowed());
+    }
+
+    /// Every string length around the short-copy widths, in every buffer
+    /// size around the fit, written after every prefix length: the bytes are
+    /// postcard's when they fit, and nothing is written past the end when
+    /// they do not.
+    #[test]
+    fn short_copies_and_varints_at_every_boundary() {
+        let text: String = (0..40u8).map(|i| (b'a' + i % 26) as char).collect();
+        for len in 0..=text.len() {
+            let s = &text[..len];
+            let expected = postcard::to_allocvec(s).unwrap();
+            for prefix in 0..3 {
+                for size in 0..expected.len() + prefix + 12 {
+                    let mut buf = vec![0xEEu8; size + 8];
+                    let (room, guard) = buf.split_at_mut(size);
+                    let mut enc = Encoder::new(room);
+                    for _ in 0..prefix {
+                        enc.write_u8(0x55);
+                    }
+                    s.encode(&mut enc);
+                    if prefix + expected.len() <= size {
+                        assert!(!enc.overflowed(), "len {len} size {size}");
+                        assert_eq!(&enc.written()[prefix..], &expected[..]);
+                    } else {
+                        assert!(enc.overflowed(), "len {len} size {size}");
+                    }
+                    assert!(guard.iter().all(|&b| b == 0xEE), "wrote past the end: len {len} size {size}");
+                }
+            }
+        }
+        for shift in 0..64 {
+            let v = 1u64 << shift | 1;
+            let expected = postcard::to_allocvec(&v).unwrap();
+            for size in 0..=12 {
+                let mut buf = vec![0xEEu8; size + 8];
+                let (room, guard) = buf.split_at_mut(size);
+                let mut enc = Encoder::new(room);
+                enc.write_varint(v);
+                assert_eq!(enc.overflowed(), expected.len() > size, "v {v} size {size}");
+                if !enc.overflowed() {
+                    assert_eq!(enc.written(), &expected[..]);
+                }
+                assert!(guard.iter().all(|&b| b == 0xEE));
+            }
+        }
     }
 }

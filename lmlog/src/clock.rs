@@ -79,7 +79,18 @@ pub(crate) fn anchor() -> ClockAnchor {
 }
 
 /// Measures the tick rate against the monotonic clock over `window`.
-pub(crate) fn calibrate(window: std::time::Duration) -> ClockInfo {
+/// How long the tick rate is measured against the monotonic clock: long
+/// enough that sleep jitter is a few parts per million of it.
+const CALIBRATION_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The clock, calibrated once per process on first use (by `init`, before
+/// the writer starts, so no event waits for it) and reused by later runtimes.
+pub(crate) fn calibrated() -> ClockInfo {
+    static CALIBRATION: OnceLock<ClockInfo> = OnceLock::new();
+    ClockInfo { anchor: anchor(), ..*CALIBRATION.get_or_init(|| calibrate(CALIBRATION_WINDOW)) }
+}
+
+fn calibrate(window: std::time::Duration) -> ClockInfo {
     let source = source();
     let ticks_per_second = match source {
         ClockSource::MonotonicNanos => 1e9,

@@ -97,7 +97,8 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     BUFFER_CAPACITY.store(config.buffer_capacity, Ordering::Relaxed);
     OVERFLOW_DROP.store(config.overflow == Overflow::Drop, Ordering::Relaxed);
     let (commands, receiver) = flume::unbounded();
-    let writer = Writer::new(sink, receiver, config.flush_interval, config.service_name, config.resource);
+    let clock = crate::clock::calibrated();
+    let writer = Writer::new(sink, clock, receiver, config.flush_interval, config.service_name, config.resource);
     let join = std::thread::Builder::new()
         .name("lmlog-writer".into())
         .spawn(move || writer.run())

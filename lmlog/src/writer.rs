@@ -27,8 +27,6 @@ pub(crate) enum Command {
 
 /// How often a clock frame re-anchors ticks to wall time.
 const ANCHOR_INTERVAL: Duration = Duration::from_secs(1);
-/// How long the tick rate is measured before the first frame.
-const CALIBRATION_WINDOW: Duration = Duration::from_millis(20);
 
 pub(crate) struct Writer {
     sink: Box<dyn Sink>,
@@ -36,7 +34,9 @@ pub(crate) struct Writer {
     flush_interval: Duration,
     service_name: Option<String>,
     resource: Vec<(String, String)>,
-    clock: Option<ClockInfo>,
+    /// Source and rate of the tick counter, measured before the writer
+    /// started so that no event waits for the calibration.
+    clock: ClockInfo,
     last_anchor: Instant,
     /// Frames waiting to be written.
     out: Vec<u8>,
@@ -59,6 +59,7 @@ fn unix_nanos() -> u64 {
 impl Writer {
     pub(crate) fn new(
         sink: Box<dyn Sink>,
+        clock: ClockInfo,
         commands: flume::Receiver<Command>,
         flush_interval: Duration,
         service_name: Option<String>,
@@ -70,7 +71,7 @@ impl Writer {
             flush_interval,
             service_name: service_name.or_else(|| std::env::var("OTEL_SERVICE_NAME").ok()),
             resource,
-            clock: None,
+            clock,
             last_anchor: Instant::now(),
             out: Vec::with_capacity(1 << 20),
             out_frames: 0,
@@ -83,7 +84,6 @@ impl Writer {
     }
 
     pub(crate) fn run(mut self) {
-        self.clock = Some(crate::clock::calibrate(CALIBRATION_WINDOW));
         self.last_anchor = Instant::now();
         self.start_file();
         loop {
@@ -115,8 +115,7 @@ impl Writer {
     /// Writes the preamble, session frame, and (after a rotation) every
     /// schema and live thread, so each file decodes on its own.
     fn start_file(&mut self) {
-        let clock = self.clock.expect("calibrated before the first file");
-        let clock = ClockInfo { anchor: crate::clock::anchor(), ..clock };
+        let clock = ClockInfo { anchor: crate::clock::anchor(), ..self.clock };
         self.out.extend_from_slice(&preamble());
         let session = SessionInfo {
             writer_version: env!("CARGO_PKG_VERSION").to_string(),

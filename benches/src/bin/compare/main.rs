@@ -9,6 +9,7 @@
 //!   --only a,b         run only these loggers (lmlog ticklog ftlog slog tracing python)
 //!   --json PATH        where to write the rows (default target/compare.json)
 //!   --update-benchmarks PATH   replace the generated part of BENCHMARKS.md
+//!   --keep             keep every run's files under target/compare-run
 //! ```
 //!
 //! Every (logger, scenario) pair runs in a fresh child process of this
@@ -39,6 +40,7 @@ struct Options {
     json: PathBuf,
     update_benchmarks: Option<PathBuf>,
     quick: bool,
+    keep: bool,
 }
 
 fn workspace_target() -> PathBuf {
@@ -54,6 +56,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         json: workspace_target().join("compare.json"),
         update_benchmarks: None,
         quick: false,
+        keep: false,
     };
     let number = |flag: &str, value: Option<String>| -> Result<u64, String> {
         value
@@ -78,6 +81,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
                 }
                 options.only = Some(names);
             }
+            "--keep" => options.keep = true,
             "--json" => options.json = args.next().ok_or("--json needs a path")?.into(),
             "--update-benchmarks" => {
                 options.update_benchmarks = Some(args.next().ok_or("--update-benchmarks needs a path")?.into())
@@ -165,7 +169,9 @@ fn parent(options: &Options) -> Result<(), String> {
                     serde_json::from_str(line).map_err(|e| format!("{logger} {scenario}: bad row {line:?}: {e}"))?,
                 );
             }
-            let _ = std::fs::remove_dir_all(&dir);
+            if !options.keep {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
         }
     }
     let python_note = if selected(options, "python") {
@@ -182,7 +188,9 @@ fn parent(options: &Options) -> Result<(), String> {
     } else {
         None
     };
-    let _ = std::fs::remove_dir_all(&scratch);
+    if !options.keep {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
 
     if let Some(parent) = options.json.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;

@@ -83,9 +83,11 @@ pub fn markdown(rows: &[Row], timer: &Timer, options: &Options, python_note: Opt
     let _ = writeln!(md, "Machine: {}.", machine());
     let _ = writeln!(
         md,
-        "Timer: TSC at {:.3} ns per tick; an empty timed region costs {:.1} ns and is subtracted from every sample.\n",
+        "Timer: TSC at {:.3} ns per tick; an empty timed region costs {:.1} ns and is subtracted from every sample. \
+         One plain TSC read inside the region costs {:.1} ns: the floor for a logger that timestamps on the calling thread.\n",
         timer.ns_per_tick,
-        timer.nanos(timer.overhead_ticks)
+        timer.nanos(timer.overhead_ticks),
+        crate::tsc::clock_read_floor_ns(timer),
     );
     let loggers: Vec<&str> = {
         let mut seen: Vec<&str> = Vec::new();

@@ -127,12 +127,87 @@ pub fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
 /// infinities as the strings `"NaN"`, `"inf"` and `"-inf"`.
 #[inline]
 pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+    if write_short_f64(out, v) {
+        return;
+    }
     if v.is_finite() {
         let mut buf = ryu::Buffer::new();
         out.extend_from_slice(buf.format_finite(v).as_bytes());
     } else {
         out.extend_from_slice(non_finite(v.is_nan(), v.is_sign_negative()));
     }
+}
+
+/// Powers of ten, all exactly representable as `f64`.
+static POW10: [f64; 21] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+];
+
+/// Magnitudes at or above this take the `ryu` path (2^51).
+const SHORT_LIMIT: f64 = (1u64 << 51) as f64;
+
+/// Writes `v` exactly as `ryu` would, for the common values whose shortest
+/// decimal form has few digits and is printed in fixed notation (`0.0`,
+/// `12.0`, `9.875`, `0.001`, `12.34`); returns `false`, writing nothing,
+/// for every other value (which then takes the `ryu` path).
+///
+/// It looks for the fewest fractional digits `f` such that some decimal
+/// `m / 10^f` reads back as `v`: `m` is `|v| * 10^f` rounded, and "reads
+/// back" is checked exactly with one correctly rounded division (`m` and
+/// `10^f` are exact). Below 2^51 (for `|v| * 10^f`) at most one decimal with
+/// `f` fractional digits lies within half an ulp of `v`, and rounding the
+/// product finds it, so the first `f` that reads back gives the same
+/// decimal as `ryu`, which also removes as many digits as the rounding
+/// interval allows. Values `ryu` prints in exponent notation (below 1e-5)
+/// and non-finite values are declined.
+#[inline]
+fn write_short_f64(out: &mut Vec<u8>, v: f64) -> bool {
+    let a = v.abs();
+    // Also declines NaN and the infinities.
+    if !(a < SHORT_LIMIT) {
+        return false;
+    }
+    if a == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0.0" } else { b"0.0" });
+        return true;
+    }
+    // Adding and subtracting 2^52 rounds a value below 2^51 to an integer.
+    const ROUND: f64 = (1u64 << 52) as f64;
+    for (f, &p) in POW10.iter().enumerate() {
+        let s = a * p;
+        if s >= SHORT_LIMIT {
+            return false;
+        }
+        let m = (s + ROUND) - ROUND;
+        // A candidate that reads back lies within a few ulps of `s`; skip
+        // the division for the rest.
+        if (s - m).abs() > s * (1.0 / (1u64 << 50) as f64) || m / p != a {
+            continue;
+        }
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(m as u64).as_bytes();
+        let len = digits.len();
+        // ryu's fixed notation stops at 4 zeros after the point.
+        if f >= len + 5 {
+            return false;
+        }
+        if v.is_sign_negative() {
+            out.push(b'-');
+        }
+        if f == 0 {
+            out.extend_from_slice(digits);
+            out.extend_from_slice(b".0");
+        } else if len > f {
+            out.extend_from_slice(&digits[..len - f]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[len - f..]);
+        } else {
+            out.extend_from_slice(&b"0.0000"[..2 + f - len]);
+            out.extend_from_slice(digits);
+        }
+        return true;
+    }
+    false
 }
 
 /// Appends an `f32` as a JSON value, formatted as an `f32` (so `0.1f32` is
@@ -338,6 +413,69 @@ mod tests {
         let mut o = Vec::new();
         write_f32(&mut o, 0.1f32);
         assert_eq!(o, b"0.1");
+    }
+
+    /// The short-decimal path of `write_f64` prints exactly what `ryu` does.
+    #[test]
+    fn short_floats_match_ryu() {
+        fn check(v: f64) {
+            let mut ours = Vec::new();
+            write_f64(&mut ours, v);
+            let theirs = if v.is_finite() {
+                ryu::Buffer::new().format_finite(v).to_owned()
+            } else {
+                String::from_utf8(non_finite(v.is_nan(), v.is_sign_negative()).to_vec()).unwrap()
+            };
+            assert_eq!(String::from_utf8(ours).unwrap(), theirs, "{v:e} ({:#x})", v.to_bits());
+        }
+        fn around(v: f64) {
+            let bits = v.abs().to_bits();
+            for b in bits.saturating_sub(3)..=bits.saturating_add(3) {
+                check(f64::from_bits(b));
+                check(-f64::from_bits(b));
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for v in [0.0, -0.0, 1e-5, 9.999e-6, 1e-4, 0.1, 0.2, 0.3, 1.0 / 3.0, 2.0 / 3.0, 0.1 + 0.2, 123.456] {
+            around(v);
+        }
+        for v in [f64::MIN_POSITIVE, f64::EPSILON, f64::MAX, f64::MIN, 5e-324, f64::NAN, f64::INFINITY] {
+            around(v);
+        }
+        for e in -330..=310 {
+            around(10f64.powi(e));
+            around(format!("1e{e}").parse().unwrap());
+        }
+        for e in 0..=63 {
+            around((1u64 << e) as f64);
+            around(SHORT_LIMIT / (1u64 << e.min(51)) as f64 / 10f64.powi(e / 3));
+        }
+        for i in 0..100_000 {
+            check(i as f64);
+            check(i as f64 / 8.0);
+            check(i as f64 / 1000.0);
+            check(-(i as f64) / 100.0);
+        }
+        for _ in 0..200_000 {
+            let r = next();
+            // Short decimals with up to 17 significant digits at every scale.
+            let digits = 1 + (r % 17) as u32;
+            let m = next() % 10u64.pow(digits);
+            let e = (r >> 8) % 30;
+            let v: f64 = format!("{m}e-{e}").parse().unwrap();
+            check(v);
+            around(v);
+            // Dyadic rationals.
+            check((next() % (1 << 40)) as f64 / (1u64 << ((r >> 16) % 60)) as f64);
+            // Any bit pattern.
+            check(f64::from_bits(next()));
+        }
     }
 
     #[test]

@@ -176,6 +176,18 @@ fn find_candidate(rest: &[u8]) -> Option<usize> {
     None
 }
 
+/// Writes the whole [`FLUSH_AT`]-sized chunks of `buf` and keeps the rest.
+///
+/// Writes of whole chunks keep a file's write offsets page-aligned, so the
+/// kernel copies whole pages instead of zero-filling and merging the pages
+/// that each write would otherwise start and end in.
+fn write_chunks<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> io::Result<()> {
+    let n = buf.len() - buf.len() % FLUSH_AT;
+    out.write_all(&buf[..n])?;
+    buf.drain(..n);
+    Ok(())
+}
+
 /// Why a record could not be decoded.
 enum RecordFailure {
     UnknownCallsite(u32),
@@ -311,7 +323,7 @@ impl<W: Write> StreamDecoder<W> {
     #[inline]
     fn maybe_write_out(&mut self) -> Result<(), DecodeError> {
         if self.em.buf.len() >= FLUSH_AT {
-            self.write_out().map_err(|source| self.fail(DecodeError::Write { source }))?;
+            write_chunks(&mut self.out, &mut self.em.buf).map_err(|source| self.fail(DecodeError::Write { source }))?;
         }
         Ok(())
     }
@@ -554,10 +566,9 @@ impl<W: Write> StreamDecoder<W> {
                 Err(f) => break Some((pos, f)),
             }
             if em.buf.len() >= FLUSH_AT {
-                if let Err(source) = out.write_all(&em.buf) {
+                if let Err(source) = write_chunks(out, &mut em.buf) {
                     return Err(self.fail(DecodeError::Write { source }));
                 }
-                em.buf.clear();
             }
         };
         if let Some((start, failure)) = failure {

@@ -276,6 +276,34 @@ impl TimestampFormatter {
     /// before 1970 are allowed.
     #[inline]
     pub fn write(&mut self, out: &mut Vec<u8>, unix_nanos: i128) {
+        let nanos = self.split(unix_nanos);
+        out.extend_from_slice(&self.prefix[..self.prefix_len]);
+        out.extend_from_slice(&fraction(nanos));
+    }
+
+    /// Appends `{"timestamp":"` and the timestamp, without its closing quote.
+    #[inline]
+    pub(crate) fn write_line_start(&mut self, out: &mut Vec<u8>, unix_nanos: i128) {
+        const OPEN: &[u8; 14] = b"{\"timestamp\":\"";
+        let nanos = self.split(unix_nanos);
+        if self.prefix_len == 20 {
+            // The common case (years 0 to 9999): one fixed-size copy.
+            let mut text = [0u8; 44];
+            text[..14].copy_from_slice(OPEN);
+            text[14..34].copy_from_slice(&self.prefix[..20]);
+            text[34..].copy_from_slice(&fraction(nanos));
+            out.extend_from_slice(&text);
+        } else {
+            out.extend_from_slice(OPEN);
+            out.extend_from_slice(&self.prefix[..self.prefix_len]);
+            out.extend_from_slice(&fraction(nanos));
+        }
+    }
+
+    /// Makes the cached prefix that of `unix_nanos`; returns the nanoseconds
+    /// within its second.
+    #[inline]
+    fn split(&mut self, unix_nanos: i128) -> u32 {
         // 128-bit division is slow; every real timestamp fits in an i64.
         let (second, nanos) = match i64::try_from(unix_nanos) {
             Ok(n) => (n.div_euclid(1_000_000_000), n.rem_euclid(1_000_000_000) as u32),
@@ -287,27 +315,7 @@ impl TimestampFormatter {
         if second != self.second || self.prefix_len == 0 {
             self.fill_prefix(second);
         }
-        let mut n = nanos;
-        if self.prefix_len == 20 {
-            // The common case (years 0 to 9999): one fixed-size copy.
-            let mut text = [0u8; 30];
-            text[..20].copy_from_slice(&self.prefix[..20]);
-            for d in text[20..29].iter_mut().rev() {
-                *d = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-            text[29] = b'Z';
-            out.extend_from_slice(&text);
-            return;
-        }
-        out.extend_from_slice(&self.prefix[..self.prefix_len]);
-        let mut digits = [0u8; 10];
-        for d in digits[..9].iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        digits[9] = b'Z';
-        out.extend_from_slice(&digits);
+        nanos
     }
 
     fn fill_prefix(&mut self, second: i64) {
@@ -341,6 +349,26 @@ impl TimestampFormatter {
         self.prefix_len = len;
         self.second = second;
     }
+}
+
+/// Three decimal digits of every number below 1000.
+static DIGITS3: [[u8; 3]; 1000] = {
+    let mut t = [[0u8; 3]; 1000];
+    let mut i = 0;
+    while i < 1000 {
+        t[i] = [b'0' + (i / 100) as u8, b'0' + (i / 10 % 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// The nine fractional digits of `nanos` (below 10⁹) and the `Z`.
+#[inline]
+fn fraction(nanos: u32) -> [u8; 10] {
+    let [a, b, c] = DIGITS3[(nanos / 1_000_000 % 1000) as usize];
+    let [d, e, f] = DIGITS3[(nanos / 1000 % 1000) as usize];
+    let [g, h, i] = DIGITS3[(nanos % 1000) as usize];
+    [a, b, c, d, e, f, g, h, i, b'Z']
 }
 
 /// Formats one timestamp (see [`TimestampFormatter`]) into a new `String`.

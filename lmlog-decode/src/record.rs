@@ -375,6 +375,32 @@ pub(crate) fn write_fields(
     out.check(r)
 }
 
+/// [`write_fields`] for the top-level fields of an event, whose first key
+/// the caller has already written (it is part of a pre-rendered run).
+#[inline]
+pub(crate) fn write_event_fields(
+    fields: &[FieldTy],
+    r: &mut Reader<'_>,
+    out: &mut Out<'_>,
+    mut ranges: Option<&mut Vec<(usize, usize)>>,
+) -> Result<(), ValueError> {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.buf.extend_from_slice(&f.key);
+        }
+        let start = out.buf.len();
+        if f.redacted {
+            out.buf.extend_from_slice(REDACTED);
+        } else {
+            write_value(&f.ty, r, out)?;
+        }
+        if let Some(ranges) = ranges.as_deref_mut() {
+            ranges.push((start, out.buf.len()));
+        }
+    }
+    out.check(r)
+}
+
 fn write_elements<'t>(
     tys: impl Iterator<Item = &'t Ty>,
     r: &mut Reader<'_>,

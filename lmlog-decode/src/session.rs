@@ -19,34 +19,56 @@ pub(crate) enum MessagePart {
 }
 
 /// A call-site schema prepared for fast output.
+///
+/// A line is written as the timestamp, `head`, the fields (with the message
+/// and `fields_open` before them if there is a message), then the tail: a
+/// copy of `source` and the thread's fragment, built once per thread (see
+/// [`CompiledSchema::tail`]).
 #[derive(Debug)]
 pub(crate) struct CompiledSchema {
     /// Event type, for diagnostics.
     pub event_type: String,
-    /// `,"level":"warn","event_type":"payment_failed"`, then `,"message":"`
-    /// if the schema has a message, else `,"fields":{`.
+    /// `","level":"warn","event_type":"payment_failed"` (the quote closes
+    /// the timestamp), then `,"message":"` if the schema has a message, else
+    /// `,"fields":{` and the first field's key.
     pub head: Box<[u8]>,
+    /// `","fields":{` and the first field's key: what follows a message.
+    pub fields_open: Box<[u8]>,
     /// The compiled message template, if the schema has one.
     pub message: Option<Box<[MessagePart]>>,
-    /// Top-level fields in record order.
+    /// Top-level fields in record order; the first one's key is in `head`
+    /// or `fields_open`.
     pub fields: Box<[FieldTy]>,
-    /// `,"source":{...}`.
-    pub source: Box<[u8]>,
+    /// `},"source":{...}` (the brace closes `fields`).
+    source: Box<[u8]>,
+    /// `source`, the thread fragment of `tail_key` and `}\n`.
+    tail: Vec<u8>,
+    /// The [`Session::thread_key`] `tail` was built for; 0 if none.
+    tail_key: u64,
 }
 
 impl CompiledSchema {
     /// Compiles `schema`; a template that does not parse is returned as the
     /// error text alongside a schema whose message is the raw template.
     pub fn compile(schema: &CallsiteSchema) -> (CompiledSchema, Option<String>) {
-        let mut head = Vec::with_capacity(48 + schema.event_type.len());
-        head.extend_from_slice(b",\"level\":\"");
+        let fields = record::compile_fields(&schema.fields);
+        let first_key: &[u8] = fields.first().map_or(&[], |f| &f.key);
+        let mut fields_open = b"\",\"fields\":{".to_vec();
+        fields_open.extend_from_slice(first_key);
+
+        let mut head = Vec::with_capacity(64 + schema.event_type.len() + first_key.len());
+        head.extend_from_slice(b"\",\"level\":\"");
         head.extend_from_slice(schema.level.as_str().as_bytes());
         head.extend_from_slice(b"\",\"event_type\":");
         json::write_str(&mut head, &schema.event_type);
-        head.extend_from_slice(if schema.message.is_some() { b",\"message\":\"" } else { b",\"fields\":{" });
+        if schema.message.is_some() {
+            head.extend_from_slice(b",\"message\":\"");
+        } else {
+            head.extend_from_slice(&fields_open[1..]);
+        }
 
         let mut source = Vec::with_capacity(96 + schema.module.len() + schema.file.len() + schema.function.len());
-        source.extend_from_slice(b",\"source\":{\"module\":");
+        source.extend_from_slice(b"},\"source\":{\"module\":");
         json::write_str(&mut source, &schema.module);
         source.extend_from_slice(b",\"file\":");
         json::write_str(&mut source, &schema.file);
@@ -72,11 +94,29 @@ impl CompiledSchema {
         let compiled = CompiledSchema {
             event_type: schema.event_type.clone(),
             head: head.into(),
+            fields_open: fields_open.into(),
             message,
-            fields: record::compile_fields(&schema.fields),
+            fields,
             source: source.into(),
+            tail: Vec::new(),
+            tail_key: 0,
         };
         (compiled, template_error)
+    }
+
+    /// `},"source":{...},"thread":{...}}\n`: what ends a line of this call
+    /// site on the thread whose fragment is `thread` and whose
+    /// [`Session::thread_key`] is `key`.
+    #[inline]
+    pub fn tail(&mut self, key: u64, thread: &[u8]) -> &[u8] {
+        if self.tail_key != key {
+            self.tail.clear();
+            self.tail.extend_from_slice(&self.source);
+            self.tail.extend_from_slice(thread);
+            self.tail.extend_from_slice(b"}\n");
+            self.tail_key = key;
+        }
+        &self.tail
     }
 }
 
@@ -126,6 +166,16 @@ impl SchemaTable {
             self.dense.get(id as usize).and_then(|s| s.as_deref())
         } else {
             self.sparse.get(&id).map(|s| &**s)
+        }
+    }
+
+    /// The schema for `id`, if one was seen, for building its tail.
+    #[inline]
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut CompiledSchema> {
+        if id < DENSE_IDS {
+            self.dense.get_mut(id as usize).and_then(|s| s.as_deref_mut())
+        } else {
+            self.sparse.get_mut(&id).map(|s| &mut **s)
         }
     }
 
@@ -197,12 +247,29 @@ impl Clock {
 }
 
 /// Per-session state, reset by every preamble and session frame.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Session {
     pub schemas: SchemaTable,
     /// `,"thread":{"id":1,"name":"main"}` by thread id.
     pub threads: HashMap<u32, Box<[u8]>>,
     pub clock: Clock,
+    /// Identifies the thread fragment of the current records frame, so
+    /// that call-site tails built for it can be reused (never 0).
+    pub thread_key: u64,
+    /// Thread id of the fragment `thread_key` stands for, if still valid.
+    keyed_thread: Option<u32>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            schemas: SchemaTable::default(),
+            threads: HashMap::new(),
+            clock: Clock::default(),
+            thread_key: 1,
+            keyed_thread: None,
+        }
+    }
 }
 
 impl Session {
@@ -211,6 +278,7 @@ impl Session {
         self.schemas.clear();
         self.threads.clear();
         self.clock = Clock::default();
+        self.keyed_thread = None;
     }
 
     /// Records a thread description.
@@ -218,6 +286,18 @@ impl Session {
         let mut frag = Vec::with_capacity(32);
         thread_fragment(&mut frag, info.id, info.name.as_deref());
         self.threads.insert(info.id, frag.into());
+        // The fragment of a thread already keyed may have changed.
+        self.keyed_thread = None;
+    }
+
+    /// A records frame of thread `id` starts: sets [`thread_key`](Self::thread_key)
+    /// to a value that identifies the fragment its lines end with.
+    #[inline]
+    pub fn key_thread(&mut self, id: u32) {
+        if self.keyed_thread != Some(id) {
+            self.thread_key += 1;
+            self.keyed_thread = Some(id);
+        }
     }
 }
 

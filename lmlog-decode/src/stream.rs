@@ -18,7 +18,7 @@ use crate::record::{self, Out, Reader, ValueError, ValueErrorKind, MAX_EVENT_JSO
 use crate::report::{
     DecodeError, DecodeSummary, Diagnostic, DiagnosticKind, FrameDamage, Resume, MAX_KEPT_DIAGNOSTICS,
 };
-use crate::session::{thread_fragment, Clock, CompiledSchema, MessagePart, Session};
+use crate::session::{thread_fragment, Clock, CompiledSchema, MessagePart, SchemaTable, Session};
 
 /// A callback that sees every [`Diagnostic`] as soon as it is found.
 pub type DiagnosticHandler = Box<dyn FnMut(&Diagnostic) + Send>;
@@ -548,8 +548,11 @@ impl<W: Write> StreamDecoder<W> {
             }
         };
         let mut ticks = header.base_ticks;
+        self.session.key_thread(header.thread_id);
         let Self { out, session, em, thread_tmp, summary, .. } = self;
-        let thread: &[u8] = match session.threads.get(&header.thread_id) {
+        let Session { schemas, threads, clock, thread_key, .. } = session;
+        let lines = Lines { clock, thread_key: *thread_key };
+        let thread: &[u8] = match threads.get(&header.thread_id) {
             Some(frag) => frag,
             None => {
                 thread_tmp.clear();
@@ -561,7 +564,7 @@ impl<W: Write> StreamDecoder<W> {
             if pos >= payload.len() {
                 break None;
             }
-            match decode_record(payload, pos, &mut ticks, session, em, thread, summary) {
+            match decode_record(payload, pos, &mut ticks, &lines, schemas, em, thread, summary) {
                 Ok(next) => pos = next,
                 Err(f) => break Some((pos, f)),
             }
@@ -590,14 +593,23 @@ impl<W: Write> StreamDecoder<W> {
     }
 }
 
+/// What the lines of one records frame share.
+struct Lines<'a> {
+    clock: &'a Clock,
+    /// [`Session::thread_key`] of the frame's thread.
+    thread_key: u64,
+}
+
 /// Decodes one record at `pos` of a records payload and writes its line;
 /// returns the position after it.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn decode_record(
     payload: &[u8],
     pos: usize,
     ticks: &mut u64,
-    session: &Session,
+    lines: &Lines<'_>,
+    schemas: &mut SchemaTable,
     em: &mut Emitter,
     thread: &[u8],
     summary: &mut DecodeSummary,
@@ -617,26 +629,36 @@ fn decode_record(
     } else {
         None
     };
-    let unix_nanos = session.clock.unix_nanos(*ticks);
+    let unix_nanos = lines.clock.unix_nanos(*ticks);
     if id == lmlog_format::frame::DROP_REPORT_ID {
         let count = r.varint().map_err(|e| value_err(Some(id), e))?;
         em.drop_report(unix_nanos, count, thread, trace);
         summary.dropped_events = summary.dropped_events.saturating_add(count);
     } else {
-        let schema = session.schemas.get(id).ok_or(RecordFailure::UnknownCallsite(id))?;
-        em.event(schema, &mut r, unix_nanos, thread, trace).map_err(|e| value_err(Some(id), e))?;
+        let schema = schemas.get_mut(id).ok_or(RecordFailure::UnknownCallsite(id))?;
+        em.event(schema, &mut r, unix_nanos, (lines.thread_key, thread), trace).map_err(|e| value_err(Some(id), e))?;
     }
     summary.events += 1;
     Ok(r.pos)
 }
 
 impl Emitter {
-    /// Writes `{"timestamp":"...` up to the closing quote of the timestamp.
+    /// Writes `{"timestamp":"...` up to and with the closing quote of the timestamp.
     #[inline]
     fn open(&mut self, unix_nanos: i128) {
-        self.buf.extend_from_slice(b"{\"timestamp\":\"");
-        self.ts.write(&mut self.buf, unix_nanos);
+        self.ts.write_line_start(&mut self.buf, unix_nanos);
         self.buf.push(b'"');
+    }
+
+    /// Writes `,"trace":{...}` for a record's trace context.
+    fn trace(&mut self, t: &[u8]) {
+        self.buf.extend_from_slice(b",\"trace\":{\"trace_id\":\"");
+        json::write_hex(&mut self.buf, &t[..16]);
+        self.buf.extend_from_slice(b"\",\"span_id\":\"");
+        json::write_hex(&mut self.buf, &t[16..24]);
+        self.buf.extend_from_slice(b"\",\"trace_flags\":\"");
+        json::write_hex(&mut self.buf, &t[24..25]);
+        self.buf.extend_from_slice(b"\"}");
     }
 
     /// Writes `,"thread":...`, the trace context if any, and the line end.
@@ -644,33 +666,35 @@ impl Emitter {
     fn close(&mut self, thread: &[u8], trace: Option<&[u8]>) {
         self.buf.extend_from_slice(thread);
         if let Some(t) = trace {
-            self.buf.extend_from_slice(b",\"trace\":{\"trace_id\":\"");
-            json::write_hex(&mut self.buf, &t[..16]);
-            self.buf.extend_from_slice(b"\",\"span_id\":\"");
-            json::write_hex(&mut self.buf, &t[16..24]);
-            self.buf.extend_from_slice(b"\",\"trace_flags\":\"");
-            json::write_hex(&mut self.buf, &t[24..25]);
-            self.buf.extend_from_slice(b"\"}");
+            self.trace(t);
         }
         self.buf.extend_from_slice(b"}\n");
     }
 
     /// Writes one event line; on error nothing of it remains in the buffer.
+    /// `thread` is the frame's [`Session::thread_key`] and thread fragment.
     #[inline]
     fn event(
         &mut self,
-        schema: &CompiledSchema,
+        schema: &mut CompiledSchema,
         r: &mut Reader<'_>,
         unix_nanos: i128,
-        thread: &[u8],
+        thread: (u64, &[u8]),
         trace: Option<&[u8]>,
     ) -> Result<(), ValueError> {
         let start = self.buf.len();
         let result = self.event_inner(schema, r, unix_nanos, start);
         match result {
             Ok(()) => {
-                self.buf.extend_from_slice(&schema.source);
-                self.close(thread, trace);
+                let tail = schema.tail(thread.0, thread.1);
+                match trace {
+                    None => self.buf.extend_from_slice(tail),
+                    Some(t) => {
+                        self.buf.extend_from_slice(&tail[..tail.len() - 2]);
+                        self.trace(t);
+                        self.buf.extend_from_slice(b"}\n");
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
@@ -680,6 +704,8 @@ impl Emitter {
         }
     }
 
+    /// Writes the timestamp, the head and the fields, up to the brace that
+    /// closes `fields`.
     #[inline]
     fn event_inner(
         &mut self,
@@ -688,19 +714,18 @@ impl Emitter {
         unix_nanos: i128,
         start: usize,
     ) -> Result<(), ValueError> {
-        self.open(unix_nanos);
+        self.ts.write_line_start(&mut self.buf, unix_nanos);
         self.buf.extend_from_slice(&schema.head);
         match &schema.message {
             None => {
                 let mut out = Out { buf: &mut self.buf, limit: start + MAX_EVENT_JSON };
-                record::write_fields(&schema.fields, r, &mut out, None)?;
-                self.buf.push(b'}');
+                record::write_event_fields(&schema.fields, r, &mut out, None)?;
             }
             Some(parts) => {
                 self.scratch.clear();
                 self.ranges.clear();
                 let mut out = Out { buf: &mut self.scratch, limit: MAX_EVENT_JSON };
-                record::write_fields(&schema.fields, r, &mut out, Some(&mut self.ranges))?;
+                record::write_event_fields(&schema.fields, r, &mut out, Some(&mut self.ranges))?;
                 for part in parts.iter() {
                     match part {
                         MessagePart::Text(t) => self.buf.extend_from_slice(t),
@@ -711,9 +736,8 @@ impl Emitter {
                         }
                     }
                 }
-                self.buf.extend_from_slice(b"\",\"fields\":{");
+                self.buf.extend_from_slice(&schema.fields_open);
                 self.buf.extend_from_slice(&self.scratch);
-                self.buf.push(b'}');
             }
         }
         Ok(())

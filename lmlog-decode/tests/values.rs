@@ -514,6 +514,56 @@ fn threads_levels_and_sources() {
 }
 
 #[test]
+fn line_ends_follow_each_frame_thread() {
+    // Lines end with a per call site and thread pre-rendered run: it must
+    // follow the thread of every frame, renames, traces and a new file.
+    let mut s = Stream::standard();
+    s.thread(1, Some("one")).thread(2, Some("two"));
+    s.schema(1, "a", Level::Info, None, &[field("x", TypeDesc::U8)]).schema(
+        2,
+        "b",
+        Level::Warn,
+        Some("b {x}"),
+        &[field("x", TypeDesc::U8)],
+    );
+    let traced = Rec { trace: Some([7; 25]), ..Rec::new(2, 0, vec![3]) };
+    let mut expected = Vec::new();
+    for round in 0..3u8 {
+        for thread in [1u32, 2, 9, 1] {
+            s.records(thread, 0, &[Rec::new(1, 0, vec![round]), traced.clone(), Rec::new(2, 0, vec![round])]);
+            let t = match thread {
+                1 if round == 2 => serde_json::json!({"id": 1, "name": "uno"}),
+                1 => serde_json::json!({"id": 1, "name": "one"}),
+                2 => serde_json::json!({"id": 2, "name": "two"}),
+                _ => serde_json::json!({"id": thread}),
+            };
+            expected.extend([t.clone(), t.clone(), t]);
+        }
+        if round == 1 {
+            s.thread(1, Some("uno"));
+        }
+    }
+    let mut second = Stream::standard();
+    second.schema(1, "a", Level::Info, None, &[field("x", TypeDesc::U8)]);
+    second.records(1, 0, &[Rec::new(1, 0, vec![1])]);
+    expected.push(serde_json::json!({"id": 1}));
+    let mut bytes = s.bytes.clone();
+    bytes.extend_from_slice(&second.bytes);
+    let (out, summary) = decode(&bytes);
+    assert!(summary.bad_records == 0, "{summary:?}");
+    assert_valid_jsonl(&out);
+    let v: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(v.len(), expected.len());
+    for (i, (line, thread)) in v.iter().zip(&expected).enumerate() {
+        assert_eq!(&line["thread"], thread, "line {i}: {line}");
+        assert_eq!(line["source"]["function"], "app::main", "line {i}");
+        assert_eq!(line.get("trace").is_some(), i < 36 && i % 3 == 1, "line {i}: {line}");
+    }
+    assert_eq!(v[1]["trace"]["span_id"], "0707070707070707");
+    assert_eq!(v[1]["message"], "b 3");
+}
+
+#[test]
 fn concatenated_files_reset_schemas() {
     let mut a = Stream::standard();
     a.schema(1, "first_file", Level::Info, None, &[]).schema(2, "only_in_first", Level::Info, None, &[]);

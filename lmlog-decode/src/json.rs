@@ -98,6 +98,84 @@ pub fn write_utf8_str(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     ascii || std::str::from_utf8(bytes).is_ok()
 }
 
+/// Bytes of a word below `n` (all of them from 8 on).
+#[inline(always)]
+fn low_bytes(n: usize) -> u64 {
+    if n >= 8 {
+        !0
+    } else {
+        (1u64 << (8 * n)) - 1
+    }
+}
+
+/// [`write_utf8_str`] for `bytes` that are the start of `window`: a string
+/// of at most 16 bytes that needs no escaping and is ASCII (most keys and
+/// identifiers) is copied as the 16-byte window, cut back to its length.
+#[inline]
+pub(crate) fn write_utf8_str_in(out: &mut Vec<u8>, bytes: &[u8], window: Option<&[u8; 16]>) -> bool {
+    let len = bytes.len();
+    if let Some(w) = window.filter(|_| len <= 16) {
+        debug_assert_eq!(&w[..len], bytes);
+        let filler = ONES * b'a' as u64;
+        let (lo_keep, hi_keep) = (low_bytes(len), low_bytes(len.saturating_sub(8)));
+        let lo = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let hi = u64::from_le_bytes([w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15]]);
+        let lo = (lo & lo_keep) | (filler & !lo_keep);
+        let hi = (hi & hi_keep) | (filler & !hi_keep);
+        if (lo | hi) & HIGHS == 0 && !word_needs_escape(lo) && !word_needs_escape(hi) {
+            let start = out.len();
+            out.push(b'"');
+            out.extend_from_slice(w);
+            out.truncate(start + 1 + len);
+            out.push(b'"');
+            return true;
+        }
+    }
+    write_utf8_str(out, bytes)
+}
+
+/// Pre-rendered JSON text (such as a field's `,"key":`), written with one
+/// fixed-size copy when it is short.
+#[derive(Debug)]
+pub(crate) struct Run {
+    text: Box<[u8]>,
+    /// `text`, padded, if it fits.
+    short: Option<[u8; RUN_SHORT]>,
+}
+
+/// Longest [`Run`] written with a fixed-size copy.
+const RUN_SHORT: usize = 32;
+
+impl Run {
+    pub fn new(text: Vec<u8>) -> Run {
+        let short = (text.len() <= RUN_SHORT).then(|| {
+            let mut a = [0u8; RUN_SHORT];
+            a[..text.len()].copy_from_slice(&text);
+            a
+        });
+        Run { text: text.into(), short }
+    }
+
+    /// The text.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// Appends the text.
+    #[inline]
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match &self.short {
+            Some(a) => {
+                let len = out.len();
+                out.extend_from_slice(a);
+                out.truncate(len + self.text.len());
+            }
+            None => out.extend_from_slice(&self.text),
+        }
+    }
+}
+
 /// Appends `s` as a quoted, escaped JSON string.
 #[inline]
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -441,6 +519,32 @@ mod tests {
         let mut o = Vec::new();
         write_f32(&mut o, 0.1f32);
         assert_eq!(o, b"0.1");
+    }
+
+    #[test]
+    fn short_strings_from_a_window() {
+        for len in 0..=16 {
+            for b in 0..=0xffu8 {
+                for pos in 0..len.max(1) {
+                    // What follows the string in the window needs escaping.
+                    let mut data: Vec<u8> = (0..16).map(|i| if i % 2 == 0 { b'"' } else { 0xff }).collect();
+                    data[..len].fill(b'k');
+                    if len > 0 {
+                        data[pos] = b;
+                    }
+                    let s = &data[..len];
+                    let window: &[u8; 16] = data[..16].try_into().unwrap();
+                    let mut ours = b"x".to_vec();
+                    let ok = write_utf8_str_in(&mut ours, s, Some(window));
+                    let mut theirs = b"x".to_vec();
+                    let ok2 = write_utf8_str(&mut theirs, s);
+                    assert_eq!(ok, ok2, "{s:?}");
+                    if ok {
+                        assert_eq!(ours, theirs, "{s:?}");
+                    }
+                }
+            }
+        }
     }
 
     /// The short-decimal path of `write_f64` prints exactly what `ryu` does.

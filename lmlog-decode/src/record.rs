@@ -60,7 +60,7 @@ pub(crate) enum Ty {
 #[derive(Debug)]
 pub(crate) struct FieldTy {
     /// `"name":`, escaped, preceded by a comma for all fields but the first.
-    pub key: Box<[u8]>,
+    pub key: json::Run,
     /// Redacted fields have no bytes and print as `"<redacted>"`.
     pub redacted: bool,
     pub ty: Ty,
@@ -140,7 +140,7 @@ pub(crate) fn compile_fields(fields: &[Field]) -> Box<[FieldTy]> {
             }
             json::write_str(&mut key, &f.name);
             key.push(b':');
-            FieldTy { key: key.into(), redacted: f.redacted, ty: compile(&f.ty) }
+            FieldTy { key: json::Run::new(key), redacted: f.redacted, ty: compile(&f.ty) }
         })
         .collect()
 }
@@ -309,6 +309,16 @@ impl<'a> Reader<'a> {
         self.take(len as usize)
     }
 
+    /// [`len_prefixed`](Self::len_prefixed), with the 16 bytes from the
+    /// start of the slice if that many remain.
+    #[inline]
+    fn len_prefixed_window(&mut self) -> Result<(&'a [u8], Option<&'a [u8; 16]>), ValueError> {
+        let bytes = self.len_prefixed()?;
+        let start = self.pos - bytes.len();
+        let window = self.data.get(start..start + 16).and_then(|w| w.try_into().ok());
+        Ok((bytes, window))
+    }
+
     /// Reads an element count; elements of `zero` types may take no bytes,
     /// others take at least one each.
     #[inline]
@@ -361,7 +371,7 @@ pub(crate) fn write_fields(
     mut ranges: Option<&mut Vec<(usize, usize)>>,
 ) -> Result<(), ValueError> {
     for f in fields {
-        out.buf.extend_from_slice(&f.key);
+        f.key.write(out.buf);
         let start = out.buf.len();
         if f.redacted {
             out.buf.extend_from_slice(REDACTED);
@@ -386,7 +396,7 @@ pub(crate) fn write_event_fields(
 ) -> Result<(), ValueError> {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
-            out.buf.extend_from_slice(&f.key);
+            f.key.write(out.buf);
         }
         let start = out.buf.len();
         if f.redacted {
@@ -462,8 +472,8 @@ pub(crate) fn write_value(ty: &Ty, r: &mut Reader<'_>, out: &mut Out<'_>) -> Res
         }
         Ty::Str => {
             let at = r.pos;
-            let bytes = r.len_prefixed()?;
-            if !json::write_utf8_str(out.buf, bytes) {
+            let (bytes, window) = r.len_prefixed_window()?;
+            if !json::write_utf8_str_in(out.buf, bytes, window) {
                 return Err(ValueError { at, kind: ValueErrorKind::Utf8 });
             }
         }

@@ -52,7 +52,7 @@ impl CompiledSchema {
     /// error text alongside a schema whose message is the raw template.
     pub fn compile(schema: &CallsiteSchema) -> (CompiledSchema, Option<String>) {
         let fields = record::compile_fields(&schema.fields);
-        let first_key: &[u8] = fields.first().map_or(&[], |f| &f.key);
+        let first_key: &[u8] = fields.first().map_or(&[], |f| f.key.as_bytes());
         let mut fields_open = b"\",\"fields\":{".to_vec();
         fields_open.extend_from_slice(first_key);
 

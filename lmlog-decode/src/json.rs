@@ -241,8 +241,7 @@ const SHORT_LIMIT: f64 = (1u64 << 51) as f64;
 #[inline]
 fn write_short_f64(out: &mut Vec<u8>, v: f64) -> bool {
     let a = v.abs();
-    // Also declines NaN and the infinities.
-    if !(a < SHORT_LIMIT) {
+    if !a.is_finite() || a >= SHORT_LIMIT {
         return false;
     }
     if a == 0.0 {

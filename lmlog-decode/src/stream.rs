@@ -4,7 +4,8 @@
 use std::io::{self, Read, Write};
 
 use lmlog_format::frame::{
-    check_preamble, PreambleError, FRAME_HEADER_LEN, MAX_FRAME_PAYLOAD, PREAMBLE_LEN, RECORD_HAS_TRACE,
+    check_preamble, decompress_lz4, PreambleError, FLAG_LZ4, FRAME_HEADER_LEN, MAX_FRAME_PAYLOAD, PREAMBLE_LEN,
+    RECORD_HAS_TRACE,
 };
 use lmlog_format::schema::from_payload;
 use lmlog_format::varint;
@@ -72,6 +73,8 @@ pub struct StreamDecoder<W: Write> {
     em: Emitter,
     /// `,"thread":{"id":N}` for records of threads never described.
     thread_tmp: Vec<u8>,
+    /// The payload of an LZ4-compressed frame, decompressed.
+    decompressed: Vec<u8>,
     summary: DecodeSummary,
     handler: Option<DiagnosticHandler>,
     fatal: Option<DecodeError>,
@@ -109,6 +112,7 @@ enum Unit {
     Preamble,
     Frame {
         kind: u8,
+        flags: u8,
         total: usize,
     },
     /// More bytes are needed: `total` from this position; `declared` is the
@@ -159,7 +163,7 @@ fn classify(rest: &[u8]) -> Unit {
             None => FrameDamage::UnknownKind(header.kind),
         });
     }
-    Unit::Frame { kind: header.kind, total }
+    Unit::Frame { kind: header.kind, flags: header.flags, total }
 }
 
 /// Offset of the first complete sync marker or magic in `rest`.
@@ -208,6 +212,7 @@ impl<W: Write> StreamDecoder<W> {
             session_open: false,
             em: Emitter { buf: Vec::with_capacity(FLUSH_AT + 4096), ..Emitter::default() },
             thread_tmp: Vec::new(),
+            decompressed: Vec::new(),
             summary: DecodeSummary::default(),
             handler: None,
             fatal: None,
@@ -422,9 +427,9 @@ impl<W: Write> StreamDecoder<W> {
                     self.start_file();
                     i += PREAMBLE_LEN;
                 }
-                Unit::Frame { kind, total } => {
+                Unit::Frame { kind, flags, total } => {
                     self.end_damage(at, Resume::NextFrame);
-                    self.handle_frame(kind, &rest[FRAME_HEADER_LEN..total], at)?;
+                    self.handle_stored_frame(kind, flags, &rest[FRAME_HEADER_LEN..total], at)?;
                     i += total;
                 }
                 Unit::Bad(reason) => {
@@ -475,13 +480,43 @@ impl<W: Write> StreamDecoder<W> {
         self.session.reset();
     }
 
-    fn handle_frame(&mut self, kind_byte: u8, payload: &[u8], frame_at: u64) -> Result<(), DecodeError> {
+    /// Undoes the frame's stored encoding (see [`FLAG_LZ4`]), then handles it.
+    fn handle_stored_frame(&mut self, kind: u8, flags: u8, stored: &[u8], frame_at: u64) -> Result<(), DecodeError> {
+        if flags == 0 {
+            return self.handle_frame(kind, stored, frame_at, Payload::Stored);
+        }
+        let error = if flags & !FLAG_LZ4 != 0 {
+            format!("unknown frame flags {flags:#04x}")
+        } else {
+            let mut raw = std::mem::take(&mut self.decompressed);
+            let result = match decompress_lz4(stored, &mut raw) {
+                Ok(()) => Ok(self.handle_frame(kind, &raw, frame_at, Payload::Decompressed)),
+                Err(e) => Err(e),
+            };
+            self.decompressed = raw;
+            match result {
+                Ok(handled) => return handled,
+                Err(e) => format!("LZ4 payload: {e}"),
+            }
+        };
+        self.summary.frames += 1;
+        let frame = FrameKind::from_u8(kind).unwrap_or(FrameKind::Records);
+        self.report(frame_at, DiagnosticKind::BadPayload { frame, error });
+        Ok(())
+    }
+
+    fn handle_frame(
+        &mut self,
+        kind_byte: u8,
+        payload: &[u8],
+        frame_at: u64,
+        stored: Payload,
+    ) -> Result<(), DecodeError> {
         self.summary.frames += 1;
         let Some(kind) = FrameKind::from_u8(kind_byte) else {
             self.report(frame_at, DiagnosticKind::UnknownFrameKind { kind: kind_byte, len: payload.len() as u32 });
             return Ok(());
         };
-        let payload_at = frame_at + FRAME_HEADER_LEN as u64;
         let bad = |error: String| DiagnosticKind::BadPayload { frame: kind, error };
         match kind {
             FrameKind::Session => match from_payload::<SessionInfo>(payload) {
@@ -518,7 +553,7 @@ impl<W: Write> StreamDecoder<W> {
                 Ok(info) => self.session.add_thread(&info),
                 Err(e) => self.report(frame_at, bad(e.to_string())),
             },
-            FrameKind::Records => self.decode_records(payload, payload_at)?,
+            FrameKind::Records => self.decode_records(payload, frame_at, stored)?,
             FrameKind::Loss => match from_payload::<WriterLoss>(payload) {
                 Ok(loss) => {
                     self.em.loss(&loss);
@@ -538,12 +573,18 @@ impl<W: Write> StreamDecoder<W> {
         self.maybe_write_out()
     }
 
-    fn decode_records(&mut self, payload: &[u8], payload_at: u64) -> Result<(), DecodeError> {
+    fn decode_records(&mut self, payload: &[u8], frame_at: u64, stored: Payload) -> Result<(), DecodeError> {
+        // Input offset of a position in the payload: a decompressed payload
+        // has no bytes of its own in the input, so its frame's offset stands in.
+        let offset_of = |pos: usize| match stored {
+            Payload::Stored => frame_at + (FRAME_HEADER_LEN + pos) as u64,
+            Payload::Decompressed => frame_at,
+        };
         let (header, mut pos) = match RecordsHeader::decode(payload) {
             Ok(h) => h,
             Err(e) => {
                 let kind = DiagnosticKind::BadPayload { frame: FrameKind::Records, error: e.to_string() };
-                self.report(payload_at - FRAME_HEADER_LEN as u64, kind);
+                self.report(frame_at, kind);
                 return Ok(());
             }
         };
@@ -583,14 +624,22 @@ impl<W: Write> StreamDecoder<W> {
                     callsite,
                     event_type: callsite.and_then(|id| self.session.schemas.get(id)).map(|s| s.event_type.clone()),
                     error: error.kind.to_string(),
-                    error_offset: payload_at + error.at as u64,
+                    error_offset: offset_of(error.at),
                     skipped,
                 },
             };
-            self.report(payload_at + start as u64, kind);
+            self.report(offset_of(start), kind);
         }
         Ok(())
     }
+}
+
+/// Whether a payload is the frame's bytes as stored in the input or was
+/// decompressed from them.
+#[derive(Clone, Copy)]
+enum Payload {
+    Stored,
+    Decompressed,
 }
 
 /// What the lines of one records frame share.

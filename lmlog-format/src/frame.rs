@@ -101,7 +101,7 @@ pub fn check_preamble(bytes: &[u8]) -> Result<u16, PreambleError> {
 pub struct FrameHeader {
     /// Raw kind byte (see [`FrameKind::from_u8`]).
     pub kind: u8,
-    /// Flags; none are defined in version 1, writers put 0.
+    /// Flags: [`FLAG_LZ4`] or 0.
     pub flags: u8,
     /// Payload length.
     pub len: u32,
@@ -140,11 +140,57 @@ pub fn frame_crc(kind: u8, flags: u8, payload: &[u8]) -> u32 {
 
 /// Builds a frame header for `payload`.
 pub fn frame_header(kind: FrameKind, payload: &[u8]) -> [u8; FRAME_HEADER_LEN] {
+    frame_header_with_flags(kind, 0, payload)
+}
+
+/// Builds a frame header with `flags` for the stored `payload`.
+pub fn frame_header_with_flags(kind: FrameKind, flags: u8, payload: &[u8]) -> [u8; FRAME_HEADER_LEN] {
     assert!(payload.len() <= MAX_FRAME_PAYLOAD, "frame payload of {} bytes exceeds the maximum", payload.len());
-    let crc = frame_crc(kind as u8, 0, payload);
+    let crc = frame_crc(kind as u8, flags, payload);
     let len = (payload.len() as u32).to_le_bytes();
     let crc = crc.to_le_bytes();
-    [SYNC[0], SYNC[1], SYNC[2], SYNC[3], kind as u8, 0, len[0], len[1], len[2], len[3], crc[0], crc[1], crc[2], crc[3]]
+    [
+        SYNC[0], SYNC[1], SYNC[2], SYNC[3], kind as u8, flags, len[0], len[1], len[2], len[3], crc[0], crc[1], crc[2],
+        crc[3],
+    ]
+}
+
+/// Frame flag: the stored payload is `varint raw_len | LZ4 block of the raw
+/// payload`. The CRC covers the stored (compressed) bytes, so damage is
+/// found before decompression. Writers set it on records frames only, and
+/// only when the block is smaller than the raw payload.
+pub const FLAG_LZ4: u8 = 0x01;
+
+/// Appends `raw` to `out` as a [`FLAG_LZ4`] payload.
+pub fn compress_lz4(raw: &[u8], out: &mut Vec<u8>) {
+    crate::varint::push_u64(out, raw.len() as u64);
+    let start = out.len();
+    out.resize(start + lz4_flex::block::get_maximum_output_size(raw.len()), 0);
+    let n = lz4_flex::block::compress_into(raw, &mut out[start..]).expect("the output has the maximum compressed size");
+    out.truncate(start + n);
+}
+
+/// Why a [`FLAG_LZ4`] payload could not be decompressed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecompressError {
+    /// The raw-length prefix is missing or claims more than a frame may hold.
+    #[error("bad uncompressed length")]
+    BadLength,
+    /// The LZ4 block is malformed or does not produce the stated length.
+    #[error("malformed LZ4 block")]
+    Malformed,
+}
+
+/// Decompresses a [`FLAG_LZ4`] payload into `raw` (cleared first).
+pub fn decompress_lz4(stored: &[u8], raw: &mut Vec<u8>) -> Result<(), DecompressError> {
+    let (len, used) = crate::varint::read_u64(stored).map_err(|_| DecompressError::BadLength)?;
+    let len = usize::try_from(len).ok().filter(|&l| l <= MAX_FRAME_PAYLOAD).ok_or(DecompressError::BadLength)?;
+    raw.clear();
+    raw.resize(len, 0);
+    match lz4_flex::block::decompress_into(&stored[used..], raw) {
+        Ok(n) if n == len => Ok(()),
+        _ => Err(DecompressError::Malformed),
+    }
 }
 
 /// Appends a complete frame (header and payload) to `out`.
@@ -213,5 +259,28 @@ mod tests {
         let mut p = preamble();
         p[8] = 9;
         assert_eq!(check_preamble(&p), Err(PreambleError::UnsupportedVersion(9)));
+    }
+
+    #[test]
+    fn lz4_payloads_round_trip_and_reject_garbage() {
+        let raw: Vec<u8> = (0..10_000u32).flat_map(|i| [1, (i % 7) as u8, 10, b'u', b's', b'e', b'r']).collect();
+        let mut stored = Vec::new();
+        compress_lz4(&raw, &mut stored);
+        assert!(stored.len() < raw.len() / 3, "{} of {}", stored.len(), raw.len());
+        let mut back = vec![9u8; 3];
+        decompress_lz4(&stored, &mut back).unwrap();
+        assert_eq!(back, raw);
+
+        let mut lying = Vec::new();
+        crate::varint::push_u64(&mut lying, raw.len() as u64 + 1);
+        lying.extend_from_slice(&stored[crate::varint::read_u64(&stored).unwrap().1..]);
+        assert_eq!(decompress_lz4(&lying, &mut back), Err(DecompressError::Malformed));
+        assert_eq!(decompress_lz4(&[0xff; 11], &mut back), Err(DecompressError::BadLength));
+        let mut huge = Vec::new();
+        crate::varint::push_u64(&mut huge, MAX_FRAME_PAYLOAD as u64 + 1);
+        assert_eq!(decompress_lz4(&huge, &mut back), Err(DecompressError::BadLength));
+        for cut in 0..stored.len() {
+            assert!(decompress_lz4(&stored[..cut], &mut back).is_err() || cut == stored.len());
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use lmlog::{lm_event, Config, Level, LogEvent, LogValue, Sink};
-use lmlog_format::frame::{check_preamble, FrameHeader, FRAME_HEADER_LEN, PREAMBLE_LEN};
+use lmlog_format::frame::{check_preamble, decompress_lz4, FrameHeader, FLAG_LZ4, FRAME_HEADER_LEN, PREAMBLE_LEN};
 use lmlog_format::{CallsiteSchema, Field, FrameKind, Type};
 
 /// Collects the stream in memory.
@@ -34,7 +34,16 @@ fn frames(stream: &[u8]) -> Vec<(Option<FrameKind>, Vec<u8>)> {
         let end = FRAME_HEADER_LEN + header.len as usize;
         let payload = &rest[FRAME_HEADER_LEN..end];
         assert!(header.verify(payload), "bad frame CRC");
-        out.push((FrameKind::from_u8(header.kind), payload.to_vec()));
+        let payload = match header.flags {
+            0 => payload.to_vec(),
+            FLAG_LZ4 => {
+                let mut raw = Vec::new();
+                decompress_lz4(payload, &mut raw).expect("LZ4 payload");
+                raw
+            }
+            other => panic!("unknown frame flags {other:#x}"),
+        };
+        out.push((FrameKind::from_u8(header.kind), payload));
         rest = &rest[end..];
     }
     out

@@ -17,6 +17,22 @@ pub enum Overflow {
     Drop,
 }
 
+/// Whether the writer LZ4-compresses records frames. Compression runs on the
+/// writer thread, never on the calling thread; it costs the writer about
+/// 1.5 ns per byte and typically shrinks records two to four times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Store records as encoded.
+    Off,
+    /// Compress while the writer spends less than half its time draining;
+    /// when producers outrun it, store records as encoded so they never wait
+    /// for compression (the default).
+    #[default]
+    Adaptive,
+    /// Compress every records frame, even when producers then wait for room.
+    Always,
+}
+
 pub(crate) enum Output {
     File(PathBuf),
     #[cfg(feature = "jsonl")]
@@ -47,6 +63,7 @@ pub struct Config {
     pub(crate) service_name: Option<String>,
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) panic_hook: bool,
+    pub(crate) compression: Compression,
 }
 
 impl std::fmt::Debug for Config {
@@ -66,6 +83,7 @@ impl std::fmt::Debug for Config {
             .field("flush_interval", &self.flush_interval)
             .field("rotate", &self.rotate)
             .field("service_name", &self.service_name)
+            .field("compression", &self.compression)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +115,7 @@ impl Config {
             service_name: None,
             resource: Vec::new(),
             panic_hook: true,
+            compression: Compression::Adaptive,
         }
     }
 
@@ -182,6 +201,13 @@ impl Config {
     /// runs (default: yes).
     pub fn flush_on_panic(mut self, install: bool) -> Config {
         self.panic_hook = install;
+        self
+    }
+
+    /// Whether the writer compresses records (default:
+    /// [`Compression::Adaptive`]).
+    pub fn compression(mut self, compression: Compression) -> Config {
+        self.compression = compression;
         self
     }
 

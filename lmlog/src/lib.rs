@@ -47,7 +47,7 @@ mod trace;
 mod value;
 mod writer;
 
-pub use config::{Config, Overflow};
+pub use config::{Compression, Config, Overflow};
 pub use event::{EventSchema, LogEvent};
 pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;

@@ -98,7 +98,15 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     OVERFLOW_DROP.store(config.overflow == Overflow::Drop, Ordering::Relaxed);
     let (commands, receiver) = flume::unbounded();
     let clock = crate::clock::calibrated();
-    let writer = Writer::new(sink, clock, receiver, config.flush_interval, config.service_name, config.resource);
+    let writer = Writer::new(
+        sink,
+        clock,
+        receiver,
+        config.flush_interval,
+        config.compression,
+        config.service_name,
+        config.resource,
+    );
     let join = std::thread::Builder::new()
         .name("lmlog-writer".into())
         .spawn(move || writer.run())

@@ -9,10 +9,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use lmlog_format::frame::{frame_header, preamble, FRAME_HEADER_LEN};
+use lmlog_format::frame::{compress_lz4, frame_header_with_flags, preamble, FLAG_LZ4, FRAME_HEADER_LEN};
 use lmlog_format::schema::to_payload;
 use lmlog_format::{ClockInfo, EndInfo, FrameKind, RecordsHeader, SessionInfo, ThreadInfo, WriterLoss};
 
+use crate::config::Compression;
 use crate::producer::{ACTIVE_RINGS, LOST_EVENTS, RING_POOL};
 use crate::ring::{Ring, Snapshot};
 use crate::sink::Sink;
@@ -25,6 +26,9 @@ pub(crate) enum Command {
     Shutdown(flume::Sender<()>),
 }
 
+/// Records frames are compressed only while the writer spends less than
+/// this share of its time draining (compression costs about 1.5 ns a byte).
+const COMPRESS_BELOW_BUSY: f64 = 0.5;
 /// How often a clock frame re-anchors ticks to wall time.
 const ANCHOR_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -32,6 +36,13 @@ pub(crate) struct Writer {
     sink: Box<dyn Sink>,
     commands: flume::Receiver<Command>,
     flush_interval: Duration,
+    compression: Compression,
+    /// Smoothed share of wall time the writer spends draining: above
+    /// [`COMPRESS_BELOW_BUSY`] compression is skipped, so producers that
+    /// outrun the writer never wait for it.
+    busy: f64,
+    /// When the previous drain started.
+    last_drain: Instant,
     service_name: Option<String>,
     resource: Vec<(String, String)>,
     /// Source and rate of the tick counter, measured before the writer
@@ -40,6 +51,8 @@ pub(crate) struct Writer {
     last_anchor: Instant,
     /// Frames waiting to be written.
     out: Vec<u8>,
+    /// One records frame's payload before compression.
+    raw: Vec<u8>,
     /// Frames in `out`.
     out_frames: u64,
     /// Call-site ids `1..=schemas_written` have schema frames in this file.
@@ -62,6 +75,7 @@ impl Writer {
         clock: ClockInfo,
         commands: flume::Receiver<Command>,
         flush_interval: Duration,
+        compression: Compression,
         service_name: Option<String>,
         resource: Vec<(String, String)>,
     ) -> Writer {
@@ -69,17 +83,21 @@ impl Writer {
             sink,
             commands,
             flush_interval,
+            compression,
             service_name: service_name.or_else(|| std::env::var("OTEL_SERVICE_NAME").ok()),
             resource,
             clock,
             last_anchor: Instant::now(),
             out: Vec::with_capacity(1 << 20),
+            raw: Vec::new(),
             out_frames: 0,
             schemas_written: 0,
             announced: Vec::new(),
             rings: Vec::new(),
             loss: None,
             lost_events_reported: LOST_EVENTS.load(Ordering::Relaxed),
+            busy: 0.0,
+            last_drain: Instant::now(),
         }
     }
 
@@ -135,10 +153,14 @@ impl Writer {
     }
 
     fn push_frame_with(&mut self, kind: FrameKind, fill: impl FnOnce(&mut Vec<u8>)) {
+        self.push_frame_flagged(kind, 0, fill);
+    }
+
+    fn push_frame_flagged(&mut self, kind: FrameKind, flags: u8, fill: impl FnOnce(&mut Vec<u8>)) {
         let start = self.out.len();
         self.out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
         fill(&mut self.out);
-        let header = frame_header(kind, &self.out[start + FRAME_HEADER_LEN..]);
+        let header = frame_header_with_flags(kind, flags, &self.out[start + FRAME_HEADER_LEN..]);
         self.out[start..start + FRAME_HEADER_LEN].copy_from_slice(&header);
         self.out_frames += 1;
     }
@@ -169,6 +191,17 @@ impl Writer {
     }
 
     fn drain(&mut self) {
+        let started = Instant::now();
+        self.drain_rings();
+        let period = started.duration_since(self.last_drain).as_secs_f64();
+        self.last_drain = started;
+        if period > 0.0 {
+            let busy = (started.elapsed().as_secs_f64() / period).min(1.0);
+            self.busy = 0.7 * self.busy + 0.3 * busy;
+        }
+    }
+
+    fn drain_rings(&mut self) {
         if self.sink.wants_rotation() {
             self.rotate();
         }
@@ -200,10 +233,7 @@ impl Writer {
                     self.push_meta(FrameKind::Thread, &ThreadInfo { id: thread_id, name });
                     self.announced.push(thread_id);
                 }
-                self.push_frame_with(FrameKind::Records, |out| {
-                    RecordsHeader { thread_id, base_ticks: head_ticks }.encode(out);
-                    ring.drain(*snapshot, |bytes| out.extend_from_slice(bytes));
-                });
+                self.push_records(ring, *snapshot, RecordsHeader { thread_id, base_ticks: head_ticks });
             }
             if *closed {
                 finished.push(ring.clone());
@@ -230,6 +260,35 @@ impl Writer {
             );
         }
         self.write_out();
+    }
+
+    /// One records frame with everything `ring` holds up to `snapshot`,
+    /// compressed when that makes it smaller.
+    fn push_records(&mut self, ring: &Ring, snapshot: Snapshot, header: RecordsHeader) {
+        let compress = match self.compression {
+            Compression::Off => false,
+            Compression::Adaptive => self.busy <= COMPRESS_BELOW_BUSY,
+            Compression::Always => true,
+        };
+        if !compress {
+            self.push_frame_with(FrameKind::Records, |out| {
+                header.encode(out);
+                ring.drain(snapshot, |bytes| out.extend_from_slice(bytes));
+            });
+            return;
+        }
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.clear();
+        header.encode(&mut raw);
+        ring.drain(snapshot, |bytes| raw.extend_from_slice(bytes));
+        let start = self.out.len();
+        self.push_frame_flagged(FrameKind::Records, FLAG_LZ4, |out| compress_lz4(&raw, out));
+        if self.out.len() - start - FRAME_HEADER_LEN >= raw.len() {
+            self.out.truncate(start);
+            self.out_frames -= 1;
+            self.push_frame_with(FrameKind::Records, |out| out.extend_from_slice(&raw));
+        }
+        self.raw = raw;
     }
 
     /// Moves drained rings of exited threads to the pool.

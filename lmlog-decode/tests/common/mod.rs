@@ -76,6 +76,22 @@ impl Stream {
         self
     }
 
+    /// A frame stored with `flags` (the payload given as stored).
+    pub fn flagged_frame(&mut self, kind: FrameKind, flags: u8, stored: &[u8]) -> &mut Self {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(&lmlog_format::frame::frame_header_with_flags(kind, flags, stored));
+        self.bytes.extend_from_slice(stored);
+        self.frames.push((start, self.bytes.len()));
+        self
+    }
+
+    /// A records frame stored LZ4-compressed, as the writer does.
+    pub fn compressed_records(&mut self, thread_id: u32, base_ticks: u64, recs: &[Rec]) -> &mut Self {
+        let mut stored = Vec::new();
+        lmlog_format::frame::compress_lz4(&records_payload(thread_id, base_ticks, recs), &mut stored);
+        self.flagged_frame(FrameKind::Records, lmlog_format::frame::FLAG_LZ4, &stored)
+    }
+
     pub fn session(&mut self, ticks_per_second: f64, ticks: u64, unix_nanos: u64) -> &mut Self {
         let info = SessionInfo {
             writer_version: "0.1.0".into(),

@@ -83,6 +83,8 @@ def paced(directory, samples):
         "dropped": total - on_disk,
         "events": total,
         "json_mb_per_sec": None,
+        "runs": 1,
+        "events_per_sec_range": None,
     }
 
 
@@ -108,6 +110,8 @@ def saturated(directory, events):
         "dropped": events - on_disk,
         "events": events,
         "json_mb_per_sec": None,
+        "runs": 1,
+        "events_per_sec_range": None,
     }
 
 

@@ -9,6 +9,7 @@
 //!   --only a,b         run only these loggers (lmlog ticklog ftlog slog tracing python)
 //!   --json PATH        where to write the rows (default target/compare.json)
 //!   --update-benchmarks PATH   replace the generated part of BENCHMARKS.md
+//!   --repeat N         runs of each saturated scenario, median reported (default 3)
 //!   --keep             keep every run's files under target/compare-run
 //! ```
 //!
@@ -41,6 +42,8 @@ struct Options {
     update_benchmarks: Option<PathBuf>,
     quick: bool,
     keep: bool,
+    /// Runs of each saturated scenario; the median is reported.
+    repeat: u32,
 }
 
 fn workspace_target() -> PathBuf {
@@ -57,6 +60,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         update_benchmarks: None,
         quick: false,
         keep: false,
+        repeat: 3,
     };
     let number = |flag: &str, value: Option<String>| -> Result<u64, String> {
         value
@@ -71,6 +75,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             "--events" => options.sizes.events = number("--events", args.next())?,
             "--quick" => {
                 options.quick = true;
+                options.repeat = 1;
                 options.sizes = Sizes { samples: 5_000, events: 20_000 };
             }
             "--only" => {
@@ -82,6 +87,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
                 options.only = Some(names);
             }
             "--keep" => options.keep = true,
+            "--repeat" => options.repeat = number("--repeat", args.next())? as u32,
             "--json" => options.json = args.next().ok_or("--json needs a path")?.into(),
             "--update-benchmarks" => {
                 options.update_benchmarks = Some(args.next().ok_or("--update-benchmarks needs a path")?.into())
@@ -149,29 +155,35 @@ fn parent(options: &Options) -> Result<(), String> {
     let mut rows: Vec<Row> = Vec::new();
     for scenario in SCENARIOS {
         for logger in NAMES.iter().filter(|n| selected(options, n)) {
-            let dir = scratch.join(format!("{logger}-{scenario}"));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            eprintln!("running {logger} {scenario}");
-            let output = Command::new(&exe)
-                .args(["--child", logger, scenario])
-                .arg(&dir)
-                .args([options.sizes.samples.to_string(), options.sizes.events.to_string()])
-                .args([timer.ns_per_tick.to_string(), timer.overhead_ticks.to_string()])
-                .stderr(std::process::Stdio::inherit())
-                .output()
-                .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-            if !output.status.success() {
-                return Err(format!("{logger} {scenario} failed ({})", output.status));
-            }
-            for line in String::from_utf8_lossy(&output.stdout).lines() {
-                rows.push(
-                    serde_json::from_str(line).map_err(|e| format!("{logger} {scenario}: bad row {line:?}: {e}"))?,
-                );
-            }
-            if !options.keep {
+            let runs = if scenario.starts_with("saturated") { options.repeat } else { 1 };
+            let mut repeated: Vec<Row> = Vec::new();
+            for run in 1..=runs {
+                let dir = scratch.join(format!("{logger}-{scenario}"));
                 let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                eprintln!("running {logger} {scenario} ({run}/{runs})");
+                let output = Command::new(&exe)
+                    .args(["--child", logger, scenario])
+                    .arg(&dir)
+                    .args([options.sizes.samples.to_string(), options.sizes.events.to_string()])
+                    .args([timer.ns_per_tick.to_string(), timer.overhead_ticks.to_string()])
+                    .stderr(std::process::Stdio::inherit())
+                    .output()
+                    .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+                if !output.status.success() {
+                    return Err(format!("{logger} {scenario} failed ({})", output.status));
+                }
+                for line in String::from_utf8_lossy(&output.stdout).lines() {
+                    repeated.push(
+                        serde_json::from_str(line)
+                            .map_err(|e| format!("{logger} {scenario}: bad row {line:?}: {e}"))?,
+                    );
+                }
+                if !options.keep || run < runs {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
             }
+            rows.extend(measure::median_of_runs(repeated));
         }
     }
     let python_note = if selected(options, "python") {

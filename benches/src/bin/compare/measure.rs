@@ -31,6 +31,42 @@ pub struct Row {
     pub events: u64,
     /// Decode only: megabytes (10^6 bytes) of JSON Lines written per second.
     pub json_mb_per_sec: Option<f64>,
+    /// Runs of the scenario; the row is the one with the median rate.
+    #[serde(default = "one")]
+    pub runs: u32,
+    /// Slowest and fastest rate over the runs.
+    #[serde(default)]
+    pub events_per_sec_range: Option<(f64, f64)>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Rows of repeated runs of one scenario, merged per scenario name: the run
+/// with the median rate stands for all, with the range beside it and the
+/// largest `dropped` of any run.
+pub fn median_of_runs(rows: Vec<Row>) -> Vec<Row> {
+    let mut names: Vec<String> = Vec::new();
+    for r in &rows {
+        if !names.contains(&r.scenario) {
+            names.push(r.scenario.clone());
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let mut runs: Vec<&Row> = rows.iter().filter(|r| r.scenario == name).collect();
+            runs.sort_by(|a, b| a.events_per_sec.partial_cmp(&b.events_per_sec).unwrap_or(std::cmp::Ordering::Equal));
+            let mut median = runs[runs.len() / 2].clone();
+            median.runs = runs.len() as u32;
+            median.dropped = runs.iter().filter_map(|r| r.dropped).max();
+            if let (Some(lo), Some(hi)) = (runs[0].events_per_sec, runs[runs.len() - 1].events_per_sec) {
+                median.events_per_sec_range = Some((lo, hi));
+            }
+            median
+        })
+        .collect()
 }
 
 /// The scenarios, in the order the harness runs them.
@@ -94,7 +130,7 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
 }
 
 fn row<P: Peer>(scenario: &str) -> Row {
-    Row { logger: P::NAME.to_string(), scenario: scenario.to_string(), ..Row::default() }
+    Row { logger: P::NAME.to_string(), scenario: scenario.to_string(), runs: 1, ..Row::default() }
 }
 
 fn latency_histogram() -> Histogram<u64> {
@@ -127,6 +163,7 @@ fn paced<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer, needl
     let mut row = row::<P>(scenario);
     fill_percentiles(&mut row, &picos);
     row.events = WARMUP + sizes.samples;
+    row.bytes_per_event = Some(file_len(&dir.join(P::FILE)) as f64 / row.events as f64);
     let on_disk = count_lines_containing(&text_output::<P>(dir).path, needle);
     row.dropped = Some(row.events.saturating_sub(on_disk));
     row
@@ -173,7 +210,7 @@ fn saturated<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, producers: u64) 
     peer.finish();
     let seconds = started.elapsed().as_secs_f64();
     let emitted = per_producer * producers;
-    let bytes = std::fs::metadata(dir.join(P::FILE)).map_or(0, |m| m.len());
+    let bytes = file_len(&dir.join(P::FILE));
     let text = text_output::<P>(dir);
     let on_disk = count_lines_containing(&text.path, "cache_miss");
     let mut main = row::<P>(scenario);
@@ -191,6 +228,10 @@ fn saturated<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, producers: u64) 
         rows.push(row);
     }
     rows
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// A logger's output as one line per event.
@@ -219,6 +260,6 @@ fn text_output<P: Peer>(dir: &Path) -> TextOutput {
     let summary = lmlog_decode::decode_file(&written, out).expect("decode lmlog file");
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(summary.damage, 0, "the lmlog file is damaged: {:?}", summary.diagnostics);
-    let json_bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    let json_bytes = file_len(&path);
     TextOutput { path, decode: Some(DecodeRun { seconds, records: summary.events, json_bytes }) }
 }

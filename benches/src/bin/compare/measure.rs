@@ -146,7 +146,7 @@ fn fill_percentiles(row: &mut Row, picos: &Histogram<u64>) {
     row.max_ns = ns(picos.max());
 }
 
-fn paced<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer, needle: &str, emit: fn(&P, u64)) -> Row {
+fn paced<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer, needle: &str, emit: impl Fn(&P, u64)) -> Row {
     let peer = P::start(dir);
     let gap = timer.ticks(PACE_NS);
     let mut picos = latency_histogram();

@@ -85,6 +85,7 @@ def paced(directory, samples):
         "json_mb_per_sec": None,
         "runs": 1,
         "events_per_sec_range": None,
+        "p999_ns_range": None,
     }
 
 
@@ -112,6 +113,7 @@ def saturated(directory, events):
         "json_mb_per_sec": None,
         "runs": 1,
         "events_per_sec_range": None,
+        "p999_ns_range": None,
     }
 
 

@@ -9,7 +9,7 @@
 //!   --only a,b         run only these loggers (lmlog ticklog ftlog slog tracing python)
 //!   --json PATH        where to write the rows (default target/compare.json)
 //!   --update-benchmarks PATH   replace the generated part of BENCHMARKS.md
-//!   --repeat N         runs of each saturated scenario, median reported (default 3)
+//!   --repeat N         runs of each scenario, the median run reported (default 3)
 //!   --keep             keep every run's files under target/compare-run
 //! ```
 //!
@@ -42,7 +42,7 @@ struct Options {
     update_benchmarks: Option<PathBuf>,
     quick: bool,
     keep: bool,
-    /// Runs of each saturated scenario; the median is reported.
+    /// Runs of each scenario; the median run is reported.
     repeat: u32,
 }
 
@@ -155,7 +155,7 @@ fn parent(options: &Options) -> Result<(), String> {
     let mut rows: Vec<Row> = Vec::new();
     for scenario in SCENARIOS {
         for logger in NAMES.iter().filter(|n| selected(options, n)) {
-            let runs = if scenario.starts_with("saturated") { options.repeat } else { 1 };
+            let runs = options.repeat;
             let mut repeated: Vec<Row> = Vec::new();
             for run in 1..=runs {
                 let dir = scratch.join(format!("{logger}-{scenario}"));

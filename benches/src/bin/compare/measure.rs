@@ -37,6 +37,9 @@ pub struct Row {
     /// Slowest and fastest rate over the runs.
     #[serde(default)]
     pub events_per_sec_range: Option<(f64, f64)>,
+    /// Lowest and highest p99.9 over the runs.
+    #[serde(default)]
+    pub p999_ns_range: Option<(f64, f64)>,
 }
 
 fn one() -> u32 {
@@ -44,8 +47,9 @@ fn one() -> u32 {
 }
 
 /// Rows of repeated runs of one scenario, merged per scenario name: the run
-/// with the median rate stands for all, with the range beside it and the
-/// largest `dropped` of any run.
+/// with the median rate (throughput and decode) or the median p99.9
+/// (latency: the tail is what varies between runs) stands for all, with the
+/// range beside it and the largest `dropped` of any run.
 pub fn median_of_runs(rows: Vec<Row>) -> Vec<Row> {
     let mut names: Vec<String> = Vec::new();
     for r in &rows {
@@ -57,12 +61,17 @@ pub fn median_of_runs(rows: Vec<Row>) -> Vec<Row> {
         .into_iter()
         .map(|name| {
             let mut runs: Vec<&Row> = rows.iter().filter(|r| r.scenario == name).collect();
-            runs.sort_by(|a, b| a.events_per_sec.partial_cmp(&b.events_per_sec).unwrap_or(std::cmp::Ordering::Equal));
+            let key = |r: &Row| r.events_per_sec.or(r.p999_ns).unwrap_or(0.0);
+            runs.sort_by(|a, b| key(a).total_cmp(&key(b)));
             let mut median = runs[runs.len() / 2].clone();
             median.runs = runs.len() as u32;
             median.dropped = runs.iter().filter_map(|r| r.dropped).max();
-            if let (Some(lo), Some(hi)) = (runs[0].events_per_sec, runs[runs.len() - 1].events_per_sec) {
+            let (first, last) = (runs[0], runs[runs.len() - 1]);
+            if let (Some(lo), Some(hi)) = (first.events_per_sec, last.events_per_sec) {
                 median.events_per_sec_range = Some((lo, hi));
+            }
+            if let (Some(lo), Some(hi)) = (first.p999_ns, last.p999_ns) {
+                median.p999_ns_range = Some((lo, hi));
             }
             median
         })

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once, RwLock};
 use std::thread::{JoinHandle, Thread, ThreadId};
 use std::time::Duration;
@@ -21,6 +21,12 @@ static BUFFER_CAPACITY: AtomicUsize = AtomicUsize::new(Config::DEFAULT_BUFFER_CA
 static FILTER: RwLock<Option<Filter>> = RwLock::new(None);
 static CONTROL: Mutex<Option<Control>> = Mutex::new(None);
 static PANIC_HOOK: Once = Once::new();
+/// The running writer's handle, for producers to wake it without taking a
+/// lock. Set by `init`, cleared by shutdown. A handle is never freed (one
+/// small allocation per `init`), so a producer that loaded the pointer just
+/// before shutdown still holds a valid handle; unparking an exited thread
+/// does nothing.
+static WRITER_THREAD: AtomicPtr<Thread> = AtomicPtr::new(std::ptr::null_mut());
 
 struct Control {
     commands: flume::Sender<Command>,
@@ -112,6 +118,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         .spawn(move || writer.run())
         .map_err(InitError::Spawn)?;
     let thread = join.thread().clone();
+    WRITER_THREAD.store(Box::into_raw(Box::new(thread.clone())), Ordering::Release);
     *control = Some(Control { commands, writer_id: thread.id(), writer: thread, join: Some(join) });
     *FILTER.write().unwrap_or_else(|p| p.into_inner()) = Some(filter.clone());
     ACTIVE.store(true, Ordering::Release);
@@ -134,6 +141,7 @@ fn shutdown() {
         return;
     };
     ACTIVE.store(false, Ordering::Release);
+    WRITER_THREAD.store(std::ptr::null_mut(), Ordering::Release);
     *FILTER.write().unwrap_or_else(|p| p.into_inner()) = None;
     crate::callsite::refilter(|_, _| false);
     let (ack, done) = flume::bounded(1);
@@ -210,10 +218,13 @@ pub(crate) fn buffer_capacity() -> usize {
     BUFFER_CAPACITY.load(Ordering::Relaxed)
 }
 
-/// Asks the writer to drain now (a producer's ring is filling up).
+/// Asks the writer to drain now (a producer's ring is filling up). Takes
+/// no lock: producers call it.
 pub(crate) fn wake_writer() {
-    let control = CONTROL.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = &*control {
-        c.writer.unpark();
+    let writer = WRITER_THREAD.load(Ordering::Acquire);
+    if !writer.is_null() {
+        // SAFETY: non-null values come from `Box::into_raw` in `init` and
+        // are never freed.
+        unsafe { (*writer).unpark() };
     }
 }

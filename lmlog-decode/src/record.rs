@@ -368,21 +368,9 @@ pub(crate) fn write_fields(
     fields: &[FieldTy],
     r: &mut Reader<'_>,
     out: &mut Out<'_>,
-    mut ranges: Option<&mut Vec<(usize, usize)>>,
+    ranges: Option<&mut Vec<(usize, usize)>>,
 ) -> Result<(), ValueError> {
-    for f in fields {
-        f.key.write(out.buf);
-        let start = out.buf.len();
-        if f.redacted {
-            out.buf.extend_from_slice(REDACTED);
-        } else {
-            write_value(&f.ty, r, out)?;
-        }
-        if let Some(ranges) = ranges.as_deref_mut() {
-            ranges.push((start, out.buf.len()));
-        }
-    }
-    out.check(r)
+    write_fields_keyed(fields, true, r, out, ranges)
 }
 
 /// [`write_fields`] for the top-level fields of an event, whose first key
@@ -392,10 +380,21 @@ pub(crate) fn write_event_fields(
     fields: &[FieldTy],
     r: &mut Reader<'_>,
     out: &mut Out<'_>,
+    ranges: Option<&mut Vec<(usize, usize)>>,
+) -> Result<(), ValueError> {
+    write_fields_keyed(fields, false, r, out, ranges)
+}
+
+#[inline(always)]
+fn write_fields_keyed(
+    fields: &[FieldTy],
+    first_key: bool,
+    r: &mut Reader<'_>,
+    out: &mut Out<'_>,
     mut ranges: Option<&mut Vec<(usize, usize)>>,
 ) -> Result<(), ValueError> {
     for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
+        if first_key || i > 0 {
             f.key.write(out.buf);
         }
         let start = out.buf.len();

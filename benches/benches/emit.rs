@@ -3,20 +3,8 @@
 //! `io::sink()` so only the producer's cost is measured.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lmlog::{lm_event, LogEvent};
-
-#[derive(LogEvent)]
-#[lmlog(name = "order", level = "info", message = "order {id} for {customer}")]
-struct Order<'a> {
-    id: u64,
-    customer: &'a str,
-    amount: f64,
-    items: u32,
-    express: bool,
-    region: &'a str,
-    discount: Option<f32>,
-    retries: i16,
-}
+use lmlog::lm_event;
+use lmlog_benches::Order;
 
 fn emit(c: &mut Criterion) {
     let _guard = lmlog::init(lmlog::Config::new().sink(lmlog::WriteSink(std::io::sink())).filter("info")).unwrap();

@@ -11,6 +11,7 @@ use std::hint::black_box;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use lmlog::{Encoder, LogEvent, LogValue};
+use lmlog_benches::Order;
 
 #[derive(LogEvent)]
 #[lmlog(name = "cache_miss", level = "info")]
@@ -18,20 +19,6 @@ struct CacheMiss<'a> {
     key: &'a str,
     latency_us: u32,
     ratio: f64,
-}
-
-/// The 8-field struct of `emit.rs`.
-#[derive(LogEvent)]
-#[lmlog(name = "order", level = "info", message = "order {id} for {customer}")]
-struct Order<'a> {
-    id: u64,
-    customer: &'a str,
-    amount: f64,
-    items: u32,
-    express: bool,
-    region: &'a str,
-    discount: Option<f32>,
-    retries: i16,
 }
 
 /// Checks once that `encode` writes exactly `expected` bytes, then times it.

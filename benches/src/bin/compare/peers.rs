@@ -10,21 +10,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use lmlog::{lm_event, LogEvent};
-
-/// The 8-field event of the derived-struct scenario.
-#[derive(LogEvent, Clone, Copy)]
-#[lmlog(name = "order", level = "info", message = "order {id} for {customer}")]
-pub struct Order<'a> {
-    pub id: u64,
-    pub customer: &'a str,
-    pub amount: f64,
-    pub items: u32,
-    pub express: bool,
-    pub region: &'a str,
-    pub discount: Option<f32>,
-    pub retries: i16,
-}
+use lmlog::lm_event;
+pub use lmlog_benches::Order;
 
 /// The names the harness accepts, in the order the table shows them.
 pub const NAMES: [&str; 5] = ["lmlog", "ticklog", "ftlog", "slog", "tracing"];

@@ -281,3 +281,71 @@ pub fn update_benchmarks(path: &Path, generated: &str) -> Result<(), String> {
     let updated = format!("{}{BEGIN}\n{generated}{}", &text[..begin], &text[end..]);
     std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::median_of_runs;
+
+    fn row(logger: &str, scenario: &str) -> Row {
+        Row { logger: logger.into(), scenario: scenario.into(), runs: 1, ..Row::default() }
+    }
+
+    #[test]
+    fn targets_compare_the_measured_rows() {
+        let mut paced = row("lmlog", "paced_3_fields");
+        paced.median_ns = Some(14.0);
+        paced.p999_ns = Some(120.0);
+        paced.bytes_per_event = Some(9.0);
+        let mut tracing = row("tracing", "paced_3_fields");
+        tracing.median_ns = Some(400.0);
+        let mut ticklog = row("ticklog", "paced_3_fields");
+        ticklog.median_ns = Some(10.0);
+        let mut saturated = row("lmlog", "saturated_1");
+        saturated.events_per_sec = Some(25e6);
+        saturated.bytes_per_event = Some(20.0);
+        saturated.dropped = Some(1);
+        let rows = vec![paced, tracing, ticklog, saturated];
+        let met: Vec<(&str, bool)> = targets(&rows).into_iter().map(|(t, _, m)| (t, m)).collect();
+        assert_eq!(
+            met,
+            vec![
+                ("paced 3-field median ≤ 15 ns", true),
+                ("paced 3-field p99.9 ≤ 100 ns", false),
+                ("median ≥ 30× lower than tracing JSON + non_blocking", false),
+                ("median not slower than ticklog's", false),
+                ("saturated, 1 producer, lossless ≥ 20 M events/s", false),
+                ("≤ 16 bytes per 3-field event on disk", true),
+            ],
+            "one drop fails the lossless target; targets without rows are left out"
+        );
+    }
+
+    #[test]
+    fn repeated_runs_keep_the_median_run_and_the_worst_drop_count() {
+        let runs: Vec<Row> = [(3e6, 0), (1e6, 2), (2e6, 0)]
+            .into_iter()
+            .map(|(rate, dropped)| Row {
+                events_per_sec: Some(rate),
+                dropped: Some(dropped),
+                ..row("lmlog", "saturated_1")
+            })
+            .collect();
+        let merged = median_of_runs(runs);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].events_per_sec, Some(2e6));
+        assert_eq!(merged[0].events_per_sec_range, Some((1e6, 3e6)));
+        assert_eq!((merged[0].runs, merged[0].dropped), (3, Some(2)));
+    }
+
+    #[test]
+    fn update_replaces_only_the_generated_section() {
+        let path = std::env::temp_dir().join(format!("lmlog-bench-md-{}.md", std::process::id()));
+        std::fs::write(&path, format!("intro\n{BEGIN}\nold\n{END}\nanalysis\n")).unwrap();
+        update_benchmarks(&path, "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("intro\n{BEGIN}\nnew\n{END}\nanalysis\n"));
+        std::fs::write(&path, "no markers").unwrap();
+        assert!(update_benchmarks(&path, "new\n").is_err());
+        std::fs::remove_file(&path).ok();
+    }
+}

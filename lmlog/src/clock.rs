@@ -78,18 +78,20 @@ pub(crate) fn anchor() -> ClockAnchor {
     ClockAnchor { ticks: before + (after.wrapping_sub(before)) / 2, unix_nanos }
 }
 
-/// Measures the tick rate against the monotonic clock over `window`.
 /// How long the tick rate is measured against the monotonic clock: long
 /// enough that sleep jitter is a few parts per million of it.
 const CALIBRATION_WINDOW: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// The clock, calibrated once per process on first use (by `init`, before
-/// the writer starts, so no event waits for it) and reused by later runtimes.
+/// The clock's source and rate, calibrated once per process on first use
+/// (by `init`, before the writer starts, so no event waits for it) and
+/// reused by later runtimes. Its anchor is the calibration's; the writer
+/// takes a fresh one for each file.
 pub(crate) fn calibrated() -> ClockInfo {
     static CALIBRATION: OnceLock<ClockInfo> = OnceLock::new();
-    ClockInfo { anchor: anchor(), ..*CALIBRATION.get_or_init(|| calibrate(CALIBRATION_WINDOW)) }
+    *CALIBRATION.get_or_init(|| calibrate(CALIBRATION_WINDOW))
 }
 
+/// Measures the tick rate against the monotonic clock over `window`.
 fn calibrate(window: std::time::Duration) -> ClockInfo {
     let source = source();
     let ticks_per_second = match source {

@@ -485,24 +485,28 @@ impl<W: Write> StreamDecoder<W> {
         if flags == 0 {
             return self.handle_frame(kind, stored, frame_at, Payload::Stored);
         }
-        let error = if flags & !FLAG_LZ4 != 0 {
-            format!("unknown frame flags {flags:#04x}")
-        } else {
-            let mut raw = std::mem::take(&mut self.decompressed);
-            let result = match decompress_lz4(stored, &mut raw) {
-                Ok(()) => Ok(self.handle_frame(kind, &raw, frame_at, Payload::Decompressed)),
-                Err(e) => Err(e),
-            };
-            self.decompressed = raw;
-            match result {
-                Ok(handled) => return handled,
-                Err(e) => format!("LZ4 payload: {e}"),
+        if flags & !FLAG_LZ4 != 0 {
+            self.report_bad_stored(kind, frame_at, format!("unknown frame flags {flags:#04x}"));
+            return Ok(());
+        }
+        let mut raw = std::mem::take(&mut self.decompressed);
+        let result = match decompress_lz4(stored, &mut raw) {
+            Ok(()) => self.handle_frame(kind, &raw, frame_at, Payload::Decompressed),
+            Err(e) => {
+                self.report_bad_stored(kind, frame_at, format!("LZ4 payload: {e}"));
+                Ok(())
             }
         };
+        self.decompressed = raw;
+        result
+    }
+
+    /// A frame whose stored encoding could not be undone: counted, reported
+    /// at its offset, skipped.
+    fn report_bad_stored(&mut self, kind: u8, frame_at: u64, error: String) {
         self.summary.frames += 1;
         let frame = FrameKind::from_u8(kind).unwrap_or(FrameKind::Records);
         self.report(frame_at, DiagnosticKind::BadPayload { frame, error });
-        Ok(())
     }
 
     fn handle_frame(

@@ -1,0 +1,14 @@
+//! lmlog's cross-crate tests, in one test binary (one link, one place to look).
+//!
+//! Where a new test goes:
+//! - a test of one crate's internals stays beside its code (`#[cfg(test)]`
+//!   or that crate's `tests/`);
+//! - a test that crosses crates (emit with the runtime, decode with
+//!   `lmlog-decode`), needs a process of its own (anything that calls
+//!   `lmlog::init`), runs the `lmlog-decode` command, or checks the golden
+//!   files goes here, as a module of this binary. Anything that initialises
+//!   the runtime runs as a scenario of the `lmlog-scenario` binary
+//!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
+
+mod golden;
+mod support;

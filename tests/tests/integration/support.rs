@@ -1,0 +1,38 @@
+//! What the tests of this binary share: temporary directories and running
+//! scenarios in child processes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fresh directory for one test, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(test: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("lmlog-tests-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `lmlog-scenario <args>` in a child process and asserts it succeeded.
+pub fn run_scenario(args: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_lmlog-scenario")).args(args).output().expect("run lmlog-scenario");
+    assert!(
+        output.status.success(),
+        "lmlog-scenario {args:?} failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

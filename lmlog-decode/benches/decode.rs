@@ -13,7 +13,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lmlog_format::frame::{preamble, push_frame};
+use lmlog_format::frame::{preamble, push_frame, RecordHeader};
 use lmlog_format::schema::to_payload;
 use lmlog_format::types::{FieldDesc, TypeDesc};
 use lmlog_format::varint::{push_u64, zigzag_i64};
@@ -63,10 +63,11 @@ fn stream(w: &Workload) -> Vec<u8> {
         resource: vec![],
         file_index: 0,
     };
-    push_frame(&mut out, FrameKind::Session, &to_payload(&session));
+    let mut seq = 0..;
+    push_frame(&mut out, FrameKind::Session, seq.next().unwrap(), &to_payload(&session));
     let thread = ThreadInfo { id: 1, name: w.thread_name.map(str::to_owned) };
-    push_frame(&mut out, FrameKind::Thread, &to_payload(&thread));
-    push_frame(&mut out, FrameKind::Schema, &w.schema.encode());
+    push_frame(&mut out, FrameKind::Thread, seq.next().unwrap(), &to_payload(&thread));
+    push_frame(&mut out, FrameKind::Schema, seq.next().unwrap(), &w.schema.encode());
     let mut payload = Vec::new();
     let mut ticks = 1_000_000u64;
     let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -79,16 +80,16 @@ fn stream(w: &Workload) -> Vec<u8> {
         x ^= x << 17;
         let delta = 200 + (x % 3000) as i64;
         ticks += delta as u64;
-        push_u64(&mut payload, (w.schema.id as u64) << 1);
+        push_u64(&mut payload, RecordHeader::encode(w.schema.id, false));
         push_u64(&mut payload, zigzag_i64(delta));
         (w.body)(i, x, &mut payload);
         if payload.len() >= w.frame_bytes || i + 1 == w.records {
-            push_frame(&mut out, FrameKind::Records, &payload);
+            push_frame(&mut out, FrameKind::Records, seq.next().unwrap(), &payload);
             payload.clear();
         }
     }
     let end = EndInfo { reason: "shutdown".into(), unix_nanos: 1_795_612_991_000_000_000 };
-    push_frame(&mut out, FrameKind::End, &to_payload(&end));
+    push_frame(&mut out, FrameKind::End, seq.next().unwrap(), &to_payload(&end));
     out
 }
 

@@ -300,7 +300,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a varint length and that many bytes.
     #[inline]
-    fn len_prefixed(&mut self) -> Result<&'a [u8], ValueError> {
+    pub(crate) fn len_prefixed(&mut self) -> Result<&'a [u8], ValueError> {
         let at = self.pos;
         let len = self.varint()?;
         if len > self.remaining() as u64 {

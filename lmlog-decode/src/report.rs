@@ -6,6 +6,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use lmlog_format::frame::MIN_READ_VERSION;
 use lmlog_format::{FrameKind, FORMAT_VERSION};
 
 /// A fatal error: decoding stopped.
@@ -24,7 +25,7 @@ pub enum DecodeError {
         len: u64,
     },
     /// The file was written in a format version this decoder cannot read.
-    #[error("byte {offset}: unsupported lmlog format version {version} (this decoder reads version {FORMAT_VERSION})")]
+    #[error("byte {offset}: unsupported lmlog format version {version} (this decoder reads versions {MIN_READ_VERSION} to {FORMAT_VERSION})")]
     UnsupportedVersion {
         /// Offset of the preamble.
         offset: u64,
@@ -153,6 +154,9 @@ pub enum DiagnosticKind {
         reason: FrameDamage,
         /// Bytes skipped.
         skipped: u64,
+        /// How many frames the region held, when the frame after it says
+        /// (its sequence number, format version 2 on).
+        frames: Option<u32>,
         /// Where decoding resumed.
         resumed: Resume,
     },
@@ -217,6 +221,31 @@ pub enum DiagnosticKind {
         /// Its payload length.
         len: u32,
     },
+    /// Frames are missing before this one: numbers `expected..found` of its
+    /// file never arrived (format version 2 on).
+    MissingFrames {
+        /// The number the frame should have carried.
+        expected: u32,
+        /// The number it carries.
+        found: u32,
+        /// This frame is the writer's loss report and accounts for them:
+        /// the writer could not deliver them, the file is as it was written.
+        reported_by_writer: bool,
+    },
+    /// A frame whose number was seen already in this file (a duplicated
+    /// piece of the file); skipped.
+    DuplicateFrame {
+        /// Its sequence number.
+        seq: u32,
+    },
+    /// A frame whose number was missing until now (a reordered piece of the
+    /// file); decoded where it stands.
+    FrameOutOfOrder {
+        /// Its sequence number.
+        seq: u32,
+        /// The number expected at this point.
+        expected: u32,
+    },
     /// A session's clock rate is unusable; its timestamps count ticks as nanoseconds.
     BadClock {
         /// The declared ticks per second.
@@ -240,7 +269,9 @@ impl Diagnostic {
     /// How much this matters.
     pub fn severity(&self) -> Severity {
         match self.kind {
-            DiagnosticKind::UnknownFrameKind { .. } | DiagnosticKind::MissingEnd => Severity::Note,
+            DiagnosticKind::UnknownFrameKind { .. }
+            | DiagnosticKind::MissingEnd
+            | DiagnosticKind::MissingFrames { reported_by_writer: true, .. } => Severity::Note,
             _ => Severity::Damage,
         }
     }
@@ -255,13 +286,20 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "byte {}: ", self.offset)?;
         match &self.kind {
-            DiagnosticKind::DamagedFrame { reason, skipped, resumed } => {
+            DiagnosticKind::DamagedFrame { reason, skipped, frames, resumed } => {
                 let to = match resumed {
                     Resume::NextFrame => "to the next frame",
                     Resume::NextFile => "to the next file",
                     Resume::EndOfStream => "to the end of the stream",
                 };
-                write!(f, "damaged frame ({reason}); skipped {skipped} bytes {to}")
+                write!(f, "damaged frame ({reason}); skipped {skipped} bytes")?;
+                match frames {
+                    Some(0) => f.write_str(" (no frame lost)")?,
+                    Some(1) => f.write_str(" (1 frame lost)")?,
+                    Some(n) => write!(f, " ({n} frames lost)")?,
+                    None => {}
+                }
+                write!(f, " {to}")
             }
             DiagnosticKind::TruncatedHeader { available } => {
                 write!(
@@ -311,6 +349,24 @@ impl fmt::Display for Diagnostic {
             DiagnosticKind::UnknownFrameKind { kind, len } => {
                 write!(f, "note: skipped a frame of unknown kind {kind} ({len} bytes), written by a newer lmlog?")
             }
+            DiagnosticKind::MissingFrames { expected, found, reported_by_writer } => {
+                let count = found.wrapping_sub(*expected);
+                write!(f, "{count} frames missing before this one (numbers {expected} to {})", found.wrapping_sub(1))?;
+                if *reported_by_writer {
+                    f.write_str("; note: the writer reports them lost (it could not write them)")?;
+                }
+                Ok(())
+            }
+            DiagnosticKind::DuplicateFrame { seq } => {
+                write!(f, "frame number {seq} appears a second time (duplicated data); skipped")
+            }
+            DiagnosticKind::FrameOutOfOrder { seq, expected } => {
+                write!(
+                    f,
+                    "frame number {seq} arrives after number {}; decoded where it stands",
+                    expected.wrapping_sub(1)
+                )
+            }
             DiagnosticKind::BadClock { ticks_per_second } => write!(
                 f,
                 "session declares an unusable clock rate of {ticks_per_second} ticks per second; \
@@ -324,15 +380,7 @@ impl fmt::Display for Diagnostic {
 }
 
 fn frame_name(kind: FrameKind) -> &'static str {
-    match kind {
-        FrameKind::Session => "session",
-        FrameKind::Clock => "clock",
-        FrameKind::Schema => "schema",
-        FrameKind::Thread => "thread",
-        FrameKind::Records => "records",
-        FrameKind::Loss => "loss",
-        FrameKind::End => "end",
-    }
+    kind.name()
 }
 
 /// Most diagnostics a [`DecodeSummary`] keeps; later ones are only counted
@@ -360,6 +408,8 @@ pub struct DecodeSummary {
     pub bad_records: u64,
     /// Diagnostics of [`Severity::Damage`], all kinds together.
     pub damage: u64,
+    /// Watermark frames seen (format version 2 on).
+    pub watermarks: u64,
     /// Whether the last session ended with an end frame.
     pub clean_end: bool,
     /// The first [`MAX_KEPT_DIAGNOSTICS`] diagnostics, in stream order.

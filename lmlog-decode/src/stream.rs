@@ -4,14 +4,14 @@
 use std::io::{self, Read, Write};
 
 use lmlog_format::frame::{
-    check_preamble, decompress_lz4, PreambleError, FLAG_LZ4, FRAME_HEADER_LEN, MAX_FRAME_PAYLOAD, PREAMBLE_LEN,
-    RECORD_HAS_TRACE,
+    check_preamble, decompress_lz4, frame_header_len, PreambleError, RecordHeader, FLAG_LZ4, MAX_FRAME_PAYLOAD,
+    PREAMBLE_LEN,
 };
 use lmlog_format::schema::from_payload;
 use lmlog_format::varint;
 use lmlog_format::{
-    CallsiteSchema, ClockAnchor, EndInfo, FrameHeader, FrameKind, RecordsHeader, SessionInfo, ThreadInfo, WriterLoss,
-    MAGIC, SYNC,
+    CallsiteSchema, ClockAnchor, EndInfo, FrameHeader, FrameKind, RecordsHeader, SessionInfo, ThreadInfo, Watermark,
+    WriterLoss, MAGIC, SYNC,
 };
 
 use crate::json::{self, TimestampFormatter};
@@ -65,6 +65,10 @@ pub struct StreamDecoder<W: Write> {
     need: usize,
     /// Whether the first preamble was read.
     started: bool,
+    /// Format version of the current file.
+    version: u16,
+    /// Sequence numbers of the current file's frames.
+    seq: SeqTracker,
     /// The damaged region being skipped, if any.
     damage: Option<Damage>,
     session: Session,
@@ -111,8 +115,7 @@ struct Emitter {
 enum Unit {
     Preamble,
     Frame {
-        kind: u8,
-        flags: u8,
+        header: FrameHeader,
         total: usize,
     },
     /// More bytes are needed: `total` from this position; `declared` is the
@@ -124,7 +127,7 @@ enum Unit {
     Bad(FrameDamage),
 }
 
-fn classify(rest: &[u8]) -> Unit {
+fn classify(rest: &[u8], version: u16) -> Unit {
     if rest.first() == Some(&MAGIC[0]) {
         if rest.len() < PREAMBLE_LEN {
             let n = rest.len().min(MAGIC.len());
@@ -144,26 +147,27 @@ fn classify(rest: &[u8]) -> Unit {
     if rest[..n] != SYNC[..n] {
         return Unit::Bad(FrameDamage::MissingSync);
     }
-    let Some(header) = rest.first_chunk::<FRAME_HEADER_LEN>() else {
-        return Unit::Need { total: FRAME_HEADER_LEN, declared: None };
-    };
-    let Some(header) = FrameHeader::parse(header) else {
+    let header_len = frame_header_len(version);
+    if rest.len() < header_len {
+        return Unit::Need { total: header_len, declared: None };
+    }
+    let Some(header) = FrameHeader::parse(rest, version) else {
         return Unit::Bad(FrameDamage::MissingSync);
     };
     if header.len as usize > MAX_FRAME_PAYLOAD {
         return Unit::Bad(FrameDamage::TooLong(header.len));
     }
-    let total = FRAME_HEADER_LEN + header.len as usize;
+    let total = header_len + header.len as usize;
     if rest.len() < total {
         return Unit::Need { total, declared: Some(header.len) };
     }
-    if !header.verify(&rest[FRAME_HEADER_LEN..total]) {
+    if !header.verify(&rest[header_len..total]) {
         return Unit::Bad(match FrameKind::from_u8(header.kind) {
             Some(_) => FrameDamage::CrcMismatch,
             None => FrameDamage::UnknownKind(header.kind),
         });
     }
-    Unit::Frame { kind: header.kind, flags: header.flags, total }
+    Unit::Frame { header, total }
 }
 
 /// Offset of the first complete sync marker or magic in `rest`.
@@ -207,6 +211,8 @@ impl<W: Write> StreamDecoder<W> {
             offset: 0,
             need: PREAMBLE_LEN,
             started: false,
+            version: lmlog_format::FORMAT_VERSION,
+            seq: SeqTracker::default(),
             damage: None,
             session: Session::default(),
             session_open: false,
@@ -348,11 +354,17 @@ impl<W: Write> StreamDecoder<W> {
     }
 
     /// Closes the damaged region (if any) at `at`.
-    fn end_damage(&mut self, at: u64, resumed: Resume) {
-        if let Some(d) = self.damage.take() {
-            self.summary.damaged_regions += 1;
-            self.report(d.start, DiagnosticKind::DamagedFrame { reason: d.reason, skipped: at - d.start, resumed });
-        }
+    /// Closes the damaged region (if any) at `at`; `frames` is how many
+    /// frames it held, if the frame after it tells. Returns whether there
+    /// was one.
+    fn end_damage(&mut self, at: u64, resumed: Resume, frames: Option<u32>) -> bool {
+        let Some(d) = self.damage.take() else {
+            return false;
+        };
+        self.summary.damaged_regions += 1;
+        let kind = DiagnosticKind::DamagedFrame { reason: d.reason, skipped: at - d.start, frames, resumed };
+        self.report(d.start, kind);
+        true
     }
 
     /// Decodes as much of `data` (which starts at `self.offset`) as
@@ -386,8 +398,8 @@ impl<W: Write> StreamDecoder<W> {
                     return Ok(i);
                 }
                 match check_preamble(rest) {
-                    Ok(_) => {
-                        self.start_file();
+                    Ok(version) => {
+                        self.start_file(version);
                         i += PREAMBLE_LEN;
                         continue;
                     }
@@ -399,7 +411,7 @@ impl<W: Write> StreamDecoder<W> {
             }
             if rest.is_empty() {
                 if eof {
-                    self.end_damage(at, Resume::EndOfStream);
+                    self.end_damage(at, Resume::EndOfStream, None);
                 }
                 self.need = 1;
                 return Ok(i);
@@ -421,15 +433,20 @@ impl<W: Write> StreamDecoder<W> {
             }
             let at = self.offset + i as u64;
             let rest = &data[i..];
-            match classify(rest) {
+            match classify(rest, self.version) {
                 Unit::Preamble => {
-                    self.end_damage(at, Resume::NextFile);
-                    self.start_file();
+                    self.end_damage(at, Resume::NextFile, None);
+                    // `classify` checked the preamble.
+                    self.start_file(u16::from_le_bytes([rest[8], rest[9]]));
                     i += PREAMBLE_LEN;
                 }
-                Unit::Frame { kind, flags, total } => {
-                    self.end_damage(at, Resume::NextFrame);
-                    self.handle_stored_frame(kind, flags, &rest[FRAME_HEADER_LEN..total], at)?;
+                Unit::Frame { header, total } => {
+                    let frames = header.seq.map(|seq| self.seq.missing_before(seq));
+                    let after_damage = self.end_damage(at, Resume::NextFrame, frames);
+                    if self.check_sequence(&header, &rest[total - header.len as usize..total], at, after_damage) {
+                        let payload = &rest[total - header.len as usize..total];
+                        self.handle_stored_frame(header.kind, header.flags, payload, at)?;
+                    }
                     i += total;
                 }
                 Unit::Bad(reason) => {
@@ -460,7 +477,7 @@ impl<W: Write> StreamDecoder<W> {
                     } else if let Some(len) = declared {
                         DiagnosticKind::TruncatedFrame {
                             declared: len as u64,
-                            available: available - FRAME_HEADER_LEN as u64,
+                            available: available - frame_header_len(self.version) as u64,
                         }
                     } else {
                         DiagnosticKind::TruncatedHeader { available }
@@ -473,11 +490,44 @@ impl<W: Write> StreamDecoder<W> {
         }
     }
 
-    /// A preamble was read: a new file starts.
-    fn start_file(&mut self) {
+    /// A preamble was read: a new file of format `version` starts.
+    fn start_file(&mut self, version: u16) {
         self.started = true;
+        self.version = version;
+        self.seq = SeqTracker::default();
         self.summary.files += 1;
         self.session.reset();
+    }
+
+    /// Checks an intact frame's sequence number (format version 2 on);
+    /// returns whether to decode the frame (false for a duplicate).
+    /// A gap right `after_damage` is the damaged region's frames, reported
+    /// with it.
+    fn check_sequence(&mut self, header: &FrameHeader, stored: &[u8], at: u64, after_damage: bool) -> bool {
+        let Some(seq) = header.seq else {
+            return true;
+        };
+        match self.seq.next(seq) {
+            SeqCheck::InOrder => true,
+            SeqCheck::Gap { .. } if after_damage => true,
+            SeqCheck::Gap { expected } => {
+                let missing = seq.wrapping_sub(expected);
+                let explained = header.kind == FrameKind::Loss as u8
+                    && header.flags == 0
+                    && from_payload::<WriterLoss>(stored).is_ok_and(|loss| loss.frames >= u64::from(missing));
+                self.report(at, DiagnosticKind::MissingFrames { expected, found: seq, reported_by_writer: explained });
+                true
+            }
+            SeqCheck::Duplicate => {
+                self.summary.frames += 1;
+                self.report(at, DiagnosticKind::DuplicateFrame { seq });
+                false
+            }
+            SeqCheck::Late { expected } => {
+                self.report(at, DiagnosticKind::FrameOutOfOrder { seq, expected });
+                true
+            }
+        }
     }
 
     /// Undoes the frame's stored encoding (see [`FLAG_LZ4`]), then handles it.
@@ -566,6 +616,10 @@ impl<W: Write> StreamDecoder<W> {
                 }
                 Err(e) => self.report(frame_at, bad(e.to_string())),
             },
+            FrameKind::Watermark => match from_payload::<Watermark>(payload) {
+                Ok(_) => self.summary.watermarks += 1,
+                Err(e) => self.report(frame_at, bad(e.to_string())),
+            },
             FrameKind::End => match from_payload::<EndInfo>(payload) {
                 Ok(_) => {
                     self.session_open = false;
@@ -578,10 +632,11 @@ impl<W: Write> StreamDecoder<W> {
     }
 
     fn decode_records(&mut self, payload: &[u8], frame_at: u64, stored: Payload) -> Result<(), DecodeError> {
+        let header_len = frame_header_len(self.version);
         // Input offset of a position in the payload: a decompressed payload
         // has no bytes of its own in the input, so its frame's offset stands in.
         let offset_of = |pos: usize| match stored {
-            Payload::Stored => frame_at + (FRAME_HEADER_LEN + pos) as u64,
+            Payload::Stored => frame_at + (header_len + pos) as u64,
             Payload::Decompressed => frame_at,
         };
         let (header, mut pos) = match RecordsHeader::decode(payload) {
@@ -596,7 +651,7 @@ impl<W: Write> StreamDecoder<W> {
         self.session.key_thread(header.thread_id);
         let Self { out, session, em, thread_tmp, summary, .. } = self;
         let Session { schemas, threads, clock, thread_key, .. } = session;
-        let lines = Lines { clock, thread_key: *thread_key };
+        let lines = Lines { clock, thread_key: *thread_key, version: self.version };
         let thread: &[u8] = match threads.get(&header.thread_id) {
             Some(frag) => frag,
             None => {
@@ -649,6 +704,8 @@ enum Payload {
 /// What the lines of one records frame share.
 struct Lines<'a> {
     clock: &'a Clock,
+    /// Format version of the file.
+    version: u16,
     /// [`Session::thread_key`] of the frame's thread.
     thread_key: u64,
 }
@@ -669,19 +726,22 @@ fn decode_record(
 ) -> Result<usize, RecordFailure> {
     let mut r = Reader::new(payload, pos);
     let value_err = |callsite, error| RecordFailure::Value { callsite, error };
-    let h = r.varint().map_err(|e| value_err(None, e))?;
-    let Ok(id) = u32::try_from(h >> 1) else {
-        let error = ValueError { at: pos, kind: ValueErrorKind::CallsiteRange(h >> 1) };
+    let h = RecordHeader::decode(r.varint().map_err(|e| value_err(None, e))?, lines.version);
+    let Ok(id) = u32::try_from(h.callsite) else {
+        let error = ValueError { at: pos, kind: ValueErrorKind::CallsiteRange(h.callsite) };
         return Err(value_err(None, error));
     };
-    let has_trace = h & RECORD_HAS_TRACE != 0;
     let delta = varint::unzigzag_i64(r.varint().map_err(|e| value_err(Some(id), e))?);
     *ticks = ticks.wrapping_add_signed(delta);
-    let trace = if has_trace {
+    let trace = if h.has_trace {
         Some(r.take(lmlog_format::frame::TRACE_CONTEXT_LEN).map_err(|e| value_err(Some(id), e))?)
     } else {
         None
     };
+    if h.has_extensions {
+        // No extension is defined yet: the block is skipped whole.
+        r.len_prefixed().map_err(|e| value_err(Some(id), e))?;
+    }
     let unix_nanos = lines.clock.unix_nanos(*ticks);
     if id == lmlog_format::frame::DROP_REPORT_ID {
         let count = r.varint().map_err(|e| value_err(Some(id), e))?;
@@ -824,5 +884,85 @@ impl Emitter {
         self.buf.extend_from_slice(b",\"reason\":");
         json::write_str(&mut self.buf, &loss.reason);
         self.buf.extend_from_slice(b"}}\n");
+    }
+}
+
+/// Tracks the sequence numbers of a file's frames.
+#[derive(Debug, Default)]
+struct SeqTracker {
+    /// The number the next frame should carry; `None` before the first.
+    expected: Option<u32>,
+    /// Bit `i` set: frame `expected - 1 - i` was seen (the last 128).
+    seen: u128,
+}
+
+/// What a frame's sequence number says.
+#[derive(Debug, PartialEq, Eq)]
+enum SeqCheck {
+    InOrder,
+    /// Frames `expected..seq` are missing.
+    Gap {
+        expected: u32,
+    },
+    /// This number was seen already.
+    Duplicate,
+    /// An earlier number that was missing until now.
+    Late {
+        expected: u32,
+    },
+}
+
+impl SeqTracker {
+    /// How many frames are missing before frame `seq` (0 unless it is
+    /// ahead of the expected number).
+    fn missing_before(&self, seq: u32) -> u32 {
+        let ahead = seq.wrapping_sub(self.expected.unwrap_or(0));
+        if ahead < u32::MAX / 2 {
+            ahead
+        } else {
+            0
+        }
+    }
+
+    fn next(&mut self, seq: u32) -> SeqCheck {
+        let expected = self.expected.unwrap_or(0);
+        let ahead = seq.wrapping_sub(expected);
+        if ahead < u32::MAX / 2 {
+            // `seq` is `expected` or later: frames in between are missing.
+            let shift = ahead.saturating_add(1);
+            self.seen = if shift >= 128 { 0 } else { self.seen << shift };
+            self.seen |= 1;
+            self.expected = Some(seq.wrapping_add(1));
+            return if ahead == 0 { SeqCheck::InOrder } else { SeqCheck::Gap { expected } };
+        }
+        let back = expected.wrapping_sub(seq) - 1;
+        if back >= 128 || self.seen & (1 << back) != 0 {
+            return SeqCheck::Duplicate;
+        }
+        self.seen |= 1 << back;
+        SeqCheck::Late { expected }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_find_gaps_duplicates_and_late_frames() {
+        let mut t = SeqTracker::default();
+        assert_eq!(t.next(0), SeqCheck::InOrder);
+        assert_eq!(t.next(1), SeqCheck::InOrder);
+        assert_eq!(t.next(1), SeqCheck::Duplicate);
+        assert_eq!(t.next(4), SeqCheck::Gap { expected: 2 });
+        assert_eq!(t.next(2), SeqCheck::Late { expected: 5 });
+        assert_eq!(t.next(2), SeqCheck::Duplicate);
+        assert_eq!(t.next(3), SeqCheck::Late { expected: 5 });
+        assert_eq!(t.next(0), SeqCheck::Duplicate);
+        assert_eq!(t.next(5), SeqCheck::InOrder);
+        assert_eq!(t.next(500), SeqCheck::Gap { expected: 6 });
+        assert_eq!(t.next(100), SeqCheck::Duplicate, "older than the window");
+        let mut t = SeqTracker::default();
+        assert_eq!(t.next(3), SeqCheck::Gap { expected: 0 }, "a file's first frame is number 0");
     }
 }

@@ -121,7 +121,7 @@ fn damaged_file() {
     assert_eq!(
         err,
         format!(
-            "lmlog-decode: {}: byte {start}: damaged frame (CRC mismatch); skipped {} bytes to the next frame\n",
+            "lmlog-decode: {}: byte {start}: damaged frame (CRC mismatch); skipped {} bytes (1 frame lost) to the next frame\n",
             path.display(),
             end - start
         )

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use lmlog_decode::{DecodeError, DiagnosticKind, FrameDamage, Resume, StreamDecoder};
-use lmlog_format::frame::{preamble, push_frame, MAX_FRAME_PAYLOAD, SYNC};
+use lmlog_format::frame::{preamble, push_frame, FRAME_HEADER_LEN, MAX_FRAME_PAYLOAD, SYNC};
 use lmlog_format::types::{FieldDesc, TypeDesc, VariantDesc, VariantKindDesc};
 use lmlog_format::varint::push_u64;
 use lmlog_format::{FrameKind, Level};
@@ -109,7 +109,7 @@ fn truncated_frame_message() {
     let (s, _) = sample();
     let (start, end) = s.frames[4];
     let (_, summary) = decode(&s.bytes[..end - 3]);
-    let len = end - start - 14;
+    let len = end - start - FRAME_HEADER_LEN;
     assert_eq!(
         summary.diagnostics[0].to_string(),
         format!("byte {start}: truncated frame: header says {len} payload bytes, only {} remain", len - 3)
@@ -211,13 +211,14 @@ fn garbage_between_frames_is_one_region() {
             DiagnosticKind::DamagedFrame {
                 reason: FrameDamage::MissingSync,
                 skipped: 1000,
+                frames: Some(0),
                 resumed: Resume::NextFrame
             }
         );
         assert_eq!(damage[0].offset, cut as u64);
         assert_eq!(
             damage[0].to_string(),
-            format!("byte {cut}: damaged frame (no sync marker); skipped 1000 bytes to the next frame")
+            format!("byte {cut}: damaged frame (no sync marker); skipped 1000 bytes (no frame lost) to the next frame")
         );
         assert_eq!(summary.damaged_regions, 1);
     }
@@ -235,7 +236,10 @@ fn crc_mismatch_message_and_trailing_garbage() {
     assert_eq!(
         d,
         [
-            format!("byte {start}: damaged frame (CRC mismatch); skipped {} bytes to the next frame", end - start),
+            format!(
+                "byte {start}: damaged frame (CRC mismatch); skipped {} bytes (1 frame lost) to the next frame",
+                end - start
+            ),
             format!(
                 "byte {}: damaged frame (no sync marker); skipped 13 bytes to the end of the stream",
                 s.bytes.len()
@@ -286,7 +290,7 @@ fn hostile_frame_lengths() {
     let mut header = SYNC.to_vec();
     header.extend_from_slice(&[5, 0]);
     header.extend_from_slice(&(MAX_FRAME_PAYLOAD as u32).to_le_bytes());
-    header.extend_from_slice(&[0; 4]);
+    header.extend_from_slice(&[0; 8]);
     bytes.extend_from_slice(&header);
     let (_, summary) = decode(&bytes);
     assert_eq!(
@@ -306,21 +310,21 @@ fn bad_records_keep_earlier_records_and_skip_the_rest() {
     assert_eq!(out.lines().count(), 3);
     assert_eq!(summary.bad_records, 2);
     let frame = s.frames[2].0 as u64;
-    // 14-byte frame header, 2-byte records header, a 3-byte record.
+    // The frame header, 2-byte records header, a 3-byte record.
     let d = &summary.diagnostics[0];
-    assert_eq!(d.offset, frame + 14 + 2 + 3);
+    assert_eq!(d.offset, frame + FRAME_HEADER_LEN as u64 + 2 + 3);
     assert_eq!(
         d.to_string(),
         format!(
             "byte {}: record of call site 1 (flag) does not decode (invalid bool byte 7 at byte {}); \
              skipped the remaining 6 bytes of the records frame",
-            frame + 19,
-            frame + 21
+            frame + FRAME_HEADER_LEN as u64 + 5,
+            frame + FRAME_HEADER_LEN as u64 + 7
         )
     );
     let frame = s.frames[3].0 as u64;
     let d = &summary.diagnostics[1];
-    assert_eq!(d.offset, frame + 19);
+    assert_eq!(d.offset, frame + FRAME_HEADER_LEN as u64 + 5);
     assert!(matches!(d.kind, DiagnosticKind::UnknownCallsite { callsite: 9, skipped: 6 }), "{d}");
 }
 
@@ -415,7 +419,7 @@ fn random_schema_payloads() {
     let mut good = Stream::standard();
     good.schema(1, "complex", Level::Info, Some("{m}"), &COMPLEX);
     let (gs, ge) = good.frames[1];
-    let schema_payload = good.bytes[gs + 14..ge].to_vec();
+    let schema_payload = good.bytes[gs + FRAME_HEADER_LEN..ge].to_vec();
     for i in 0..2000 {
         let mut payload = schema_payload.clone();
         if i % 2 == 0 {
@@ -539,12 +543,12 @@ fn frames_built_with_push_frame_after_garbage_resync() {
     s.records(0, 0, &[Rec::new(1, 0, vec![0])]);
     let mut bytes = s.bytes.clone();
     let (start, _) = s.frames[2];
-    bytes[start + 12] ^= 0x40; // CRC of the frame with SYNC in its payload
+    bytes[start + FRAME_HEADER_LEN - 2] ^= 0x40; // CRC of the frame with SYNC in its payload
     let (out, summary) = decode(&bytes);
     assert_eq!(out.lines().count(), 1);
     assert!(out.contains(r#""b":"""#));
     assert_eq!(summary.damaged_regions, 1);
     let mut p = Vec::new();
-    push_frame(&mut p, FrameKind::End, b"");
-    assert_eq!(p.len(), 14);
+    push_frame(&mut p, FrameKind::End, 0, b"");
+    assert_eq!(p.len(), FRAME_HEADER_LEN);
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use lmlog_decode::{DiagnosticKind, Severity};
-use lmlog_format::frame::push_frame;
+use lmlog_format::frame::{push_frame, FRAME_HEADER_LEN};
 use lmlog_format::types::{FieldDesc, TypeDesc, VariantDesc, VariantKindDesc};
 use lmlog_format::varint::{push_u64, zigzag_i64};
 use lmlog_format::{FrameKind, Level};
@@ -586,8 +586,8 @@ fn concatenated_files_reset_schemas() {
     let d = &summary.diagnostics[0];
     assert!(matches!(d.kind, DiagnosticKind::UnknownCallsite { callsite: 2, .. }), "{d}");
     let second_records = b.frames[3].0 + a.bytes.len();
-    // The record starts after the 14-byte header and the 2-byte records header.
-    assert_eq!(d.offset, (second_records + 14 + 2) as u64);
+    // The record starts after the frame header and the 2-byte records header.
+    assert_eq!(d.offset, (second_records + FRAME_HEADER_LEN + 2) as u64);
 }
 
 #[test]
@@ -596,11 +596,12 @@ fn unknown_frame_kinds_are_skipped_with_a_note() {
     s.schema(1, "e", Level::Info, None, &[]);
     // A CRC-valid frame of kind 99, e.g. from a newer writer.
     let mut frame = Vec::new();
-    push_frame(&mut frame, FrameKind::End, b"future stuff");
+    push_frame(&mut frame, FrameKind::End, s.next_seq, b"future stuff");
     frame[4] = 99;
-    let crc = lmlog_format::frame::frame_crc(99, 0, b"future stuff");
-    frame[10..14].copy_from_slice(&crc.to_le_bytes());
+    let crc = lmlog_format::frame::frame_crc(99, 0, Some(s.next_seq), b"future stuff");
+    frame[14..18].copy_from_slice(&crc.to_le_bytes());
     s.bytes.extend_from_slice(&frame);
+    s.next_seq += 1;
     s.records(0, 0, &[Rec::new(1, 0, vec![])]).end();
     let (out, summary) = decode(&s.bytes);
     assert_eq!(out.lines().count(), 1);

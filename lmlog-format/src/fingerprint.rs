@@ -52,29 +52,12 @@ impl Fingerprint {
     /// Mixes in a type descriptor, recursively.
     pub const fn type_desc(self, t: &crate::types::TypeDesc) -> Self {
         use crate::types::{TypeDesc as T, VariantKindDesc as V};
+        let fp = self.u64(t.tag() as u64);
         match *t {
-            T::Bool => self.u64(0),
-            T::U8 => self.u64(1),
-            T::U16 => self.u64(2),
-            T::U32 => self.u64(3),
-            T::U64 => self.u64(4),
-            T::U128 => self.u64(5),
-            T::I8 => self.u64(6),
-            T::I16 => self.u64(7),
-            T::I32 => self.u64(8),
-            T::I64 => self.u64(9),
-            T::I128 => self.u64(10),
-            T::F32 => self.u64(11),
-            T::F64 => self.u64(12),
-            T::Char => self.u64(13),
-            T::Str => self.u64(14),
-            T::Bytes => self.u64(15),
-            T::Unit => self.u64(16),
-            T::Option(inner) => self.u64(17).type_desc(inner),
-            T::Seq(inner) => self.u64(18).type_desc(inner),
-            T::Array(n, inner) => self.u64(19).u64(n as u64).type_desc(inner),
+            T::Option(inner) | T::Seq(inner) => fp.type_desc(inner),
+            T::Array(n, inner) => fp.u64(n as u64).type_desc(inner),
             T::Tuple(items) => {
-                let mut fp = self.u64(20).u64(items.len() as u64);
+                let mut fp = fp.u64(items.len() as u64);
                 let mut i = 0;
                 while i < items.len() {
                     fp = fp.type_desc(&items[i]);
@@ -82,18 +65,20 @@ impl Fingerprint {
                 }
                 fp
             }
-            T::Map(k, v) => self.u64(21).type_desc(k).type_desc(v),
-            T::Struct(name, fields) => self.u64(22).str(name).fields(fields),
+            T::Map(k, v) => fp.type_desc(k).type_desc(v),
+            T::Struct(name, fields) => fp.str(name).fields(fields),
             T::Enum(name, variants) => {
-                let mut fp = self.u64(23).str(name).u64(variants.len() as u64);
+                let mut fp = fp.str(name).u64(variants.len() as u64);
                 let mut i = 0;
                 while i < variants.len() {
                     fp = fp.str(variants[i].name);
-                    fp = match variants[i].kind {
-                        V::Unit => fp.u64(0),
-                        V::Newtype(t) => fp.u64(1).type_desc(t),
+                    let kind = &variants[i].kind;
+                    fp = fp.u64(kind.tag());
+                    fp = match *kind {
+                        V::Unit => fp,
+                        V::Newtype(t) => fp.type_desc(t),
                         V::Tuple(items) => {
-                            let mut f = fp.u64(2).u64(items.len() as u64);
+                            let mut f = fp.u64(items.len() as u64);
                             let mut j = 0;
                             while j < items.len() {
                                 f = f.type_desc(&items[j]);
@@ -101,12 +86,13 @@ impl Fingerprint {
                             }
                             f
                         }
-                        V::Struct(fields) => fp.u64(3).fields(fields),
+                        V::Struct(fields) => fp.fields(fields),
                     };
                     i += 1;
                 }
                 fp
             }
+            _ => fp,
         }
     }
 

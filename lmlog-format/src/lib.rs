@@ -2,7 +2,7 @@
 //! (`lmlog-macros`) and the decoder (`lmlog-decode`).
 //!
 //! This crate owns every byte-level decision: the file preamble and frame
-//! layout ([`frame`]), postcard's integer encoding ([`varint`]), type
+//! layout ([`frame`]), severity levels ([`level`]), postcard's integer encoding ([`varint`]), type
 //! descriptors ([`types`]), the schema codec ([`wire`], [`schema`]), message
 //! templates ([`template`]) and call-site fingerprints ([`fingerprint`]).
 //! FORMAT.md at the repository root is the prose specification; the
@@ -11,15 +11,17 @@
 
 pub mod fingerprint;
 pub mod frame;
+pub mod level;
 pub mod schema;
 pub mod template;
 pub mod types;
 pub mod varint;
 pub mod wire;
 
-pub use frame::{FrameHeader, FrameKind, RecordsHeader, FORMAT_VERSION, MAGIC, SYNC};
+pub use frame::{FrameHeader, FrameKind, RecordHeader, RecordsHeader, FORMAT_VERSION, MAGIC, SYNC};
+pub use level::Level;
 pub use schema::{
-    CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, EndInfo, Level, SessionInfo, ThreadInfo,
-    WriterLoss,
+    CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, EndInfo, SessionInfo, ThreadInfo,
+    Watermark, WriterLoss,
 };
-pub use types::{Field, FieldDesc, Type, TypeDesc, Variant, VariantDesc, VariantKind, VariantKindDesc};
+pub use types::{Field, FieldDesc, Type, TypeDesc, TypeTag, Variant, VariantDesc, VariantKind, VariantKindDesc};

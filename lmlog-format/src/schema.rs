@@ -3,81 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::level::Level;
+
 use crate::types::{Field, FieldDesc};
 use crate::wire::{WireError, WireReader, WireWriter};
-
-/// Severity of an event. The numeric values are the wire encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[repr(u8)]
-pub enum Level {
-    /// Something failed.
-    Error = 1,
-    /// Something unexpected that the program handled.
-    Warn = 2,
-    /// Normal operation worth recording.
-    Info = 3,
-    /// Detail for diagnosing problems.
-    Debug = 4,
-    /// Very fine detail.
-    Trace = 5,
-}
-
-impl Level {
-    /// All levels, most severe first.
-    pub const ALL: [Level; 5] = [Level::Error, Level::Warn, Level::Info, Level::Debug, Level::Trace];
-
-    /// Lower-case name as used in JSON output and filters.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Info => "info",
-            Level::Debug => "debug",
-            Level::Trace => "trace",
-        }
-    }
-
-    /// Parses a level name (case-insensitive; `warning` is accepted).
-    pub fn parse(s: &str) -> Option<Level> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "error" => Level::Error,
-            "warn" | "warning" => Level::Warn,
-            "info" => Level::Info,
-            "debug" => Level::Debug,
-            "trace" => Level::Trace,
-            _ => return None,
-        })
-    }
-
-    /// Decodes the wire value.
-    pub const fn from_u8(v: u8) -> Option<Level> {
-        Some(match v {
-            1 => Level::Error,
-            2 => Level::Warn,
-            3 => Level::Info,
-            4 => Level::Debug,
-            5 => Level::Trace,
-            _ => return None,
-        })
-    }
-
-    /// OpenTelemetry severity number (the first of each level's range).
-    pub const fn otel_severity_number(self) -> u8 {
-        match self {
-            Level::Trace => 1,
-            Level::Debug => 5,
-            Level::Info => 9,
-            Level::Warn => 13,
-            Level::Error => 17,
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Everything the stream records about one call site (the payload of a
 /// schema frame), in owned form.
@@ -259,6 +188,20 @@ pub struct EndInfo {
     pub reason: String,
     /// Wall-clock time when the stream ended (ns since the Unix epoch).
     pub unix_nanos: u64,
+}
+
+/// The payload of a watermark frame (format version 2 on): every record
+/// with ticks below `ticks` that the writer will ever write to this file
+/// has been written before this frame.
+///
+/// A record is written after a watermark it is older than only if its
+/// thread was suspended, between reading the clock and committing the
+/// record, for longer than the time between two drains; readers that merge
+/// threads by time print such a late record as soon as they see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermark {
+    /// Tick clock reading (the same clock as the records').
+    pub ticks: u64,
 }
 
 /// Encodes a metadata payload with postcard.

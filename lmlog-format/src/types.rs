@@ -90,6 +90,155 @@ pub enum VariantKindDesc {
     Struct(&'static [FieldDesc]),
 }
 
+/// The tag that opens a type descriptor in a schema frame: one per
+/// [`TypeDesc`] variant. The numbers are the wire encoding (FORMAT.md, "Type
+/// descriptors") and are mixed into fingerprints; this enum is their only
+/// definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum TypeTag {
+    /// [`TypeDesc::Bool`].
+    Bool = 0,
+    /// [`TypeDesc::U8`].
+    U8 = 1,
+    /// [`TypeDesc::U16`].
+    U16 = 2,
+    /// [`TypeDesc::U32`].
+    U32 = 3,
+    /// [`TypeDesc::U64`].
+    U64 = 4,
+    /// [`TypeDesc::U128`].
+    U128 = 5,
+    /// [`TypeDesc::I8`].
+    I8 = 6,
+    /// [`TypeDesc::I16`].
+    I16 = 7,
+    /// [`TypeDesc::I32`].
+    I32 = 8,
+    /// [`TypeDesc::I64`].
+    I64 = 9,
+    /// [`TypeDesc::I128`].
+    I128 = 10,
+    /// [`TypeDesc::F32`].
+    F32 = 11,
+    /// [`TypeDesc::F64`].
+    F64 = 12,
+    /// [`TypeDesc::Char`].
+    Char = 13,
+    /// [`TypeDesc::Str`].
+    Str = 14,
+    /// [`TypeDesc::Bytes`].
+    Bytes = 15,
+    /// [`TypeDesc::Unit`].
+    Unit = 16,
+    /// [`TypeDesc::Option`]: followed by the inner type.
+    Option = 17,
+    /// [`TypeDesc::Seq`]: followed by the element type.
+    Seq = 18,
+    /// [`TypeDesc::Array`]: followed by the length (varint) and the element type.
+    Array = 19,
+    /// [`TypeDesc::Tuple`]: followed by the count (varint) and each type.
+    Tuple = 20,
+    /// [`TypeDesc::Map`]: followed by the key type and the value type.
+    Map = 21,
+    /// [`TypeDesc::Struct`]: followed by the name and a field list.
+    Struct = 22,
+    /// [`TypeDesc::Enum`]: followed by the name, the variant count and each variant.
+    Enum = 23,
+}
+
+impl TypeTag {
+    /// Every tag, in wire order (`ALL[n] as u8 == n`).
+    pub const ALL: [TypeTag; 24] = [
+        TypeTag::Bool,
+        TypeTag::U8,
+        TypeTag::U16,
+        TypeTag::U32,
+        TypeTag::U64,
+        TypeTag::U128,
+        TypeTag::I8,
+        TypeTag::I16,
+        TypeTag::I32,
+        TypeTag::I64,
+        TypeTag::I128,
+        TypeTag::F32,
+        TypeTag::F64,
+        TypeTag::Char,
+        TypeTag::Str,
+        TypeTag::Bytes,
+        TypeTag::Unit,
+        TypeTag::Option,
+        TypeTag::Seq,
+        TypeTag::Array,
+        TypeTag::Tuple,
+        TypeTag::Map,
+        TypeTag::Struct,
+        TypeTag::Enum,
+    ];
+
+    /// The tag with wire value `v`.
+    pub const fn from_u64(v: u64) -> Option<TypeTag> {
+        if v < TypeTag::ALL.len() as u64 {
+            Some(TypeTag::ALL[v as usize])
+        } else {
+            None
+        }
+    }
+}
+
+impl TypeDesc {
+    /// The descriptor's tag.
+    pub const fn tag(&self) -> TypeTag {
+        match self {
+            TypeDesc::Bool => TypeTag::Bool,
+            TypeDesc::U8 => TypeTag::U8,
+            TypeDesc::U16 => TypeTag::U16,
+            TypeDesc::U32 => TypeTag::U32,
+            TypeDesc::U64 => TypeTag::U64,
+            TypeDesc::U128 => TypeTag::U128,
+            TypeDesc::I8 => TypeTag::I8,
+            TypeDesc::I16 => TypeTag::I16,
+            TypeDesc::I32 => TypeTag::I32,
+            TypeDesc::I64 => TypeTag::I64,
+            TypeDesc::I128 => TypeTag::I128,
+            TypeDesc::F32 => TypeTag::F32,
+            TypeDesc::F64 => TypeTag::F64,
+            TypeDesc::Char => TypeTag::Char,
+            TypeDesc::Str => TypeTag::Str,
+            TypeDesc::Bytes => TypeTag::Bytes,
+            TypeDesc::Unit => TypeTag::Unit,
+            TypeDesc::Option(_) => TypeTag::Option,
+            TypeDesc::Seq(_) => TypeTag::Seq,
+            TypeDesc::Array(..) => TypeTag::Array,
+            TypeDesc::Tuple(_) => TypeTag::Tuple,
+            TypeDesc::Map(..) => TypeTag::Map,
+            TypeDesc::Struct(..) => TypeTag::Struct,
+            TypeDesc::Enum(..) => TypeTag::Enum,
+        }
+    }
+}
+
+/// Wire value of a [`VariantKindDesc::Unit`] variant in a schema frame.
+pub const VARIANT_UNIT: u64 = 0;
+/// Wire value of a [`VariantKindDesc::Newtype`] variant.
+pub const VARIANT_NEWTYPE: u64 = 1;
+/// Wire value of a [`VariantKindDesc::Tuple`] variant.
+pub const VARIANT_TUPLE: u64 = 2;
+/// Wire value of a [`VariantKindDesc::Struct`] variant.
+pub const VARIANT_STRUCT: u64 = 3;
+
+impl VariantKindDesc {
+    /// The wire value of this kind of variant (`VARIANT_*`).
+    pub const fn tag(&self) -> u64 {
+        match self {
+            VariantKindDesc::Unit => VARIANT_UNIT,
+            VariantKindDesc::Newtype(_) => VARIANT_NEWTYPE,
+            VariantKindDesc::Tuple(_) => VARIANT_TUPLE,
+            VariantKindDesc::Struct(_) => VARIANT_STRUCT,
+        }
+    }
+}
+
 /// The owned form of [`TypeDesc`], as read from a schema frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Type {

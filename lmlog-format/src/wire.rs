@@ -3,7 +3,10 @@
 //! The reader bounds every length by the bytes that remain and every type by
 //! [`MAX_TYPE_DEPTH`], so hostile input can neither exhaust memory nor the stack.
 
-use crate::types::{Field, FieldDesc, Type, TypeDesc, Variant, VariantKind, VariantKindDesc};
+use crate::types::{
+    Field, FieldDesc, Type, TypeDesc, TypeTag, Variant, VariantKind, VariantKindDesc, VARIANT_NEWTYPE, VARIANT_STRUCT,
+    VARIANT_TUPLE, VARIANT_UNIT,
+};
 use crate::varint;
 
 /// Deepest nesting of types a schema may describe.
@@ -89,82 +92,50 @@ impl WireWriter {
     pub fn u64_le(&mut self, v: u64) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
-    /// Appends a type descriptor (see FORMAT.md, "Type descriptors").
+    /// Appends a type descriptor (see FORMAT.md, "Type descriptors"): its
+    /// [`TypeTag`], then what the tag says follows.
     pub fn type_desc(&mut self, t: &TypeDesc) {
+        self.varint(t.tag() as u64);
         match *t {
-            TypeDesc::Bool => self.varint(TAG_BOOL),
-            TypeDesc::U8 => self.varint(TAG_U8),
-            TypeDesc::U16 => self.varint(TAG_U16),
-            TypeDesc::U32 => self.varint(TAG_U32),
-            TypeDesc::U64 => self.varint(TAG_U64),
-            TypeDesc::U128 => self.varint(TAG_U128),
-            TypeDesc::I8 => self.varint(TAG_I8),
-            TypeDesc::I16 => self.varint(TAG_I16),
-            TypeDesc::I32 => self.varint(TAG_I32),
-            TypeDesc::I64 => self.varint(TAG_I64),
-            TypeDesc::I128 => self.varint(TAG_I128),
-            TypeDesc::F32 => self.varint(TAG_F32),
-            TypeDesc::F64 => self.varint(TAG_F64),
-            TypeDesc::Char => self.varint(TAG_CHAR),
-            TypeDesc::Str => self.varint(TAG_STR),
-            TypeDesc::Bytes => self.varint(TAG_BYTES),
-            TypeDesc::Unit => self.varint(TAG_UNIT),
-            TypeDesc::Option(inner) => {
-                self.varint(TAG_OPTION);
-                self.type_desc(inner);
-            }
-            TypeDesc::Seq(inner) => {
-                self.varint(TAG_SEQ);
-                self.type_desc(inner);
-            }
+            TypeDesc::Option(inner) | TypeDesc::Seq(inner) => self.type_desc(inner),
             TypeDesc::Array(len, inner) => {
-                self.varint(TAG_ARRAY);
                 self.varint(len as u64);
                 self.type_desc(inner);
             }
             TypeDesc::Tuple(items) => {
-                self.varint(TAG_TUPLE);
                 self.varint(items.len() as u64);
                 for item in items {
                     self.type_desc(item);
                 }
             }
             TypeDesc::Map(k, v) => {
-                self.varint(TAG_MAP);
                 self.type_desc(k);
                 self.type_desc(v);
             }
             TypeDesc::Struct(name, fields) => {
-                self.varint(TAG_STRUCT);
                 self.str(name);
                 self.fields(fields);
             }
             TypeDesc::Enum(name, variants) => {
-                self.varint(TAG_ENUM);
                 self.str(name);
                 self.varint(variants.len() as u64);
                 for v in variants {
                     self.str(v.name);
+                    self.varint(v.kind.tag());
                     match v.kind {
-                        VariantKindDesc::Unit => self.varint(0),
-                        VariantKindDesc::Newtype(t) => {
-                            self.varint(1);
-                            self.type_desc(t);
-                        }
+                        VariantKindDesc::Unit => {}
+                        VariantKindDesc::Newtype(t) => self.type_desc(t),
                         VariantKindDesc::Tuple(ts) => {
-                            self.varint(2);
                             self.varint(ts.len() as u64);
                             for t in ts {
                                 self.type_desc(t);
                             }
                         }
-                        VariantKindDesc::Struct(fs) => {
-                            self.varint(3);
-                            self.fields(fs);
-                        }
+                        VariantKindDesc::Struct(fs) => self.fields(fs),
                     }
                 }
             }
+            _ => {}
         }
     }
     /// Appends a field list: count, then name, redacted flag and type of each.
@@ -177,31 +148,6 @@ impl WireWriter {
         }
     }
 }
-
-const TAG_BOOL: u64 = 0;
-const TAG_U8: u64 = 1;
-const TAG_U16: u64 = 2;
-const TAG_U32: u64 = 3;
-const TAG_U64: u64 = 4;
-const TAG_U128: u64 = 5;
-const TAG_I8: u64 = 6;
-const TAG_I16: u64 = 7;
-const TAG_I32: u64 = 8;
-const TAG_I64: u64 = 9;
-const TAG_I128: u64 = 10;
-const TAG_F32: u64 = 11;
-const TAG_F64: u64 = 12;
-const TAG_CHAR: u64 = 13;
-const TAG_STR: u64 = 14;
-const TAG_BYTES: u64 = 15;
-const TAG_UNIT: u64 = 16;
-const TAG_OPTION: u64 = 17;
-const TAG_SEQ: u64 = 18;
-const TAG_ARRAY: u64 = 19;
-const TAG_TUPLE: u64 = 20;
-const TAG_MAP: u64 = 21;
-const TAG_STRUCT: u64 = 22;
-const TAG_ENUM: u64 = 23;
 
 /// Reads postcard-encoded values from a byte slice, with bounds.
 #[derive(Debug, Clone)]
@@ -312,32 +258,35 @@ impl<'a> WireReader<'a> {
         }
         let at = self.pos;
         let tag = self.varint()?;
+        let Some(tag) = TypeTag::from_u64(tag) else {
+            return Err(WireError::Invalid { what: "type tag", value: tag, offset: at });
+        };
         let d = depth + 1;
         Ok(match tag {
-            TAG_BOOL => Type::Bool,
-            TAG_U8 => Type::U8,
-            TAG_U16 => Type::U16,
-            TAG_U32 => Type::U32,
-            TAG_U64 => Type::U64,
-            TAG_U128 => Type::U128,
-            TAG_I8 => Type::I8,
-            TAG_I16 => Type::I16,
-            TAG_I32 => Type::I32,
-            TAG_I64 => Type::I64,
-            TAG_I128 => Type::I128,
-            TAG_F32 => Type::F32,
-            TAG_F64 => Type::F64,
-            TAG_CHAR => Type::Char,
-            TAG_STR => Type::Str,
-            TAG_BYTES => Type::Bytes,
-            TAG_UNIT => Type::Unit,
-            TAG_OPTION => Type::Option(Box::new(self.type_at_depth(d)?)),
-            TAG_SEQ => Type::Seq(Box::new(self.type_at_depth(d)?)),
-            TAG_ARRAY => {
+            TypeTag::Bool => Type::Bool,
+            TypeTag::U8 => Type::U8,
+            TypeTag::U16 => Type::U16,
+            TypeTag::U32 => Type::U32,
+            TypeTag::U64 => Type::U64,
+            TypeTag::U128 => Type::U128,
+            TypeTag::I8 => Type::I8,
+            TypeTag::I16 => Type::I16,
+            TypeTag::I32 => Type::I32,
+            TypeTag::I64 => Type::I64,
+            TypeTag::I128 => Type::I128,
+            TypeTag::F32 => Type::F32,
+            TypeTag::F64 => Type::F64,
+            TypeTag::Char => Type::Char,
+            TypeTag::Str => Type::Str,
+            TypeTag::Bytes => Type::Bytes,
+            TypeTag::Unit => Type::Unit,
+            TypeTag::Option => Type::Option(Box::new(self.type_at_depth(d)?)),
+            TypeTag::Seq => Type::Seq(Box::new(self.type_at_depth(d)?)),
+            TypeTag::Array => {
                 let len = self.varint_u32("array length")?;
                 Type::Array(len, Box::new(self.type_at_depth(d)?))
             }
-            TAG_TUPLE => {
+            TypeTag::Tuple => {
                 let n = self.count("tuple length")?;
                 let mut items = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -345,16 +294,16 @@ impl<'a> WireReader<'a> {
                 }
                 Type::Tuple(items)
             }
-            TAG_MAP => {
+            TypeTag::Map => {
                 let k = self.type_at_depth(d)?;
                 let v = self.type_at_depth(d)?;
                 Type::Map(Box::new(k), Box::new(v))
             }
-            TAG_STRUCT => {
+            TypeTag::Struct => {
                 let name = self.str()?.to_owned();
                 Type::Struct(name, self.fields_at_depth(d)?)
             }
-            TAG_ENUM => {
+            TypeTag::Enum => {
                 let name = self.str()?.to_owned();
                 let n = self.count("variant count")?;
                 let mut variants = Vec::with_capacity(n);
@@ -362,9 +311,9 @@ impl<'a> WireReader<'a> {
                     let vname = self.str()?.to_owned();
                     let kind_at = self.pos;
                     let kind = match self.varint()? {
-                        0 => VariantKind::Unit,
-                        1 => VariantKind::Newtype(self.type_at_depth(d)?),
-                        2 => {
+                        VARIANT_UNIT => VariantKind::Unit,
+                        VARIANT_NEWTYPE => VariantKind::Newtype(self.type_at_depth(d)?),
+                        VARIANT_TUPLE => {
                             let n = self.count("tuple length")?;
                             let mut items = Vec::with_capacity(n);
                             for _ in 0..n {
@@ -372,7 +321,7 @@ impl<'a> WireReader<'a> {
                             }
                             VariantKind::Tuple(items)
                         }
-                        3 => VariantKind::Struct(self.fields_at_depth(d)?),
+                        VARIANT_STRUCT => VariantKind::Struct(self.fields_at_depth(d)?),
                         other => {
                             return Err(WireError::Invalid { what: "variant kind", value: other, offset: kind_at })
                         }
@@ -381,7 +330,6 @@ impl<'a> WireReader<'a> {
                 }
                 Type::Enum(name, variants)
             }
-            other => return Err(WireError::Invalid { what: "type tag", value: other, offset: at }),
         })
     }
     /// Reads a field list.

@@ -77,7 +77,7 @@ impl Parse for EventInput {
             return Ok(EventInput::Value(expr));
         }
         let level_ident = input.call(Ident::parse_any)?;
-        let level = util::level_from_ident(&level_ident.to_string())
+        let level = Level::from_name(&level_ident.to_string())
             .ok_or_else(|| util::unknown_level(level_ident.span(), &level_ident.to_string()))?;
         input.parse::<Token![,]>()?;
         let event_type = parse_event_type(input)?;
@@ -299,7 +299,7 @@ impl Adhoc {
                 if ::lmlog::__private::static_enabled(#level) {
                     #items
                     let #state = __LMLOG_CALLSITE.load();
-                    if #state.is_interested() {
+                    if #state.enables(#level) {
                         #[allow(non_camel_case_types)]
                         #definition
                         impl #impl_generics ::lmlog::__private::LogEvent for #event_type {
@@ -311,7 +311,7 @@ impl Adhoc {
                             }
                         }
                         #check_value
-                        __LMLOG_CALLSITE.emit(#state, &#event);
+                        ::lmlog::__private::emit(&__LMLOG_CALLSITE, #state, &#event);
                     }
                 }
             }
@@ -335,6 +335,13 @@ fn expand_value(expr: &Expr) -> TokenStream {
                 ::lmlog::__private::static_enabled(<E as ::lmlog::__private::LogEvent>::SCHEMA.level)
             }
             #[inline(always)]
+            fn __lmlog_interested<E: ::lmlog::__private::LogEvent>(
+                _: &::core::marker::PhantomData<E>,
+                state: ::lmlog::__private::CallsiteState,
+            ) -> bool {
+                state.enables(<E as ::lmlog::__private::LogEvent>::SCHEMA.level)
+            }
+            #[inline(always)]
             fn __lmlog_typed<'e, E>(_: &::core::marker::PhantomData<E>, event: &'e E) -> &'e E {
                 event
             }
@@ -342,8 +349,8 @@ fn expand_value(expr: &Expr) -> TokenStream {
             if __lmlog_enabled(&#ty) {
                 #items
                 let #state = __LMLOG_CALLSITE.load();
-                if #state.is_interested() {
-                    __LMLOG_CALLSITE.emit(#state, __lmlog_typed(&#ty, #value));
+                if __lmlog_interested(&#ty, #state) {
+                    ::lmlog::__private::emit(&__LMLOG_CALLSITE, #state, __lmlog_typed(&#ty, #value));
                 }
             }
         }
@@ -470,8 +477,9 @@ mod tests {
         assert!(out.contains("f1 : :: lmlog :: __private :: FormattedStr :: display (& (shown))"), "{out}");
         assert!(out.contains("f2 : :: lmlog :: __private :: FormattedStr :: debug (& (dbg))"), "{out}");
         // Values are evaluated inside both checks.
-        let emit = out.find("__LMLOG_CALLSITE . emit").unwrap();
-        assert!(out.find("is_interested").unwrap() < emit && out.find("\"user:7\")").unwrap() > emit, "{out}");
+        let emit = out.find(":: lmlog :: __private :: emit (& __LMLOG_CALLSITE").unwrap();
+        let interest = out.find("enables (:: lmlog :: __private :: Level :: Info)").unwrap();
+        assert!(interest < emit && out.find("\"user:7\")").unwrap() > emit, "{out}");
 
         let empty = expand(quote!(trace, "tick")).unwrap().to_string();
         assert!(empty.contains("struct __LmlogEvent ;") && empty.contains("_enc"), "{empty}");
@@ -486,6 +494,7 @@ mod tests {
         assert!(out.contains("__lmlog_typed (& __lmlog_type , & (ev))"), "{out}");
         let out = expand(quote!(Ev { a: compute() })).unwrap().to_string();
         let check = out.find("if __lmlog_enabled").unwrap();
-        assert!(out.find("compute ()").unwrap() > out.find("is_interested").unwrap() && check > 0, "{out}");
+        let interest = out.find("if __lmlog_interested (& __lmlog_type").unwrap();
+        assert!(out.find("compute ()").unwrap() > interest && interest > check, "{out}");
     }
 }

@@ -9,37 +9,14 @@ use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use syn::{GenericParam, Generics, LitStr, Type, WherePredicate};
 
-/// The level names `lm_event!` accepts, for error messages.
-pub(crate) const LEVEL_NAMES: &str = "trace, debug, info, warn, error";
-
-/// The level an `lm_event!` level identifier names (exactly the lower-case
-/// names in [`LEVEL_NAMES`]).
-pub(crate) fn level_from_ident(name: &str) -> Option<Level> {
-    Some(match name {
-        "trace" => Level::Trace,
-        "debug" => Level::Debug,
-        "info" => Level::Info,
-        "warn" => Level::Warn,
-        "error" => Level::Error,
-        _ => return None,
-    })
-}
-
-/// The error for a level name that is not one of [`LEVEL_NAMES`].
+/// The error for a level name that is not one of [`Level::NAMES`].
 pub(crate) fn unknown_level(span: Span, name: &str) -> syn::Error {
-    syn::Error::new(span, format!("unknown level `{name}`; expected one of {LEVEL_NAMES}"))
+    syn::Error::new(span, format!("unknown level `{name}`; expected one of {}", Level::NAMES))
 }
 
-/// `::lmlog::__private::Level::X`.
+/// `::lmlog::__private::Level::X`, `X` being the variant's own name.
 pub(crate) fn level_tokens(level: Level) -> TokenStream {
-    let variant = match level {
-        Level::Error => "Error",
-        Level::Warn => "Warn",
-        Level::Info => "Info",
-        Level::Debug => "Debug",
-        Level::Trace => "Trace",
-    };
-    let variant = Ident::new(variant, Span::call_site());
+    let variant = Ident::new(&format!("{level:?}"), Span::call_site());
     quote!(::lmlog::__private::Level::#variant)
 }
 
@@ -167,16 +144,15 @@ mod tests {
     }
 
     #[test]
-    fn level_identifiers_are_the_five_lower_case_names() {
-        assert_eq!(level_from_ident("info"), Some(Level::Info));
-        assert_eq!(level_from_ident("warn"), Some(Level::Warn));
-        assert_eq!(level_from_ident("error"), Some(Level::Error));
-        assert_eq!(level_from_ident("INFO"), None);
-        assert_eq!(level_from_ident("verbose"), None);
+    fn unknown_levels_list_the_names_and_tokens_name_the_variant() {
         assert_eq!(
             unknown_level(Span::call_site(), "verbose").to_string(),
-            format!("unknown level `verbose`; expected one of {LEVEL_NAMES}")
+            "unknown level `verbose`; expected one of trace, debug, info, warn, error"
         );
+        for level in Level::ALL {
+            let tokens = level_tokens(level).to_string();
+            assert!(tokens.ends_with(&format!("Level :: {level:?}")), "{tokens}");
+        }
     }
 
     #[test]

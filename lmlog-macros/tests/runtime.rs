@@ -26,11 +26,11 @@ impl Sink for Capture {
 
 /// `(kind, payload)` of every frame.
 fn frames(stream: &[u8]) -> Vec<(Option<FrameKind>, Vec<u8>)> {
-    check_preamble(stream).expect("preamble");
+    let version = check_preamble(stream).expect("preamble");
     let mut rest = &stream[PREAMBLE_LEN..];
     let mut out = Vec::new();
     while !rest.is_empty() {
-        let header = FrameHeader::parse(rest[..FRAME_HEADER_LEN].try_into().unwrap()).expect("sync marker");
+        let header = FrameHeader::parse(rest, version).expect("sync marker");
         let end = FRAME_HEADER_LEN + header.len as usize;
         let payload = &rest[FRAME_HEADER_LEN..end];
         assert!(header.verify(payload), "bad frame CRC");

@@ -1,19 +1,24 @@
-//! Call sites: the `static` each `lm_event!` expands to, its cached interest
-//! and its interned id.
+//! Call sites: the `static` each `lm_event!` expands to, with its cached
+//! interest and the ids its records carry.
 //!
-//! The hot path reads one word ([`Callsite::load`]). Everything else —
-//! registering the call site, deciding interest from the filter, assigning
-//! an id and publishing the schema for the writer — happens once, on the
-//! slow path, under a lock.
+//! A call site caches one word ([`CallsiteState`]): the most verbose level
+//! the filter lets through for the site's module (its *ceiling*) and the id
+//! of the first schema seen there. The filter depends only on the module
+//! and the level, and the level is a constant of the event type, so one
+//! relaxed load and a comparison with a constant decide interest for every
+//! event type a site sees, including the several types of a call site in a
+//! generic function. The ids of a generic site's further schemas sit in a
+//! lock-free list beside it.
+//!
+//! This module only holds the data; registering a call site and deciding
+//! its interest is the runtime state's job ([`crate::state`]).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::OnceLock;
 
-use lmlog_format::schema::CallsiteSchemaRef;
 use lmlog_format::Level;
 
-use crate::event::{EventSchema, LogEvent};
+use crate::event::EventSchema;
 
 /// Where a call site is in the source. Built by the macros in a `static`.
 #[derive(Debug)]
@@ -30,40 +35,74 @@ pub struct CallsiteMeta {
     pub function: fn() -> &'static str,
 }
 
-const ENABLED: u32 = 1;
-const KNOWN: u32 = 2;
-const ID_SHIFT: u32 = 2;
+/// Bits of the state word that hold the ceiling.
+const CEILING_BITS: u32 = 3;
+const CEILING_MASK: u32 = (1 << CEILING_BITS) - 1;
+/// Ceiling of a call site not yet registered: lets every level through to
+/// the slow path, which registers it.
+const CEILING_UNKNOWN: u32 = CEILING_MASK;
+/// Largest id the state word can hold.
+pub(crate) const MAX_ID: u32 = u32::MAX >> CEILING_BITS;
 
-/// A snapshot of a call site's cached interest and id.
+/// A snapshot of a call site's cached interest and first id.
 #[derive(Debug, Clone, Copy)]
 pub struct CallsiteState(u32);
 
 impl CallsiteState {
-    /// True when the call site is enabled, or its interest is not known yet
-    /// (the slow path in [`Callsite::emit`] then decides).
+    /// Whether events at `level` may be recorded: the site's ceiling lets
+    /// `level` through, or the site has not been registered yet (the slow
+    /// path in [`crate::__private::emit`] then decides).
     #[inline(always)]
-    pub fn is_interested(self) -> bool {
-        self.0 & ENABLED != 0 || self.0 & KNOWN == 0
+    pub fn enables(self, level: Level) -> bool {
+        level as u32 <= self.0 & CEILING_MASK
     }
+
+    /// The id of the site's first schema; 0 if it has none yet.
+    #[inline(always)]
+    pub(crate) fn primary_id(self) -> u32 {
+        self.0 >> CEILING_BITS
+    }
+
+    pub(crate) fn new(ceiling: Option<Level>, primary_id: u32) -> CallsiteState {
+        debug_assert!(primary_id <= MAX_ID);
+        CallsiteState(primary_id << CEILING_BITS | ceiling.map_or(0, |l| l as u32))
+    }
+}
+
+/// A schema beyond a call site's first, with its id.
+#[derive(Debug)]
+struct Variant {
+    fingerprint: u64,
+    id: u32,
+    next: OnceLock<&'static Variant>,
 }
 
 /// One `lm_event!` call site.
 #[derive(Debug)]
 pub struct Callsite {
     meta: &'static CallsiteMeta,
-    /// `ENABLED | KNOWN | id << ID_SHIFT`; 0 until first use.
+    /// [`CallsiteState`]'s word.
     state: AtomicU32,
-    /// Fingerprint of the schema the id was assigned for; a call site in a
-    /// generic function may see several.
-    schema_fingerprint: AtomicU64,
-    /// Level of the event, recorded at registration for re-filtering.
-    level: AtomicU8,
+    /// Fingerprint of the schema the primary id was assigned for; written
+    /// once, before the id is published.
+    primary_fingerprint: AtomicU64,
+    /// Ids of further schemas (generic call sites), appended under the
+    /// registry lock, read without a lock; never removed.
+    variants: OnceLock<&'static Variant>,
+    /// Set once the site is in the registry.
+    registered: AtomicU8,
 }
 
 impl Callsite {
     /// A call site that has not been used yet.
     pub const fn new(meta: &'static CallsiteMeta) -> Callsite {
-        Callsite { meta, state: AtomicU32::new(0), schema_fingerprint: AtomicU64::new(0), level: AtomicU8::new(0) }
+        Callsite {
+            meta,
+            state: AtomicU32::new(CEILING_UNKNOWN),
+            primary_fingerprint: AtomicU64::new(0),
+            variants: OnceLock::new(),
+            registered: AtomicU8::new(0),
+        }
     }
 
     /// The source location.
@@ -77,169 +116,61 @@ impl Callsite {
         CallsiteState(self.state.load(Ordering::Relaxed))
     }
 
-    /// Records `event` if this call site is enabled.
+    /// The id records of `fingerprint`'s schema carry at this site, if the
+    /// site is registered and `state` (loaded from it) says the schema is
+    /// its first: the fast path of every call.
     #[inline(always)]
-    pub fn emit<E: LogEvent>(&'static self, state: CallsiteState, event: &E) {
-        let s = state.0;
-        if s & (ENABLED | KNOWN) == ENABLED | KNOWN
-            && self.schema_fingerprint.load(Ordering::Relaxed) == E::SCHEMA.fingerprint
-        {
-            crate::producer::write_event(s >> ID_SHIFT, event);
-        } else if s & KNOWN == 0 || s & ENABLED != 0 {
-            self.emit_slow(event);
-        }
+    pub(crate) fn primary_id_for(&self, state: CallsiteState, fingerprint: u64) -> Option<u32> {
+        let id = state.primary_id();
+        (id != 0 && self.primary_fingerprint.load(Ordering::Relaxed) == fingerprint).then_some(id)
     }
 
-    #[cold]
-    #[inline(never)]
-    fn emit_slow<E: LogEvent>(&'static self, event: &E) {
-        if let Some(id) = self.register(E::SCHEMA) {
-            crate::producer::write_event(id, event);
+    /// The id of a schema seen at this site before, without a lock.
+    pub(crate) fn known_id(&self, fingerprint: u64) -> Option<u32> {
+        let state = self.load();
+        if let Some(id) = self.primary_id_for(state, fingerprint) {
+            return Some(id);
         }
-    }
-
-    /// Registers the call site, decides its interest and, when enabled,
-    /// returns the id records for `schema` carry.
-    fn register(&'static self, schema: &'static EventSchema) -> Option<u32> {
-        let mut registry = registry();
-        // A stored level means the call site is already in the registry.
-        if self.level.load(Ordering::Relaxed) == 0 {
-            self.level.store(schema.level as u8, Ordering::Relaxed);
-            registry.callsites.push(self);
-        }
-        let enabled = crate::runtime::enabled(self.meta.module, schema.level);
-        let mut id = self.state.load(Ordering::Relaxed) >> ID_SHIFT;
-        let mut result = None;
-        if enabled {
-            if id == 0 {
-                id = registry.intern(self, schema);
-                self.schema_fingerprint.store(schema.fingerprint, Ordering::Relaxed);
+        let mut next = self.variants.get();
+        while let Some(variant) = next {
+            if variant.fingerprint == fingerprint {
+                return Some(variant.id);
             }
-            result = Some(if self.schema_fingerprint.load(Ordering::Relaxed) == schema.fingerprint {
-                id
-            } else {
-                registry.intern_variant(self, schema)
-            });
+            next = variant.next.get();
         }
-        self.state.store(KNOWN | u32::from(enabled) | id << ID_SHIFT, Ordering::Relaxed);
-        result
+        None
     }
-}
 
-/// A call site with an id: what the writer needs to write its schema frame.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Interned {
-    pub callsite: &'static Callsite,
-    pub schema: &'static EventSchema,
-}
+    /// Marks the site registered; true the first time.
+    pub(crate) fn mark_registered(&self) -> bool {
+        self.registered.swap(1, Ordering::Relaxed) == 0
+    }
 
-impl Interned {
-    /// The schema frame payload for id `id`.
-    pub(crate) fn encode_schema(&self, id: u32) -> Vec<u8> {
-        let meta = self.callsite.meta;
-        let location = lmlog_format::fingerprint::Fingerprint::new()
-            .str(meta.module)
-            .str(meta.file)
-            .u64(meta.line as u64)
-            .u64(meta.column as u64)
-            .u64(self.schema.fingerprint)
-            .finish();
-        CallsiteSchemaRef {
-            id,
-            fingerprint: location,
-            event_type: self.schema.name,
-            level: self.schema.level,
-            message: self.schema.message,
-            module: meta.module,
-            file: meta.file,
-            line: meta.line,
-            column: meta.column,
-            function: (meta.function)(),
-            fields: self.schema.fields,
+    /// Stores the ceiling, keeping the primary id.
+    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>) {
+        let id = self.load().primary_id();
+        self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Relaxed);
+    }
+
+    /// Records `id` for `schema` at this site. Only the registry calls it,
+    /// under its lock, once per (site, schema).
+    pub(crate) fn add_id(&self, schema: &EventSchema, id: u32, ceiling: Option<Level>) {
+        if self.load().primary_id() == 0 {
+            // The fingerprint is stored before the id is published: a
+            // reader that sees the id sees this fingerprint, or the initial
+            // 0 (then it takes the slow path, which finds the id).
+            self.primary_fingerprint.store(schema.fingerprint, Ordering::Relaxed);
+            self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Release);
+            return;
         }
-        .encode()
-    }
-}
-
-#[derive(Default)]
-pub(crate) struct Registry {
-    /// Every call site that has been reached, for re-filtering.
-    callsites: Vec<&'static Callsite>,
-    /// Interned call sites; id `n` is at index `n - 1`.
-    interned: Vec<Interned>,
-    /// Ids of (call site, schema) pairs beyond a call site's first schema.
-    variants: HashMap<(usize, u64), u32>,
-}
-
-impl Registry {
-    fn intern(&mut self, callsite: &'static Callsite, schema: &'static EventSchema) -> u32 {
-        self.interned.push(Interned { callsite, schema });
-        let id = self.interned.len() as u32;
-        assert!(id < u32::MAX >> ID_SHIFT, "more than 2^30 call sites");
-        INTERNED_COUNT.store(id, Ordering::Release);
-        id
-    }
-
-    fn intern_variant(&mut self, callsite: &'static Callsite, schema: &'static EventSchema) -> u32 {
-        let key = (callsite as *const Callsite as usize, schema.fingerprint);
-        if let Some(&id) = self.variants.get(&key) {
-            return id;
+        let variant: &'static Variant =
+            Box::leak(Box::new(Variant { fingerprint: schema.fingerprint, id, next: OnceLock::new() }));
+        let mut slot = &self.variants;
+        while let Some(existing) = slot.get() {
+            slot = &existing.next;
         }
-        let id = self.intern(callsite, schema);
-        self.variants.insert(key, id);
-        id
-    }
-
-    /// Interned call sites with ids in `from + 1 ..= to`.
-    pub(crate) fn interned_range(&self, from: u32, to: u32) -> &[Interned] {
-        &self.interned[from as usize..to as usize]
-    }
-}
-
-static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
-/// Number of interned call sites, published after the schema is in the
-/// registry and before any record with the new id is committed.
-static INTERNED_COUNT: AtomicU32 = AtomicU32::new(0);
-
-pub(crate) struct RegistryGuard(MutexGuard<'static, Option<Registry>>);
-
-impl std::ops::Deref for RegistryGuard {
-    type Target = Registry;
-    fn deref(&self) -> &Registry {
-        self.0.as_ref().expect("registry initialised by registry()")
-    }
-}
-
-impl std::ops::DerefMut for RegistryGuard {
-    fn deref_mut(&mut self) -> &mut Registry {
-        self.0.as_mut().expect("registry initialised by registry()")
-    }
-}
-
-pub(crate) fn registry() -> RegistryGuard {
-    let mut guard = REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    guard.get_or_insert_with(Registry::default);
-    RegistryGuard(guard)
-}
-
-/// Number of interned call sites; load it after loading ring tails so every
-/// id a drained record carries is covered.
-pub(crate) fn interned_count() -> u32 {
-    INTERNED_COUNT.load(Ordering::Acquire)
-}
-
-/// Re-decides every registered call site's interest, after the runtime
-/// started or stopped or the filter changed.
-pub(crate) fn refilter(enabled: impl Fn(&str, Level) -> bool) {
-    let registry = registry();
-    for callsite in &registry.callsites {
-        let level = Level::from_u8(callsite.level.load(Ordering::Relaxed)).unwrap_or(Level::Trace);
-        let on = enabled(callsite.meta.module, level);
-        let id = callsite.state.load(Ordering::Relaxed) >> ID_SHIFT;
-        // An enabled call site without an id goes through the slow path once
-        // more to get one.
-        let state = if on && id == 0 { 0 } else { KNOWN | u32::from(on) | id << ID_SHIFT };
-        callsite.state.store(state, Ordering::Relaxed);
+        // The registry lock makes this thread the only one appending.
+        let _ = slot.set(variant);
     }
 }
 
@@ -262,5 +193,47 @@ mod tests {
         assert_eq!(function_name("app::main::__lmlog_function"), "app::main");
         assert_eq!(function_name("app::run::{{closure}}::{{closure}}::__lmlog_function"), "app::run");
         assert_eq!(function_name("weird"), "weird");
+    }
+
+    fn schema(name: &'static str, level: Level) -> &'static EventSchema {
+        Box::leak(Box::new(EventSchema {
+            name,
+            level,
+            message: None,
+            fields: &[],
+            fingerprint: EventSchema::compute_fingerprint(name, level, None, &[]),
+        }))
+    }
+
+    static META: CallsiteMeta = CallsiteMeta { module: "m", file: "f.rs", line: 1, column: 1, function: || "m::f" };
+
+    #[test]
+    fn an_unregistered_site_lets_every_level_through() {
+        let site = Callsite::new(&META);
+        for level in Level::ALL {
+            assert!(site.load().enables(level));
+        }
+        assert_eq!(site.known_id(1), None);
+    }
+
+    #[test]
+    fn the_ceiling_decides_every_type_and_ids_are_per_schema() {
+        let site = Callsite::new(&META);
+        let (a, b, c) = (schema("a", Level::Debug), schema("b", Level::Info), schema("c", Level::Error));
+        site.set_ceiling(Some(Level::Info));
+        assert!(!site.load().enables(Level::Debug));
+        assert!(site.load().enables(Level::Info));
+        assert!(site.load().enables(Level::Error));
+        site.add_id(b, 7, Some(Level::Info));
+        site.add_id(c, 9, Some(Level::Info));
+        site.add_id(a, 11, Some(Level::Info));
+        assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
+        assert_eq!(site.primary_id_for(site.load(), c.fingerprint), None);
+        assert_eq!(site.known_id(b.fingerprint), Some(7));
+        assert_eq!(site.known_id(c.fingerprint), Some(9));
+        assert_eq!(site.known_id(a.fingerprint), Some(11));
+        site.set_ceiling(None);
+        assert!(!site.load().enables(Level::Error));
+        assert_eq!(site.load().primary_id(), 7, "refiltering keeps the id");
     }
 }

@@ -65,7 +65,8 @@ fn monotonic_nanos() -> u64 {
     ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }
 
-fn unix_nanos() -> u64 {
+/// Nanoseconds since the Unix epoch, now (0 if the clock is before it).
+pub(crate) fn unix_nanos() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 

@@ -45,14 +45,25 @@ impl Filter {
 
     /// Whether an event at `level` from `module` is recorded.
     pub fn enabled(&self, module: &str, level: Level) -> bool {
-        let ceiling = self
-            .directives
+        self.ceiling(module).is_some_and(|max| level <= max)
+    }
+
+    /// The most verbose level recorded from `module`; `None` if it is off.
+    ///
+    /// ```
+    /// use lmlog::{Filter, Level};
+    /// let f: Filter = "warn,app::db=debug,noisy=off".parse().unwrap();
+    /// assert_eq!(f.ceiling("app::db::pool"), Some(Level::Debug));
+    /// assert_eq!(f.ceiling("app"), Some(Level::Warn));
+    /// assert_eq!(f.ceiling("noisy"), None);
+    /// ```
+    pub fn ceiling(&self, module: &str) -> Option<Level> {
+        self.directives
             .iter()
             .find(|(prefix, _)| {
                 module.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
             })
-            .map_or(self.default, |(_, ceiling)| *ceiling);
-        ceiling.is_some_and(|max| level as u8 <= max as u8)
+            .map_or(self.default, |(_, ceiling)| *ceiling)
     }
 }
 

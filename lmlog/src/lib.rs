@@ -36,12 +36,15 @@ extern crate self as lmlog;
 mod callsite;
 mod clock;
 mod config;
+mod driver;
 mod event;
 mod filter;
+mod framer;
 mod producer;
 mod ring;
 mod runtime;
 mod sink;
+mod state;
 #[cfg(feature = "otel")]
 mod trace;
 mod value;
@@ -97,6 +100,7 @@ const fn static_max_level() -> Option<Level> {
 pub mod __private {
     pub use crate::callsite::{function_name, Callsite, CallsiteMeta, CallsiteState};
     pub use crate::event::{EventSchema, LogEvent};
+    pub use crate::producer::emit;
     pub use crate::value::{Encoder, FormattedStr, LogValue};
     pub use lmlog_format::{FieldDesc, Level, TypeDesc, VariantDesc, VariantKindDesc};
 

@@ -5,25 +5,36 @@
 //! allocation, no shared cache line is written.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use lmlog_format::frame::{DROP_REPORT_ID, RECORD_HAS_TRACE};
+use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID};
 
+use crate::callsite::{Callsite, CallsiteState};
 use crate::config::Overflow;
 use crate::event::LogEvent;
-use crate::ring::{Cursor, NoRoom, Owner, Ring};
+use crate::ring::{Cursor, NoRoom, Ring};
+use crate::state::STATE;
 use crate::value::Encoder;
-use crate::{clock, runtime};
 
-/// Rings with an owner or still holding records; the writer drains these.
-pub(crate) static ACTIVE_RINGS: Mutex<Vec<Arc<Ring>>> = Mutex::new(Vec::new());
-/// Drained rings of exited threads, reused by new threads.
-pub(crate) static RING_POOL: Mutex<Vec<Arc<Ring>>> = Mutex::new(Vec::new());
-/// Events that could not even be counted in a ring (emitted during thread
-/// teardown or re-entrantly from inside an encoder); the writer reports them.
-pub(crate) static LOST_EVENTS: AtomicU64 = AtomicU64::new(0);
-static NEXT_THREAD_ID: AtomicU32 = AtomicU32::new(1);
+/// Records `event` at `callsite`, whose state the caller loaded and found
+/// to enable the event's level. The entry point of every `lm_event!`.
+#[inline(always)]
+pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, event: &E) {
+    match callsite.primary_id_for(state, E::SCHEMA.fingerprint) {
+        Some(id) => write_event(id, event),
+        None => emit_slow(callsite, event),
+    }
+}
+
+/// A call site's first event, or an event of a schema that is not the
+/// site's first (generic call sites).
+#[cold]
+#[inline(never)]
+fn emit_slow<E: LogEvent>(callsite: &'static Callsite, event: &E) {
+    if let Some(id) = STATE.resolve(callsite, E::SCHEMA) {
+        write_event(id, event);
+    }
+}
 
 struct Producer {
     ring: Arc<Ring>,
@@ -41,7 +52,7 @@ thread_local! {
 
 /// Writes one record for call site `id`.
 #[inline(always)]
-pub(crate) fn write_event<E: LogEvent>(id: u32, event: &E) {
+fn write_event<E: LogEvent>(id: u32, event: &E) {
     let written = PRODUCER.try_with(|slot| match slot.try_borrow_mut() {
         Ok(mut slot) => {
             let producer = match &mut *slot {
@@ -54,32 +65,21 @@ pub(crate) fn write_event<E: LogEvent>(id: u32, event: &E) {
         Err(_) => false,
     });
     if written != Ok(true) {
-        LOST_EVENTS.fetch_add(1, Ordering::Relaxed);
+        STATE.count_lost(1);
     }
 }
 
 impl Producer {
     #[cold]
     fn acquire() -> Producer {
-        let thread = std::thread::current();
-        let owner = Owner {
-            thread_id: NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed),
-            name: thread.name().map(str::to_string),
-        };
-        let pooled = RING_POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let capacity = runtime::buffer_capacity();
-        let ring = match pooled {
-            Some(ring) if ring.capacity() == capacity as u64 => ring,
-            _ => Arc::new(Ring::new(capacity)),
-        };
-        let (cursor, last_ticks) = ring.adopt(owner);
-        ACTIVE_RINGS.lock().unwrap_or_else(|p| p.into_inner()).push(ring.clone());
+        let name = std::thread::current().name().map(str::to_string);
+        let (ring, cursor, last_ticks) = STATE.adopt_ring(name);
         Producer { ring, cursor, last_ticks, dropped: 0, woke_writer: false }
     }
 
     #[inline(always)]
     fn write<E: LogEvent>(&mut self, id: u32, event: &E) {
-        let ticks = clock::now();
+        let ticks = crate::clock::now();
         #[cfg(feature = "otel")]
         let trace = crate::trace::current();
         #[cfg(not(feature = "otel"))]
@@ -87,7 +87,7 @@ impl Producer {
         if self.dropped != 0 {
             self.write_drop_report(ticks);
         }
-        let header = (u64::from(id) << 1) | if trace.is_some() { RECORD_HAS_TRACE } else { 0 };
+        let header = RecordHeader::encode(id, trace.is_some());
         loop {
             // SAFETY: this thread owns the ring (it is in this thread's
             // `PRODUCER`) and the slice is dropped before the next call.
@@ -127,7 +127,7 @@ impl Producer {
             self.woke_writer = false;
         } else if !self.woke_writer {
             self.woke_writer = true;
-            runtime::wake_writer();
+            STATE.wake_writer();
         }
     }
 
@@ -140,11 +140,11 @@ impl Producer {
                 Ok(()) => return true,
                 Err(NoRoom::TooBig) => return false,
                 Err(NoRoom::Full) => {
-                    if runtime::overflow_policy() == Overflow::Drop || !runtime::is_active() {
+                    if STATE.overflow_policy() == Overflow::Drop || !STATE.is_active() {
                         return false;
                     }
                     if spins == 0 {
-                        runtime::wake_writer();
+                        STATE.wake_writer();
                     }
                     spins += 1;
                     if spins < 64 {
@@ -161,7 +161,7 @@ impl Producer {
     fn write_drop_report(&mut self, ticks: u64) {
         // SAFETY: as in `write`.
         let mut enc = Encoder::new(unsafe { self.ring.writable(&self.cursor) });
-        enc.write_varint(u64::from(DROP_REPORT_ID) << 1);
+        enc.write_varint(RecordHeader::encode(DROP_REPORT_ID, false));
         enc.write_signed(ticks.wrapping_sub(self.last_ticks) as i64);
         enc.write_varint(self.dropped);
         if !enc.overflowed() {
@@ -175,7 +175,7 @@ impl Producer {
 impl Drop for Producer {
     fn drop(&mut self) {
         if self.dropped != 0 {
-            LOST_EVENTS.fetch_add(self.dropped, Ordering::Relaxed);
+            STATE.count_lost(self.dropped);
         }
         self.ring.close();
     }

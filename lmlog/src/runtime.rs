@@ -1,39 +1,15 @@
-//! Process-wide runtime state: [`init`], [`flush`], the [`Guard`], and the
-//! few settings the hot path's slow branches consult.
+//! The runtime's public life cycle: [`init`], [`flush`] and the [`Guard`].
+//! The state they start and stop lives in [`crate::state`].
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-use std::sync::{Mutex, Once, RwLock};
-use std::thread::{JoinHandle, Thread, ThreadId};
 use std::time::Duration;
 
-use lmlog_format::Level;
-
-use crate::config::{Config, Output, Overflow};
-use crate::filter::{Filter, FilterError};
+use crate::config::{Config, Output};
+use crate::filter::FilterError;
 use crate::sink::{FileSink, Sink};
-use crate::writer::{Command, Writer};
-
-static ACTIVE: AtomicBool = AtomicBool::new(false);
-static OVERFLOW_DROP: AtomicBool = AtomicBool::new(false);
-static BUFFER_CAPACITY: AtomicUsize = AtomicUsize::new(Config::DEFAULT_BUFFER_CAPACITY);
-static FILTER: RwLock<Option<Filter>> = RwLock::new(None);
-static CONTROL: Mutex<Option<Control>> = Mutex::new(None);
-static PANIC_HOOK: Once = Once::new();
-/// The running writer's handle, for producers to wake it without taking a
-/// lock. Set by `init`, cleared by shutdown. A handle is never freed (one
-/// small allocation per `init`), so a producer that loaded the pointer just
-/// before shutdown still holds a valid handle; unparking an exited thread
-/// does nothing.
-static WRITER_THREAD: AtomicPtr<Thread> = AtomicPtr::new(std::ptr::null_mut());
-
-struct Control {
-    commands: flume::Sender<Command>,
-    writer: Thread,
-    writer_id: ThreadId,
-    join: Option<JoinHandle<()>>,
-}
+use crate::state::{Command, Control, STATE};
+use crate::writer::{Writer, WriterSettings};
 
 /// Why [`init`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +56,7 @@ impl Drop for Guard {
 /// # Ok::<(), lmlog::InitError>(())
 /// ```
 pub fn init(mut config: Config) -> Result<Guard, InitError> {
-    let mut control = CONTROL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut control = STATE.control();
     if control.is_some() {
         return Err(InitError::AlreadyInitialized);
     }
@@ -99,33 +75,24 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         ),
         Output::Sink(sink) => sink,
     };
-    crate::clock::source();
-    BUFFER_CAPACITY.store(config.buffer_capacity, Ordering::Relaxed);
-    OVERFLOW_DROP.store(config.overflow == Overflow::Drop, Ordering::Relaxed);
+    let settings = WriterSettings {
+        flush_interval: config.flush_interval,
+        compression: config.compression,
+        service_name: config.service_name.take(),
+        resource: std::mem::take(&mut config.resource),
+        clock: crate::clock::calibrated(),
+    };
     let (commands, receiver) = flume::unbounded();
-    let clock = crate::clock::calibrated();
-    let writer = Writer::new(
-        sink,
-        clock,
-        receiver,
-        config.flush_interval,
-        config.compression,
-        config.service_name,
-        config.resource,
-    );
+    let writer = Writer::new(sink, receiver, settings);
     let join = std::thread::Builder::new()
         .name("lmlog-writer".into())
         .spawn(move || writer.run())
         .map_err(InitError::Spawn)?;
-    let thread = join.thread().clone();
-    WRITER_THREAD.store(Box::into_raw(Box::new(thread.clone())), Ordering::Release);
-    *control = Some(Control { commands, writer_id: thread.id(), writer: thread, join: Some(join) });
-    *FILTER.write().unwrap_or_else(|p| p.into_inner()) = Some(filter.clone());
-    ACTIVE.store(true, Ordering::Release);
+    let writer = join.thread().clone();
+    STATE.start(&mut control, Control { commands, writer, join: Some(join) }, filter, &config);
     drop(control);
-    crate::callsite::refilter(|module, level| filter.enabled(module, level));
     if config.panic_hook {
-        PANIC_HOOK.call_once(|| {
+        STATE.install_panic_hook_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
                 flush_within(Duration::from_secs(2));
@@ -137,20 +104,16 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
 }
 
 fn shutdown() {
-    let Some(mut control) = CONTROL.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+    let Some(mut control) = STATE.stop(&mut STATE.control()) else {
         return;
     };
-    ACTIVE.store(false, Ordering::Release);
-    WRITER_THREAD.store(std::ptr::null_mut(), Ordering::Release);
-    *FILTER.write().unwrap_or_else(|p| p.into_inner()) = None;
-    crate::callsite::refilter(|_, _| false);
     let (ack, done) = flume::bounded(1);
     if control.commands.send(Command::Shutdown(ack)).is_ok() {
         control.writer.unpark();
         let _ = done.recv();
     }
     if let Some(join) = control.join.take() {
-        if std::thread::current().id() != control.writer_id {
+        if std::thread::current().id() != control.writer_id() {
             let _ = join.join();
         }
     }
@@ -171,17 +134,16 @@ fn flush_within(timeout: Duration) {
 
 fn flush_inner(timeout: Option<Duration>) {
     let (commands, writer) = {
-        let control = match CONTROL.try_lock() {
-            Ok(control) => control,
+        let control = match STATE.try_control() {
+            Some(control) => control,
             // Held by init/shutdown on this or another thread: wait for it
             // unless we might be inside it (a panic during init).
-            Err(std::sync::TryLockError::WouldBlock) if timeout.is_some() => return,
-            Err(std::sync::TryLockError::WouldBlock) => CONTROL.lock().unwrap_or_else(|p| p.into_inner()),
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            None if timeout.is_some() => return,
+            None => STATE.control(),
         };
         match &*control {
             // The writer cannot wait for itself.
-            Some(c) if c.writer_id != std::thread::current().id() => (c.commands.clone(), c.writer.clone()),
+            Some(c) if c.writer_id() != std::thread::current().id() => (c.commands.clone(), c.writer.clone()),
             _ => return,
         }
     };
@@ -198,33 +160,5 @@ fn flush_inner(timeout: Option<Duration>) {
 
 /// Whether a runtime is running (between [`init`] and dropping its guard).
 pub fn is_active() -> bool {
-    ACTIVE.load(Ordering::Acquire)
-}
-
-/// Whether the running runtime records `level` events from `module`.
-pub(crate) fn enabled(module: &str, level: Level) -> bool {
-    FILTER.read().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|f| f.enabled(module, level))
-}
-
-pub(crate) fn overflow_policy() -> Overflow {
-    if OVERFLOW_DROP.load(Ordering::Relaxed) {
-        Overflow::Drop
-    } else {
-        Overflow::Block
-    }
-}
-
-pub(crate) fn buffer_capacity() -> usize {
-    BUFFER_CAPACITY.load(Ordering::Relaxed)
-}
-
-/// Asks the writer to drain now (a producer's ring is filling up). Takes
-/// no lock: producers call it.
-pub(crate) fn wake_writer() {
-    let writer = WRITER_THREAD.load(Ordering::Acquire);
-    if !writer.is_null() {
-        // SAFETY: non-null values come from `Box::into_raw` in `init` and
-        // are never freed.
-        unsafe { (*writer).unpark() };
-    }
+    STATE.is_active()
 }

@@ -1,30 +1,23 @@
-//! The writer thread: drains every producer ring, frames the records with
-//! the schemas and thread descriptions they need, and writes the frames.
+//! The writer thread: on each drain it takes what the runtime state holds
+//! (ring snapshots, new call sites, loss counts), has the [`Framer`] turn it
+//! into frames and the [`SinkDriver`] write them.
 //!
 //! It sleeps between drains (woken by the flush interval, a command, or a
 //! producer whose ring passed half full), so producers' cache lines are left
 //! alone between drains.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use lmlog_format::frame::{compress_lz4, frame_header_with_flags, preamble, FLAG_LZ4, FRAME_HEADER_LEN};
-use lmlog_format::schema::to_payload;
-use lmlog_format::{ClockInfo, EndInfo, FrameKind, RecordsHeader, SessionInfo, ThreadInfo, WriterLoss};
+use lmlog_format::{ClockInfo, EndInfo, FrameKind, SessionInfo, WriterLoss};
 
+use crate::clock::unix_nanos;
 use crate::config::Compression;
-use crate::producer::{ACTIVE_RINGS, LOST_EVENTS, RING_POOL};
-use crate::ring::{Ring, Snapshot};
+use crate::driver::SinkDriver;
+use crate::framer::Framer;
+use crate::ring::Ring;
 use crate::sink::Sink;
-
-/// Requests from application threads.
-pub(crate) enum Command {
-    /// Drain, write, flush the sink, then acknowledge.
-    Flush(flume::Sender<()>),
-    /// Drain, write, end the stream, flush, acknowledge and exit.
-    Shutdown(flume::Sender<()>),
-}
+use crate::state::{Command, RingSnapshot, STATE};
 
 /// Records frames are compressed only while the writer spends less than
 /// this share of its time draining (compression costs about 1.5 ns a byte).
@@ -32,96 +25,75 @@ const COMPRESS_BELOW_BUSY: f64 = 0.5;
 /// How often a clock frame re-anchors ticks to wall time.
 const ANCHOR_INTERVAL: Duration = Duration::from_secs(1);
 
+/// What the writer needs from the configuration.
+pub(crate) struct WriterSettings {
+    pub flush_interval: Duration,
+    pub compression: Compression,
+    pub service_name: Option<String>,
+    pub resource: Vec<(String, String)>,
+    /// Source and rate of the tick counter, measured before the writer
+    /// started so that no event waits for the calibration.
+    pub clock: ClockInfo,
+}
+
 pub(crate) struct Writer {
-    sink: Box<dyn Sink>,
+    settings: WriterSettings,
+    framer: Framer,
+    driver: SinkDriver,
     commands: flume::Receiver<Command>,
-    flush_interval: Duration,
-    compression: Compression,
     /// Smoothed share of wall time the writer spends draining: above
     /// [`COMPRESS_BELOW_BUSY`] compression is skipped, so producers that
     /// outrun the writer never wait for it.
     busy: f64,
     /// When the previous drain started.
     last_drain: Instant,
-    service_name: Option<String>,
-    resource: Vec<(String, String)>,
-    /// Source and rate of the tick counter, measured before the writer
-    /// started so that no event waits for the calibration.
-    clock: ClockInfo,
+    /// The clock reading the previous drain took before snapshotting the
+    /// rings: the next watermark.
+    last_drain_ticks: Option<u64>,
     last_anchor: Instant,
-    /// Frames waiting to be written.
-    out: Vec<u8>,
-    /// One records frame's payload before compression.
-    raw: Vec<u8>,
-    /// Frames in `out`.
-    out_frames: u64,
-    /// Call-site ids `1..=schemas_written` have schema frames in this file.
-    schemas_written: u32,
-    /// Threads with a thread frame in this file.
-    announced: Vec<u32>,
     /// Scratch list of rings for one drain.
-    rings: Vec<(Arc<Ring>, bool, Snapshot)>,
-    loss: Option<WriterLoss>,
+    rings: Vec<RingSnapshot>,
     lost_events_reported: u64,
-}
-
-fn unix_nanos() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    /// The framer's batch holds the driver's loss report.
+    report_framed: bool,
 }
 
 impl Writer {
-    pub(crate) fn new(
-        sink: Box<dyn Sink>,
-        clock: ClockInfo,
-        commands: flume::Receiver<Command>,
-        flush_interval: Duration,
-        compression: Compression,
-        service_name: Option<String>,
-        resource: Vec<(String, String)>,
-    ) -> Writer {
+    pub(crate) fn new(sink: Box<dyn Sink>, commands: flume::Receiver<Command>, mut settings: WriterSettings) -> Writer {
+        settings.service_name = settings.service_name.or_else(|| std::env::var("OTEL_SERVICE_NAME").ok());
         Writer {
-            sink,
+            settings,
+            framer: Framer::new(),
+            driver: SinkDriver::new(sink),
             commands,
-            flush_interval,
-            compression,
-            service_name: service_name.or_else(|| std::env::var("OTEL_SERVICE_NAME").ok()),
-            resource,
-            clock,
-            last_anchor: Instant::now(),
-            out: Vec::with_capacity(1 << 20),
-            raw: Vec::new(),
-            out_frames: 0,
-            schemas_written: 0,
-            announced: Vec::new(),
-            rings: Vec::new(),
-            loss: None,
-            lost_events_reported: LOST_EVENTS.load(Ordering::Relaxed),
             busy: 0.0,
             last_drain: Instant::now(),
+            last_drain_ticks: None,
+            last_anchor: Instant::now(),
+            rings: Vec::new(),
+            lost_events_reported: STATE.lost_events(),
+            report_framed: false,
         }
     }
 
     pub(crate) fn run(mut self) {
-        self.last_anchor = Instant::now();
         self.start_file();
         loop {
-            std::thread::park_timeout(self.flush_interval);
+            std::thread::park_timeout(self.settings.flush_interval);
             self.drain();
             while let Ok(command) = self.commands.try_recv() {
                 match command {
                     Command::Flush(ack) => {
                         self.drain();
-                        self.flush_sink();
+                        self.driver.flush();
                         let _ = ack.send(());
                     }
                     Command::Shutdown(ack) => {
                         self.drain();
-                        self.push_meta(
-                            FrameKind::End,
-                            &EndInfo { reason: "shutdown".into(), unix_nanos: unix_nanos() },
-                        );
+                        self.framer
+                            .meta(FrameKind::End, &EndInfo { reason: "shutdown".into(), unix_nanos: unix_nanos() });
                         self.write_out();
-                        self.flush_sink();
+                        self.driver.flush();
                         let _ = ack.send(());
                         return;
                     }
@@ -130,64 +102,21 @@ impl Writer {
         }
     }
 
-    /// Writes the preamble, session frame, and (after a rotation) every
-    /// schema and live thread, so each file decodes on its own.
+    /// Frames the start of a file: session header and every schema so far.
     fn start_file(&mut self) {
-        let clock = ClockInfo { anchor: crate::clock::anchor(), ..self.clock };
-        self.out.extend_from_slice(&preamble());
         let session = SessionInfo {
             writer_version: env!("CARGO_PKG_VERSION").to_string(),
-            clock,
+            clock: ClockInfo { anchor: crate::clock::anchor(), ..self.settings.clock },
             pid: std::process::id(),
             executable: std::env::current_exe().ok().map(|p| p.display().to_string()),
             hostname: hostname(),
-            service_name: self.service_name.clone(),
-            resource: self.resource.clone(),
-            file_index: self.sink.file_index(),
+            service_name: self.settings.service_name.clone(),
+            resource: self.settings.resource.clone(),
+            file_index: self.driver.file_index(),
         };
-        self.push_meta(FrameKind::Session, &session);
         self.last_anchor = Instant::now();
-        let written = std::mem::take(&mut self.schemas_written);
-        self.write_schemas(written);
-        self.announced.clear();
-    }
-
-    fn push_frame_with(&mut self, kind: FrameKind, fill: impl FnOnce(&mut Vec<u8>)) {
-        self.push_frame_flagged(kind, 0, fill);
-    }
-
-    fn push_frame_flagged(&mut self, kind: FrameKind, flags: u8, fill: impl FnOnce(&mut Vec<u8>)) {
-        let start = self.out.len();
-        self.out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
-        fill(&mut self.out);
-        let header = frame_header_with_flags(kind, flags, &self.out[start + FRAME_HEADER_LEN..]);
-        self.out[start..start + FRAME_HEADER_LEN].copy_from_slice(&header);
-        self.out_frames += 1;
-    }
-
-    fn push_meta<T: serde::Serialize>(&mut self, kind: FrameKind, value: &T) {
-        let payload = to_payload(value);
-        self.push_frame_with(kind, |out| out.extend_from_slice(&payload));
-    }
-
-    /// Schema frames for ids `schemas_written + 1 ..= upto`.
-    fn write_schemas(&mut self, upto: u32) {
-        if upto <= self.schemas_written {
-            return;
-        }
-        let payloads: Vec<Vec<u8>> = {
-            let registry = crate::callsite::registry();
-            registry
-                .interned_range(self.schemas_written, upto)
-                .iter()
-                .zip(self.schemas_written + 1..)
-                .map(|(interned, id)| interned.encode_schema(id))
-                .collect()
-        };
-        for payload in payloads {
-            self.push_frame_with(FrameKind::Schema, |out| out.extend_from_slice(&payload));
-        }
-        self.schemas_written = upto;
+        let interned = STATE.interned(0, STATE.interned_count());
+        self.framer.start_file(&session, &interned);
     }
 
     fn drain(&mut self) {
@@ -202,53 +131,46 @@ impl Writer {
     }
 
     fn drain_rings(&mut self) {
-        if self.sink.wants_rotation() {
+        // Read before any ring: see `Framer::end_drain`.
+        let drain_ticks = crate::clock::now();
+        if self.driver.wants_rotation() {
             self.rotate();
         }
-        self.rings.clear();
-        {
-            let active = ACTIVE_RINGS.lock().unwrap_or_else(|p| p.into_inner());
-            for ring in active.iter() {
-                // `closed` is read before the tail: a ring seen closed has
-                // no commits after this snapshot.
-                let closed = ring.is_closed();
-                let snapshot = ring.snapshot();
-                self.rings.push((ring.clone(), closed, snapshot));
-            }
+        if self.framer.needs_file_start() {
+            self.start_file();
         }
+        self.frame_loss_report();
+        let mut rings = std::mem::take(&mut self.rings);
+        STATE.snapshot_rings(&mut rings);
         // Loaded after the tails: covers every id the drained records use.
-        self.write_schemas(crate::callsite::interned_count());
+        let written = self.framer.schemas_written();
+        let count = STATE.interned_count();
+        if count > written {
+            self.framer.schemas(&STATE.interned(written, count));
+        }
         if self.last_anchor.elapsed() >= ANCHOR_INTERVAL {
             self.last_anchor = Instant::now();
-            self.push_meta(FrameKind::Clock, &crate::clock::anchor());
+            self.framer.meta(FrameKind::Clock, &crate::clock::anchor());
         }
-        let rings = std::mem::take(&mut self.rings);
-        let mut finished = Vec::new();
-        for (ring, closed, snapshot) in &rings {
-            let (head, head_ticks) = ring.head();
-            if snapshot.tail > head {
-                let thread_id = ring.thread_id();
-                if !self.announced.contains(&thread_id) {
-                    let name = ring.owner().and_then(|o| o.name);
-                    self.push_meta(FrameKind::Thread, &ThreadInfo { id: thread_id, name });
-                    self.announced.push(thread_id);
-                }
-                self.push_records(ring, *snapshot, RecordsHeader { thread_id, base_ticks: head_ticks });
-            }
+        let compress = match self.settings.compression {
+            Compression::Off => false,
+            Compression::Adaptive => self.busy <= COMPRESS_BELOW_BUSY,
+            Compression::Always => true,
+        };
+        for RingSnapshot { ring, closed, snapshot } in &rings {
+            self.framer.records(ring, *snapshot, compress);
             if *closed {
-                finished.push(ring.clone());
+                self.retire(ring);
             }
         }
+        rings.clear();
         self.rings = rings;
-        if !finished.is_empty() {
-            self.retire(&finished);
-        }
-        let lost = LOST_EVENTS.load(Ordering::Relaxed);
+        let lost = STATE.lost_events();
         if lost > self.lost_events_reported {
             let now = unix_nanos();
             let count = lost - self.lost_events_reported;
             self.lost_events_reported = lost;
-            self.push_meta(
+            self.framer.meta(
                 FrameKind::Loss,
                 &WriterLoss {
                     frames: 0,
@@ -259,101 +181,44 @@ impl Writer {
                 },
             );
         }
+        self.framer.end_drain(self.last_drain_ticks);
+        self.last_drain_ticks = Some(drain_ticks);
         self.write_out();
     }
 
-    /// One records frame with everything `ring` holds up to `snapshot`,
-    /// compressed when that makes it smaller.
-    fn push_records(&mut self, ring: &Ring, snapshot: Snapshot, header: RecordsHeader) {
-        let compress = match self.compression {
-            Compression::Off => false,
-            Compression::Adaptive => self.busy <= COMPRESS_BELOW_BUSY,
-            Compression::Always => true,
-        };
-        if !compress {
-            self.push_frame_with(FrameKind::Records, |out| {
-                header.encode(out);
-                ring.drain(snapshot, |bytes| out.extend_from_slice(bytes));
-            });
-            return;
-        }
-        let mut raw = std::mem::take(&mut self.raw);
-        raw.clear();
-        header.encode(&mut raw);
-        ring.drain(snapshot, |bytes| raw.extend_from_slice(bytes));
-        let start = self.out.len();
-        self.push_frame_flagged(FrameKind::Records, FLAG_LZ4, |out| compress_lz4(&raw, out));
-        if self.out.len() - start - FRAME_HEADER_LEN >= raw.len() {
-            self.out.truncate(start);
-            self.out_frames -= 1;
-            self.push_frame_with(FrameKind::Records, |out| out.extend_from_slice(&raw));
-        }
-        self.raw = raw;
-    }
-
-    /// Moves drained rings of exited threads to the pool.
-    fn retire(&mut self, finished: &[Arc<Ring>]) {
-        let mut active = ACTIVE_RINGS.lock().unwrap_or_else(|p| p.into_inner());
-        let mut pool = RING_POOL.lock().unwrap_or_else(|p| p.into_inner());
-        for ring in finished {
-            if let Some(i) = active.iter().position(|r| Arc::ptr_eq(r, ring)) {
-                let done = ring.snapshot().tail == ring.head().0;
-                if done {
-                    let thread_id = ring.thread_id();
-                    self.announced.retain(|&t| t != thread_id);
-                    pool.push(active.swap_remove(i));
-                }
-            }
+    /// Hands a drained ring of an exited thread back to the pool.
+    fn retire(&mut self, ring: &Arc<Ring>) {
+        if ring.snapshot().tail == ring.head().0 {
+            self.framer.forget_thread(ring.thread_id());
+            STATE.retire_ring(ring);
         }
     }
 
     fn rotate(&mut self) {
-        self.push_meta(FrameKind::End, &EndInfo { reason: "rotated".into(), unix_nanos: unix_nanos() });
+        self.framer.meta(FrameKind::End, &EndInfo { reason: "rotated".into(), unix_nanos: unix_nanos() });
         self.write_out();
-        if let Err(e) = self.sink.rotate() {
-            self.note_failure(0, 0, format!("rotation failed: {e}"));
-            return;
+        if self.driver.rotate().is_ok() {
+            self.start_file();
         }
-        self.start_file();
     }
 
+    /// Frames the sink driver's pending loss report, once per batch.
+    fn frame_loss_report(&mut self) {
+        if let (Some(report), false) = (self.driver.loss_report(), self.report_framed) {
+            self.framer.meta(FrameKind::Loss, report);
+            self.report_framed = true;
+        }
+    }
+
+    /// Writes what the framer holds.
     fn write_out(&mut self) {
-        if self.out.is_empty() {
+        if self.framer.is_empty() {
             return;
         }
-        if let Some(loss) = self.loss.take() {
-            let mut report = Vec::new();
-            lmlog_format::frame::push_frame(&mut report, FrameKind::Loss, &to_payload(&loss));
-            if self.sink.write_all(&report).is_err() {
-                self.loss = Some(loss);
-            }
-        }
-        if let Err(e) = self.sink.write_all(&self.out) {
-            let (frames, bytes) = (self.out_frames, self.out.len() as u64);
-            self.note_failure(frames, bytes, format!("write failed: {e}"));
-        }
-        self.out.clear();
-        self.out_frames = 0;
-    }
-
-    fn note_failure(&mut self, frames: u64, bytes: u64, reason: String) {
-        let now = unix_nanos();
-        match &mut self.loss {
-            Some(loss) => {
-                loss.frames += frames;
-                loss.bytes += bytes;
-                loss.last_unix_nanos = now;
-            }
-            None => {
-                eprintln!("lmlog: {reason}; lost frames are counted in the stream");
-                self.loss = Some(WriterLoss { frames, bytes, reason, first_unix_nanos: now, last_unix_nanos: now });
-            }
-        }
-    }
-
-    fn flush_sink(&mut self) {
-        if let Err(e) = self.sink.flush() {
-            self.note_failure(0, 0, format!("flush failed: {e}"));
+        if self.driver.write(self.framer.batch(), std::mem::take(&mut self.report_framed)) {
+            self.framer.delivered();
+        } else {
+            self.framer.lost();
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Helpers that synthesize lmlog streams with `lmlog-format`'s encoders.
 #![allow(dead_code)]
 
-use lmlog_format::frame::{preamble, push_frame, RECORD_HAS_TRACE};
+use lmlog_format::frame::{frame_header, preamble, push_frame, RecordHeader};
 use lmlog_format::schema::to_payload;
 use lmlog_format::types::FieldDesc;
 use lmlog_format::varint::{push_u64, zigzag_i64};
@@ -44,6 +44,8 @@ impl Rec {
 #[derive(Default, Clone)]
 pub struct Stream {
     pub bytes: Vec<u8>,
+    /// Sequence number of the next frame of the current file.
+    pub next_seq: u32,
     /// (start, end) of every frame, in order.
     pub frames: Vec<(usize, usize)>,
 }
@@ -54,7 +56,7 @@ pub const ANCHOR_NANOS: u64 = 1_795_612_990_133_324_123;
 impl Stream {
     /// A stream holding just a preamble.
     pub fn new() -> Stream {
-        Stream { bytes: preamble().to_vec(), frames: Vec::new() }
+        Stream { bytes: preamble().to_vec(), next_seq: 0, frames: Vec::new() }
     }
 
     /// A preamble followed by a nanosecond-clock session anchored at [`ANCHOR_NANOS`].
@@ -66,12 +68,14 @@ impl Stream {
 
     pub fn preamble(&mut self) -> &mut Self {
         self.bytes.extend_from_slice(&preamble());
+        self.next_seq = 0;
         self
     }
 
     pub fn frame(&mut self, kind: FrameKind, payload: &[u8]) -> &mut Self {
         let start = self.bytes.len();
-        push_frame(&mut self.bytes, kind, payload);
+        push_frame(&mut self.bytes, kind, self.next_seq, payload);
+        self.next_seq += 1;
         self.frames.push((start, self.bytes.len()));
         self
     }
@@ -79,7 +83,8 @@ impl Stream {
     /// A frame stored with `flags` (the payload given as stored).
     pub fn flagged_frame(&mut self, kind: FrameKind, flags: u8, stored: &[u8]) -> &mut Self {
         let start = self.bytes.len();
-        self.bytes.extend_from_slice(&lmlog_format::frame::frame_header_with_flags(kind, flags, stored));
+        self.bytes.extend_from_slice(&frame_header(kind, flags, self.next_seq, stored));
+        self.next_seq += 1;
         self.bytes.extend_from_slice(stored);
         self.frames.push((start, self.bytes.len()));
         self
@@ -163,7 +168,7 @@ pub fn records_payload(thread_id: u32, base_ticks: u64, recs: &[Rec]) -> Vec<u8>
     let mut p = Vec::new();
     RecordsHeader { thread_id, base_ticks }.encode(&mut p);
     for r in recs {
-        push_u64(&mut p, ((r.id as u64) << 1) | if r.trace.is_some() { RECORD_HAS_TRACE } else { 0 });
+        push_u64(&mut p, RecordHeader::encode(r.id, r.trace.is_some()));
         push_u64(&mut p, zigzag_i64(r.delta));
         if let Some(t) = &r.trace {
             p.extend_from_slice(t);

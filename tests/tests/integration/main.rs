@@ -10,5 +10,6 @@
 //!   the runtime runs as a scenario of the `lmlog-scenario` binary
 //!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
 
+mod format_doc;
 mod golden;
 mod support;

@@ -1,0 +1,334 @@
+//! The one owner of process-wide runtime state: the call-site registry and
+//! filter, the staging rings, the settings the hot path's slow branches
+//! read, the writer's handle and the loss counter.
+//!
+//! Everything lives in one `static` [`State`]. Dependencies run one way:
+//! the public API (`runtime`), the writer thread (`writer`) and the calling
+//! threads (`producer`) use this module; it uses only plain data types
+//! (`callsite`, `ring`, `filter`) and never calls back into them. The framer
+//! and the sink driver never touch it: the writer hands them what they need,
+//! so both are testable without `init`.
+
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once};
+use std::thread::{JoinHandle, Thread, ThreadId};
+
+use lmlog_format::schema::CallsiteSchemaRef;
+use lmlog_format::Level;
+
+use crate::callsite::{Callsite, MAX_ID};
+use crate::config::{Config, Overflow};
+use crate::event::EventSchema;
+use crate::filter::Filter;
+use crate::ring::{Owner, Ring, Snapshot};
+
+/// The process's runtime state; see the module documentation.
+pub(crate) static STATE: State = State::new();
+
+/// Requests from application threads to the writer thread.
+pub(crate) enum Command {
+    /// Drain, write, flush the sink, then acknowledge.
+    Flush(flume::Sender<()>),
+    /// Drain, write, end the stream, flush, acknowledge and exit.
+    Shutdown(flume::Sender<()>),
+}
+
+/// The running writer, as the application threads see it.
+pub(crate) struct Control {
+    pub commands: flume::Sender<Command>,
+    pub writer: Thread,
+    pub join: Option<JoinHandle<()>>,
+}
+
+impl Control {
+    /// The writer thread's id (it must never wait for itself).
+    pub fn writer_id(&self) -> ThreadId {
+        self.writer.id()
+    }
+}
+
+/// See the module documentation.
+pub(crate) struct State {
+    /// Between `init` and shutdown.
+    active: AtomicBool,
+    /// [`Overflow::Drop`] is configured.
+    overflow_drop: AtomicBool,
+    /// Bytes of a new producer's ring.
+    buffer_capacity: AtomicUsize,
+    /// The running writer, if any. Held while starting and stopping it.
+    control: Mutex<Option<Control>>,
+    /// The running writer's thread, for producers to wake it without a
+    /// lock. A handle is never freed (one small allocation per `init`), so
+    /// a producer that loaded the pointer just before shutdown still holds
+    /// a valid handle; unparking an exited thread does nothing.
+    writer_thread: AtomicPtr<Thread>,
+    panic_hook: Once,
+    registry: Mutex<Registry>,
+    /// Number of interned (call site, schema) pairs, published after the
+    /// schema is in the registry and before any record with the new id is
+    /// committed.
+    interned_count: AtomicU32,
+    rings: Mutex<Rings>,
+    /// Events that could not even be counted in a ring (emitted during
+    /// thread teardown or re-entrantly from inside an encoder); the writer
+    /// reports them.
+    lost_events: AtomicU64,
+    next_thread_id: AtomicU32,
+}
+
+/// Call sites, their ids and the filter that decides their interest.
+struct Registry {
+    /// The running runtime's filter; `None` records nothing.
+    filter: Option<Filter>,
+    /// Every call site that has been reached, for re-filtering.
+    callsites: Vec<&'static Callsite>,
+    /// Interned (call site, schema) pairs; id `n` is at index `n - 1`.
+    interned: Vec<Interned>,
+}
+
+/// Rings with an owner or still holding records (`active`, drained by the
+/// writer) and drained rings of exited threads (`pool`, reused by new ones).
+struct Rings {
+    active: Vec<Arc<Ring>>,
+    pool: Vec<Arc<Ring>>,
+}
+
+/// An interned (call site, schema) pair: what a schema frame describes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interned {
+    pub callsite: &'static Callsite,
+    pub schema: &'static EventSchema,
+}
+
+impl Interned {
+    /// The schema frame payload for id `id`.
+    pub(crate) fn encode_schema(&self, id: u32) -> Vec<u8> {
+        let meta = self.callsite.meta();
+        let location = lmlog_format::fingerprint::Fingerprint::new()
+            .str(meta.module)
+            .str(meta.file)
+            .u64(meta.line as u64)
+            .u64(meta.column as u64)
+            .u64(self.schema.fingerprint)
+            .finish();
+        CallsiteSchemaRef {
+            id,
+            fingerprint: location,
+            event_type: self.schema.name,
+            level: self.schema.level,
+            message: self.schema.message,
+            module: meta.module,
+            file: meta.file,
+            line: meta.line,
+            column: meta.column,
+            function: (meta.function)(),
+            fields: self.schema.fields,
+        }
+        .encode()
+    }
+}
+
+/// One ring as a drain sees it.
+pub(crate) struct RingSnapshot {
+    pub ring: Arc<Ring>,
+    /// The owner had exited when the snapshot was taken: no commits follow.
+    pub closed: bool,
+    pub snapshot: Snapshot,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl State {
+    const fn new() -> State {
+        State {
+            active: AtomicBool::new(false),
+            overflow_drop: AtomicBool::new(false),
+            buffer_capacity: AtomicUsize::new(Config::DEFAULT_BUFFER_CAPACITY),
+            control: Mutex::new(None),
+            writer_thread: AtomicPtr::new(std::ptr::null_mut()),
+            panic_hook: Once::new(),
+            registry: Mutex::new(Registry { filter: None, callsites: Vec::new(), interned: Vec::new() }),
+            interned_count: AtomicU32::new(0),
+            rings: Mutex::new(Rings { active: Vec::new(), pool: Vec::new() }),
+            lost_events: AtomicU64::new(0),
+            next_thread_id: AtomicU32::new(1),
+        }
+    }
+
+    // --- The runtime's life cycle (used by `runtime`). ---
+
+    /// The writer's control block; `None` when no runtime runs.
+    pub fn control(&self) -> MutexGuard<'_, Option<Control>> {
+        lock(&self.control)
+    }
+
+    /// The control block if it is free, without waiting (`None` if another
+    /// thread holds it); for the panic hook, which may run inside `init`.
+    pub fn try_control(&self) -> Option<MutexGuard<'_, Option<Control>>> {
+        match self.control.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Starts recording: settings, the writer's handle, the filter; then
+    /// re-decides every known call site's interest.
+    pub fn start(&self, control: &mut Option<Control>, new: Control, filter: Filter, config: &Config) {
+        self.buffer_capacity.store(config.buffer_capacity, Ordering::Relaxed);
+        self.overflow_drop.store(config.overflow == Overflow::Drop, Ordering::Relaxed);
+        self.writer_thread.store(Box::into_raw(Box::new(new.writer.clone())), Ordering::Release);
+        *control = Some(new);
+        self.active.store(true, Ordering::Release);
+        self.set_filter(Some(filter));
+    }
+
+    /// Stops recording: call sites are disabled and producers stop
+    /// waiting for room; returns the writer's control block.
+    pub fn stop(&self, control: &mut Option<Control>) -> Option<Control> {
+        let stopped = control.take()?;
+        self.active.store(false, Ordering::Release);
+        self.writer_thread.store(std::ptr::null_mut(), Ordering::Release);
+        self.set_filter(None);
+        Some(stopped)
+    }
+
+    /// Runs `install` once per process.
+    pub fn install_panic_hook_once(&self, install: impl FnOnce()) {
+        self.panic_hook.call_once(install);
+    }
+
+    /// Between `init` and shutdown.
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
+    pub fn overflow_policy(&self) -> Overflow {
+        if self.overflow_drop.load(Ordering::Relaxed) {
+            Overflow::Drop
+        } else {
+            Overflow::Block
+        }
+    }
+
+    /// Asks the writer to drain now (a producer's ring is filling up).
+    /// Takes no lock: producers call it.
+    pub fn wake_writer(&self) {
+        let writer = self.writer_thread.load(Ordering::Acquire);
+        if !writer.is_null() {
+            // SAFETY: non-null values come from `Box::into_raw` in `start`
+            // and are never freed.
+            unsafe { (*writer).unpark() };
+        }
+    }
+
+    // --- Call sites (used by `producer`'s slow path and the writer). ---
+
+    /// Replaces the filter and re-decides every registered call site's
+    /// interest.
+    fn set_filter(&self, filter: Option<Filter>) {
+        let mut registry = lock(&self.registry);
+        registry.filter = filter;
+        let Registry { filter, callsites, .. } = &*registry;
+        for callsite in callsites {
+            callsite.set_ceiling(ceiling(filter.as_ref(), callsite));
+        }
+    }
+
+    /// The id records of `schema` carry at `callsite`, registering both
+    /// as needed; `None` if the filter rejects the event.
+    pub fn resolve(&self, callsite: &'static Callsite, schema: &'static EventSchema) -> Option<u32> {
+        if callsite.load().enables(schema.level) {
+            if let Some(id) = callsite.known_id(schema.fingerprint) {
+                return Some(id);
+            }
+        }
+        let mut registry = lock(&self.registry);
+        let ceiling = ceiling(registry.filter.as_ref(), callsite);
+        if callsite.mark_registered() {
+            registry.callsites.push(callsite);
+            callsite.set_ceiling(ceiling);
+        }
+        if ceiling.is_none_or(|max| schema.level > max) {
+            return None;
+        }
+        if let Some(id) = callsite.known_id(schema.fingerprint) {
+            return Some(id);
+        }
+        registry.interned.push(Interned { callsite, schema });
+        let id = registry.interned.len() as u32;
+        assert!(id <= MAX_ID, "more than {MAX_ID} call sites");
+        callsite.add_id(schema, id, ceiling);
+        self.interned_count.store(id, Ordering::Release);
+        Some(id)
+    }
+
+    /// Number of interned (call site, schema) pairs; load it after loading
+    /// ring tails so every id a drained record carries is covered.
+    pub fn interned_count(&self) -> u32 {
+        self.interned_count.load(Ordering::Acquire)
+    }
+
+    /// The interned pairs with ids `from + 1 ..= to`, copied out of the lock.
+    pub fn interned(&self, from: u32, to: u32) -> Vec<Interned> {
+        lock(&self.registry).interned[from as usize..to as usize].to_vec()
+    }
+
+    // --- Rings (used by `producer` and the writer). ---
+
+    /// A ring for a new producer thread, pooled if one of the configured
+    /// capacity is free, registered for draining.
+    pub fn adopt_ring(&self, thread_name: Option<String>) -> (Arc<Ring>, crate::ring::Cursor, u64) {
+        let owner = Owner { thread_id: self.next_thread_id.fetch_add(1, Ordering::Relaxed), name: thread_name };
+        let capacity = self.buffer_capacity.load(Ordering::Relaxed);
+        let mut rings = lock(&self.rings);
+        let ring = match rings.pool.pop() {
+            Some(ring) if ring.capacity() == capacity as u64 => ring,
+            _ => Arc::new(Ring::new(capacity)),
+        };
+        let (cursor, last_ticks) = ring.adopt(owner);
+        rings.active.push(ring.clone());
+        (ring, cursor, last_ticks)
+    }
+
+    /// Snapshots every active ring into `out` (cleared first).
+    pub fn snapshot_rings(&self, out: &mut Vec<RingSnapshot>) {
+        out.clear();
+        let rings = lock(&self.rings);
+        for ring in &rings.active {
+            // `closed` is read before the tail: a ring seen closed has no
+            // commits after this snapshot.
+            let closed = ring.is_closed();
+            let snapshot = ring.snapshot();
+            out.push(RingSnapshot { ring: ring.clone(), closed, snapshot });
+        }
+    }
+
+    /// Moves `ring` (closed by its thread and fully drained) to the pool.
+    pub fn retire_ring(&self, ring: &Arc<Ring>) {
+        let mut rings = lock(&self.rings);
+        if let Some(i) = rings.active.iter().position(|r| Arc::ptr_eq(r, ring)) {
+            let ring = rings.active.swap_remove(i);
+            rings.pool.push(ring);
+        }
+    }
+
+    // --- Loss (producers count, the writer reports). ---
+
+    /// Counts events that could not be written to any ring.
+    pub fn count_lost(&self, events: u64) {
+        self.lost_events.fetch_add(events, Ordering::Relaxed);
+    }
+
+    /// Events counted by [`count_lost`](Self::count_lost) so far.
+    pub fn lost_events(&self) -> u64 {
+        self.lost_events.load(Ordering::Relaxed)
+    }
+}
+
+/// The most verbose level `filter` records for `callsite`'s module.
+fn ceiling(filter: Option<&Filter>, callsite: &Callsite) -> Option<Level> {
+    filter.and_then(|f| f.ceiling(callsite.meta().module))
+}

@@ -218,3 +218,266 @@ impl Framer {
         self.seq = self.seq.wrapping_add(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use lmlog_format::frame::{FrameHeader, RecordHeader, FLAG_LZ4, PREAMBLE_LEN};
+    use lmlog_format::{ClockAnchor, ClockInfo, ClockSource, FORMAT_VERSION};
+
+    use super::*;
+    use crate::callsite::{Callsite, CallsiteMeta};
+    use crate::ring::{Cursor, Owner};
+    use crate::value::Encoder;
+    use crate::LogEvent;
+
+    #[derive(crate::LogEvent)]
+    #[lmlog(name = "tick", message = "tick {n}")]
+    struct Tick<'a> {
+        n: u32,
+        note: &'a str,
+    }
+
+    static META: CallsiteMeta =
+        CallsiteMeta { module: "framer_test", file: "framer.rs", line: 7, column: 9, function: || "framer_test::f" };
+    static SITE: Callsite = Callsite::new(&META);
+
+    fn interned() -> Vec<Interned> {
+        vec![Interned { callsite: &SITE, schema: <Tick as LogEvent>::SCHEMA }]
+    }
+
+    fn session() -> SessionInfo {
+        SessionInfo {
+            writer_version: "test".into(),
+            clock: ClockInfo {
+                source: ClockSource::MonotonicNanos,
+                ticks_per_second: 1e9,
+                anchor: ClockAnchor { ticks: 0, unix_nanos: 1_795_612_990_000_000_000 },
+            },
+            pid: 1,
+            executable: None,
+            hostname: None,
+            service_name: None,
+            resource: Vec::new(),
+            file_index: 0,
+        }
+    }
+
+    /// A ring written by this thread as its producer, for id 1 (`Tick`).
+    struct TestProducer {
+        ring: Ring,
+        cursor: Cursor,
+        last_ticks: u64,
+    }
+
+    impl TestProducer {
+        fn new(thread_id: u32, name: &str) -> TestProducer {
+            let ring = Ring::new(1 << 16);
+            let (cursor, last_ticks) = ring.adopt(Owner { thread_id, name: Some(name.into()) });
+            TestProducer { ring, cursor, last_ticks }
+        }
+
+        fn tick(&mut self, n: u32, ticks: u64) {
+            // SAFETY: this thread is the ring's only producer and holds one slice at a time.
+            let mut enc = Encoder::new(unsafe { self.ring.writable(&self.cursor) });
+            enc.write_varint(RecordHeader::encode(1, false));
+            enc.write_signed(ticks.wrapping_sub(self.last_ticks) as i64);
+            Tick { n, note: "same text in every record, so that it compresses" }.encode_fields(&mut enc);
+            assert!(!enc.overflowed());
+            let len = enc.position();
+            self.ring.commit(&mut self.cursor, len, ticks);
+            self.last_ticks = ticks;
+        }
+
+        fn drain_into(&self, framer: &mut Framer, compress: bool) {
+            framer.records(&self.ring, self.ring.snapshot(), compress);
+        }
+    }
+
+    /// `(seq, kind, flags)` of every frame of a file.
+    fn frames(file: &[u8]) -> Vec<(u32, FrameKind, u8)> {
+        let mut rest = &file[PREAMBLE_LEN..];
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            let h = FrameHeader::parse(rest, FORMAT_VERSION).expect("a frame");
+            let end = FRAME_HEADER_LEN + h.len as usize;
+            assert!(h.verify(&rest[FRAME_HEADER_LEN..end]), "CRC");
+            out.push((h.seq.unwrap(), FrameKind::from_u8(h.kind).unwrap(), h.flags));
+            rest = &rest[end..];
+        }
+        out
+    }
+
+    fn decode(file: &[u8]) -> (Vec<serde_json::Value>, lmlog_decode::DecodeSummary) {
+        let mut out = Vec::new();
+        let summary = lmlog_decode::decode_reader(file, &mut out).unwrap();
+        let lines = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (lines, summary)
+    }
+
+    /// Takes the batch as delivered and appends it to `file`.
+    fn deliver(framer: &mut Framer, file: &mut Vec<u8>) {
+        file.extend_from_slice(framer.batch().bytes);
+        framer.delivered();
+    }
+
+    #[test]
+    fn a_file_describes_schemas_and_threads_before_their_records_and_numbers_its_frames() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(3, "worker");
+        framer.start_file(&session(), &interned());
+        for n in 0..4 {
+            producer.tick(n, 1000 + u64::from(n));
+        }
+        producer.drain_into(&mut framer, false);
+        producer.drain_into(&mut framer, false); // nothing new: no frame
+        let mut file = Vec::new();
+        deliver(&mut framer, &mut file);
+        let kinds: Vec<_> = frames(&file).into_iter().map(|(seq, kind, _)| (seq, kind)).collect();
+        assert_eq!(
+            kinds,
+            [(0, FrameKind::Session), (1, FrameKind::Schema), (2, FrameKind::Thread), (3, FrameKind::Records)]
+        );
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[2]["message"], "tick 2");
+        assert_eq!(lines[2]["thread"]["name"], "worker");
+        assert_eq!(lines[2]["source"]["module"], "framer_test");
+        assert_eq!(lines[3]["timestamp"], "2026-11-25T13:23:10.000001003Z");
+
+        // The next batch goes on numbering; a new file starts from 0 and
+        // describes everything again.
+        producer.tick(4, 2000);
+        producer.drain_into(&mut framer, false);
+        assert_eq!(frames(&[preamble().as_slice(), framer.batch().bytes].concat())[0].0, 4);
+        deliver(&mut framer, &mut file);
+        let mut second = Vec::new();
+        framer.start_file(&session(), &interned());
+        producer.tick(5, 3000);
+        producer.drain_into(&mut framer, false);
+        deliver(&mut framer, &mut second);
+        let kinds: Vec<_> = frames(&second).into_iter().map(|(seq, kind, _)| (seq, kind)).collect();
+        assert_eq!(
+            kinds,
+            [(0, FrameKind::Session), (1, FrameKind::Schema), (2, FrameKind::Thread), (3, FrameKind::Records)]
+        );
+        assert_eq!(decode(&second).0[0]["fields"]["n"], 5);
+        assert_eq!(decode(&file).0.len(), 5);
+    }
+
+    #[test]
+    fn records_are_compressed_only_when_that_makes_them_smaller() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        for n in 0..200 {
+            producer.tick(n, 10 * u64::from(n));
+        }
+        producer.drain_into(&mut framer, true);
+        producer.tick(200, 5000);
+        producer.drain_into(&mut framer, true); // one record: LZ4 would not shrink it
+        let mut file = Vec::new();
+        deliver(&mut framer, &mut file);
+        let records: Vec<_> = frames(&file).into_iter().filter(|f| f.1 == FrameKind::Records).collect();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].2, FLAG_LZ4);
+        assert_eq!(records[1].2, 0);
+        assert_eq!(records[1].0, records[0].0 + 1, "the stored retry keeps its number");
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        assert_eq!(lines.len(), 201);
+    }
+
+    #[test]
+    fn watermarks_follow_drains_with_records_then_stop() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        let mut file = Vec::new();
+        framer.end_drain(None); // the first drain has no previous reading
+        deliver(&mut framer, &mut file);
+        producer.tick(1, 100);
+        producer.drain_into(&mut framer, false);
+        framer.end_drain(Some(50));
+        for previous in [150, 250, 350, 450] {
+            framer.end_drain(Some(previous));
+        }
+        deliver(&mut framer, &mut file);
+        let watermarks: Vec<_> = frames(&file).into_iter().filter(|f| f.1 == FrameKind::Watermark).collect();
+        assert_eq!(watermarks.len(), 3, "three drains after the last records, then none");
+        let (_, summary) = decode(&file);
+        assert_eq!(summary.watermarks, 3);
+        assert!(summary.is_clean());
+    }
+
+    #[test]
+    fn a_lost_batch_is_described_again_and_its_gap_is_explained() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        let mut file = Vec::new();
+        framer.start_file(&session(), &[]);
+        deliver(&mut framer, &mut file);
+        // The schema of the first call site and the thread frame go out in
+        // a batch the sink loses.
+        framer.schemas(&interned());
+        producer.tick(1, 100);
+        producer.drain_into(&mut framer, false);
+        let lost_frames = framer.batch().frames;
+        framer.lost();
+        assert_eq!(framer.schemas_written(), 0);
+        // The next batch starts with the writer's loss report, then
+        // describes schema and thread again.
+        framer.meta(
+            FrameKind::Loss,
+            &lmlog_format::WriterLoss {
+                frames: lost_frames,
+                bytes: 0,
+                reason: "test".into(),
+                first_unix_nanos: 0,
+                last_unix_nanos: 0,
+            },
+        );
+        framer.schemas(&interned());
+        producer.tick(2, 200);
+        producer.drain_into(&mut framer, false);
+        deliver(&mut framer, &mut file);
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        let types: Vec<_> = lines.iter().map(|l| l["event_type"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(types, ["lmlog.writer_loss", "tick"]);
+        assert_eq!(lines[1]["thread"]["name"], "main");
+        assert!(summary.diagnostics[0].to_string().contains("3 frames missing"), "{:?}", summary.diagnostics);
+    }
+
+    #[test]
+    fn a_lost_file_start_is_written_again() {
+        let mut framer = Framer::new();
+        framer.start_file(&session(), &interned());
+        assert!(!framer.needs_file_start());
+        framer.lost();
+        assert!(framer.needs_file_start());
+        framer.start_file(&session(), &interned());
+        framer.delivered();
+        framer.meta(FrameKind::Clock, &ClockAnchor { ticks: 1, unix_nanos: 2 });
+        framer.lost();
+        assert!(!framer.needs_file_start(), "only a batch that started the file restarts it");
+    }
+
+    #[test]
+    fn a_retired_thread_is_described_again() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "first");
+        framer.start_file(&session(), &interned());
+        producer.tick(1, 100);
+        producer.drain_into(&mut framer, false);
+        framer.forget_thread(1);
+        let mut reused = TestProducer::new(1, "second");
+        reused.tick(2, 200);
+        reused.drain_into(&mut framer, false);
+        let mut file = Vec::new();
+        deliver(&mut framer, &mut file);
+        let (lines, _) = decode(&file);
+        assert_eq!(lines[0]["thread"]["name"], "first");
+        assert_eq!(lines[1]["thread"]["name"], "second");
+    }
+}

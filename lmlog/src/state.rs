@@ -332,3 +332,56 @@ impl State {
 fn ceiling(filter: Option<&Filter>, callsite: &Callsite) -> Option<Level> {
     filter.and_then(|f| f.ceiling(callsite.meta().module))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::callsite::CallsiteMeta;
+
+    fn schema(name: &'static str, level: Level) -> &'static EventSchema {
+        Box::leak(Box::new(EventSchema {
+            name,
+            level,
+            message: None,
+            fields: &[],
+            fingerprint: EventSchema::compute_fingerprint(name, level, None, &[]),
+        }))
+    }
+
+    /// The only test of this crate that uses the process's `STATE`.
+    #[test]
+    fn a_generic_site_resolves_each_type_by_its_level_and_known_types_without_the_lock() {
+        static META: CallsiteMeta =
+            CallsiteMeta { module: "generic", file: "state.rs", line: 1, column: 1, function: || "generic::emit" };
+        static SITE: Callsite = Callsite::new(&META);
+        let (debug, info, warn) =
+            (schema("debug_ev", Level::Debug), schema("info_ev", Level::Info), schema("warn_ev", Level::Warn));
+        // Before a runtime runs nothing is recorded.
+        assert_eq!(STATE.resolve(&SITE, info), None);
+        STATE.set_filter(Some("info".parse().unwrap()));
+        // The disabled type first: it takes no id and disables nothing else.
+        assert_eq!(STATE.resolve(&SITE, debug), None);
+        assert!(!SITE.load().enables(Level::Debug));
+        let info_id = STATE.resolve(&SITE, info).expect("info is enabled");
+        let warn_id = STATE.resolve(&SITE, warn).expect("warn is enabled");
+        assert_ne!(info_id, warn_id);
+        assert_eq!(STATE.resolve(&SITE, debug), None);
+        assert_eq!(STATE.interned(0, STATE.interned_count()).len(), 2);
+
+        // Known types resolve while another thread holds the registry.
+        let held = lock(&STATE.registry);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send((STATE.resolve(&SITE, info), STATE.resolve(&SITE, warn)));
+        });
+        let resolved = rx.recv_timeout(Duration::from_secs(30));
+        drop(held);
+        assert_eq!(resolved, Ok((Some(info_id), Some(warn_id))));
+
+        STATE.set_filter(None);
+        assert!(!SITE.load().enables(Level::Error));
+        assert_eq!(SITE.load().primary_id(), info_id);
+    }
+}

@@ -11,5 +11,6 @@
 //!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
 
 mod format_doc;
+mod generic_sites;
 mod golden;
 mod support;

@@ -36,3 +36,15 @@ pub fn run_scenario(args: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Decodes a whole file into JSON values, one per line.
+pub fn decode_lines(path: &Path) -> (Vec<serde_json::Value>, lmlog_decode::DecodeSummary) {
+    let mut out = Vec::new();
+    let summary = lmlog_decode::decode_file(path, &mut out).unwrap();
+    let lines = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON ({e}): {l}")))
+        .collect();
+    (lines, summary)
+}

@@ -10,7 +10,12 @@
 //!   the runtime runs as a scenario of the `lmlog-scenario` binary
 //!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
 
+mod demo;
 mod format_doc;
 mod generic_sites;
 mod golden;
+mod otel;
+mod record_size;
+mod rotation;
+mod round_trip;
 mod support;

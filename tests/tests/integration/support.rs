@@ -28,6 +28,12 @@ impl Drop for TempDir {
 
 /// Runs `lmlog-scenario <args>` in a child process and asserts it succeeded.
 pub fn run_scenario(args: &[&str]) {
+    scenario_output(args);
+}
+
+/// Runs `lmlog-scenario <args>` in a child process, asserts it succeeded
+/// and returns what it printed on standard output.
+pub fn scenario_output(args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_lmlog-scenario")).args(args).output().expect("run lmlog-scenario");
     assert!(
         output.status.success(),
@@ -35,6 +41,7 @@ pub fn run_scenario(args: &[&str]) {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8(output.stdout).expect("the scenario prints UTF-8")
 }
 
 /// Decodes a whole file into JSON values, one per line.

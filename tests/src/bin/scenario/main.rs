@@ -9,13 +9,24 @@ use std::process::ExitCode;
 
 mod generic_sites;
 mod golden;
+mod otel;
+mod record_size;
+mod rotation;
+mod round_trip;
+
+const USAGE: &str = "usage: lmlog-scenario (golden DIR | generic-sites FILE | otel FILE \
+                     | record-size FILE (off|always) | rotation DIR | round-trip FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
-        _ => Err("usage: lmlog-scenario (golden DIR | generic-sites FILE)".into()),
+        Some("otel") if args.len() == 2 => otel::run(&PathBuf::from(&args[1])),
+        Some("record-size") if args.len() == 3 => record_size::run(&PathBuf::from(&args[1]), &args[2]),
+        Some("rotation") if args.len() == 2 => rotation::run(&PathBuf::from(&args[1])),
+        Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
+        _ => Err(USAGE.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

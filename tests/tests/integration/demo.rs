@@ -1,15 +1,16 @@
-//! Runs the demo example as a real child process (four worker threads plus
+//! Runs the README's demo (`cargo run -p lmlog --example demo`) as a real child process (four worker threads plus
 //! main) and checks the decoded JSON Lines: every event exactly once, in
 //! per-thread order, with source lines and thread names.
 
 use std::collections::HashMap;
 use std::process::Command;
 
+use crate::support::{decode_lines, TempDir};
+
 #[test]
 fn child_process_events_decode_exactly_once_in_thread_order() {
-    let dir = std::env::temp_dir().join(format!("lmlog-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("child.lmlog");
+    let dir = TempDir::new("demo");
+    let log = dir.path().join("child.lmlog");
     let status = Command::new(env!("CARGO"))
         .args(["run", "-q", "-p", "lmlog", "--example", "demo", "--"])
         .arg(&log)
@@ -17,11 +18,8 @@ fn child_process_events_decode_exactly_once_in_thread_order() {
         .status()
         .expect("run the demo example");
     assert!(status.success());
-    let mut out = Vec::new();
-    let summary = lmlog_decode::decode_file(&log, &mut out).unwrap();
+    let (lines, summary) = decode_lines(&log);
     assert!(summary.is_clean(), "{:?}", summary.diagnostics);
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 14);
     let mut per_worker: HashMap<u64, Vec<u64>> = HashMap::new();
     for line in &lines {
@@ -41,5 +39,4 @@ fn child_process_events_decode_exactly_once_in_thread_order() {
     assert_eq!(payment["message"], "payment of 12.5 failed for user 7");
     assert_eq!(payment["fields"]["card_number"], "<redacted>");
     assert_eq!(payment["thread"]["name"], "main");
-    std::fs::remove_dir_all(&dir).ok();
 }

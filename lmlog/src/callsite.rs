@@ -13,9 +13,10 @@
 //! This module only holds the data; registering a call site and deciding
 //! its interest is the runtime state's job ([`crate::state`]).
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+use lmlog_format::schema::CallsiteSchemaRef;
 use lmlog_format::Level;
 
 use crate::event::EventSchema;
@@ -90,7 +91,7 @@ pub struct Callsite {
     /// registry lock, read without a lock; never removed.
     variants: OnceLock<&'static Variant>,
     /// Set once the site is in the registry.
-    registered: AtomicU8,
+    registered: AtomicBool,
 }
 
 impl Callsite {
@@ -101,7 +102,7 @@ impl Callsite {
             state: AtomicU32::new(CEILING_UNKNOWN),
             primary_fingerprint: AtomicU64::new(0),
             variants: OnceLock::new(),
-            registered: AtomicU8::new(0),
+            registered: AtomicBool::new(false),
         }
     }
 
@@ -143,7 +144,7 @@ impl Callsite {
 
     /// Marks the site registered; true the first time.
     pub(crate) fn mark_registered(&self) -> bool {
-        self.registered.swap(1, Ordering::Relaxed) == 0
+        !self.registered.swap(true, Ordering::Relaxed)
     }
 
     /// Stores the ceiling, keeping the primary id.
@@ -171,6 +172,41 @@ impl Callsite {
         }
         // The registry lock makes this thread the only one appending.
         let _ = slot.set(variant);
+    }
+}
+
+/// An interned (call site, schema) pair: what a schema frame describes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interned {
+    pub callsite: &'static Callsite,
+    pub schema: &'static EventSchema,
+}
+
+impl Interned {
+    /// The schema frame payload for id `id`.
+    pub(crate) fn encode_schema(&self, id: u32) -> Vec<u8> {
+        let meta = self.callsite.meta;
+        let location = lmlog_format::fingerprint::Fingerprint::new()
+            .str(meta.module)
+            .str(meta.file)
+            .u64(meta.line as u64)
+            .u64(meta.column as u64)
+            .u64(self.schema.fingerprint)
+            .finish();
+        CallsiteSchemaRef {
+            id,
+            fingerprint: location,
+            event_type: self.schema.name,
+            level: self.schema.level,
+            message: self.schema.message,
+            module: meta.module,
+            file: meta.file,
+            line: meta.line,
+            column: meta.column,
+            function: (meta.function)(),
+            fields: self.schema.fields,
+        }
+        .encode()
     }
 }
 

@@ -16,8 +16,8 @@ use lmlog_format::frame::{compress_lz4, frame_header, preamble, FLAG_LZ4, FRAME_
 use lmlog_format::schema::to_payload;
 use lmlog_format::{FrameKind, RecordsHeader, SessionInfo, ThreadInfo, Watermark};
 
+use crate::callsite::Interned;
 use crate::ring::{Ring, Snapshot};
-use crate::state::Interned;
 
 /// How many drains after one that wrote records still write a watermark:
 /// a record drained at drain `k` was taken before drain `k + 1` read its

@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 use std::thread::{JoinHandle, Thread, ThreadId};
 
-use lmlog_format::schema::CallsiteSchemaRef;
 use lmlog_format::Level;
 
-use crate::callsite::{Callsite, MAX_ID};
+use crate::callsite::{Callsite, Interned, MAX_ID};
 use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
@@ -91,41 +90,6 @@ struct Registry {
 struct Rings {
     active: Vec<Arc<Ring>>,
     pool: Vec<Arc<Ring>>,
-}
-
-/// An interned (call site, schema) pair: what a schema frame describes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Interned {
-    pub callsite: &'static Callsite,
-    pub schema: &'static EventSchema,
-}
-
-impl Interned {
-    /// The schema frame payload for id `id`.
-    pub(crate) fn encode_schema(&self, id: u32) -> Vec<u8> {
-        let meta = self.callsite.meta();
-        let location = lmlog_format::fingerprint::Fingerprint::new()
-            .str(meta.module)
-            .str(meta.file)
-            .u64(meta.line as u64)
-            .u64(meta.column as u64)
-            .u64(self.schema.fingerprint)
-            .finish();
-        CallsiteSchemaRef {
-            id,
-            fingerprint: location,
-            event_type: self.schema.name,
-            level: self.schema.level,
-            message: self.schema.message,
-            module: meta.module,
-            file: meta.file,
-            line: meta.line,
-            column: meta.column,
-            function: (meta.function)(),
-            fields: self.schema.fields,
-        }
-        .encode()
-    }
 }
 
 /// One ring as a drain sees it.

@@ -195,6 +195,8 @@ impl Writer {
     }
 
     fn rotate(&mut self) {
+        // A pending loss report belongs to the file whose frames were lost.
+        self.frame_loss_report();
         self.framer.meta(FrameKind::End, &EndInfo { reason: "rotated".into(), unix_nanos: unix_nanos() });
         self.write_out();
         if self.driver.rotate().is_ok() {

@@ -11,6 +11,7 @@
 //!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
 
 mod demo;
+mod failing_sink;
 mod format_doc;
 mod generic_sites;
 mod golden;

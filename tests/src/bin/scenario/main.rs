@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod failing_sink;
 mod generic_sites;
 mod golden;
 mod otel;
@@ -14,13 +15,14 @@ mod record_size;
 mod rotation;
 mod round_trip;
 
-const USAGE: &str = "usage: lmlog-scenario (golden DIR | generic-sites FILE | otel FILE \
+const USAGE: &str = "usage: lmlog-scenario (failing-sink FILE | golden DIR | generic-sites FILE | otel FILE \
                      | record-size FILE (off|always) | rotation DIR | round-trip FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
+        Some("failing-sink") if args.len() == 2 => failing_sink::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
         Some("otel") if args.len() == 2 => otel::run(&PathBuf::from(&args[1])),
         Some("record-size") if args.len() == 3 => record_size::run(&PathBuf::from(&args[1]), &args[2]),

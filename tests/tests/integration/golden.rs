@@ -82,3 +82,21 @@ fn the_current_writer_reproduces_the_newest_golden_log() {
         without_timestamps(&std::fs::read_to_string(newest.with_extension("jsonl")).unwrap())
     );
 }
+
+/// A stream holding a version 1 file and then a version 2 file (a series
+/// written across an upgrade, concatenated) decodes both, each with its own
+/// frame layout.
+#[test]
+fn files_of_both_versions_concatenated_decode_one_after_the_other() {
+    let logs = golden_logs();
+    let v1 = &logs.iter().find(|(v, _)| *v == 1).unwrap().1;
+    let v2 = &logs.iter().find(|(v, _)| *v == 2).unwrap().1;
+    let mut both = std::fs::read(v1).unwrap();
+    both.extend_from_slice(&std::fs::read(v2).unwrap());
+    let mut out = Vec::new();
+    let summary = lmlog_decode::decode_reader(both.as_slice(), &mut out).unwrap();
+    assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+    assert_eq!(summary.files, 2);
+    let expected = [v1, v2].map(|log| std::fs::read_to_string(log.with_extension("jsonl")).unwrap()).concat();
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}

@@ -54,18 +54,22 @@ fn every_golden_log_decodes_to_its_checked_in_lines() {
     }
 }
 
-/// Replaces the value of every `"timestamp"` key, the only part of the
-/// golden scenario's output that changes from run to run.
-fn without_timestamps(jsonl: &str) -> String {
+/// Replaces what changes from run to run of the golden scenario: every
+/// timestamp, and the byte count of the writer's loss report (the lost
+/// records' tick deltas are varints of varying length).
+fn normalized(jsonl: &str) -> Vec<String> {
     jsonl
         .lines()
         .map(|line| {
             let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
             v["timestamp"] = "T".into();
+            if v["event_type"] == "lmlog.writer_loss" {
+                v["fields"]["bytes"] = "B".into();
+                v["message"] = "M".into();
+            }
             v.to_string()
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
 }
 
 /// The running writer still writes what the newest golden file holds: the
@@ -77,10 +81,12 @@ fn the_current_writer_reproduces_the_newest_golden_log() {
     let dir = TempDir::new("golden-rewrite");
     run_scenario(&["golden", dir.path().to_str().unwrap()]);
     let written = dir.path().join(newest.file_name().unwrap());
-    assert_eq!(
-        without_timestamps(&decode(&written)),
-        without_timestamps(&std::fs::read_to_string(newest.with_extension("jsonl")).unwrap())
-    );
+    let got = normalized(&decode(&written));
+    let want = normalized(&std::fs::read_to_string(newest.with_extension("jsonl")).unwrap());
+    for (i, (got, want)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(got, want, "line {}", i + 1);
+    }
+    assert_eq!(got.len(), want.len());
 }
 
 /// A stream holding a version 1 file and then a version 2 file (a series

@@ -451,7 +451,7 @@ fn fraction(nanos: u32) -> [u8; 10] {
 /// Formats one timestamp (see [`TimestampFormatter`]) into a new `String`.
 ///
 /// ```
-/// assert_eq!(lmlog_decode::json::format_timestamp(0), "1970-01-01T00:00:00.000000000Z");
+/// assert_eq!(lmlog_decode::format_timestamp(0), "1970-01-01T00:00:00.000000000Z");
 /// ```
 pub fn format_timestamp(unix_nanos: i128) -> String {
     let mut out = Vec::with_capacity(32);

@@ -24,21 +24,32 @@
 //! is not an lmlog stream and I/O failures are fatal ([`DecodeError`]).
 #![warn(missing_docs)]
 
-pub mod json;
+mod decoder;
+mod events;
+mod frames;
+mod json;
 mod live;
+mod output;
 mod record;
 mod report;
-mod session;
 mod stream;
 
 use std::io::{Read, Write};
 use std::path::Path;
 
-pub use live::LiveDecoder;
-pub use report::{
-    DecodeError, DecodeSummary, Diagnostic, DiagnosticKind, FrameDamage, Resume, Severity, MAX_KEPT_DIAGNOSTICS,
+pub use decoder::Decoder;
+pub use events::{
+    Callsite, Event, FieldError, Fields, Item, SeqKind, Source, TemplatePart, Thread, TraceContext, Visitor, Watermark,
+    DROPPED_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE,
 };
-pub use stream::{DiagnosticHandler, StreamDecoder};
+pub use json::format_timestamp;
+pub use live::LiveDecoder;
+pub use output::{from_fn, FnOutput, JsonCallsite, JsonLines, Output};
+pub use report::{
+    DecodeError, DecodeSummary, Diagnostic, DiagnosticHandler, DiagnosticKind, FrameDamage, Resume, Severity,
+    MAX_KEPT_DIAGNOSTICS,
+};
+pub use stream::StreamDecoder;
 
 /// Decodes everything `reader` yields, writing JSON Lines to `out`.
 pub fn decode_reader<R: Read, W: Write>(reader: R, out: W) -> Result<DecodeSummary, DecodeError> {

@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::thread::JoinHandle;
 
+use crate::report::DiagnosticHandler;
 use crate::report::{DecodeError, DecodeSummary};
-use crate::stream::{DiagnosticHandler, StreamDecoder};
+use crate::stream::StreamDecoder;
 
 enum Msg {
     Data(Vec<u8>),

@@ -52,8 +52,24 @@ pub(crate) enum Ty {
     Tuple(Box<[Ty]>),
     /// Key, value, and whether a pair may take zero bytes.
     Map(Box<Ty>, Box<Ty>, bool),
-    Struct(Box<[FieldTy]>),
-    Enum(Box<[VariantTy]>),
+    Struct(Box<StructTy>),
+    Enum(Box<EnumTy>),
+}
+
+/// A compiled struct type.
+#[derive(Debug)]
+pub(crate) struct StructTy {
+    /// The struct's name.
+    pub name: Box<str>,
+    pub fields: Box<[FieldTy]>,
+}
+
+/// A compiled enum type.
+#[derive(Debug)]
+pub(crate) struct EnumTy {
+    /// The enum's name.
+    pub name: Box<str>,
+    pub variants: Box<[VariantTy]>,
 }
 
 /// A compiled struct or event field.
@@ -64,14 +80,18 @@ pub(crate) struct FieldTy {
     /// Redacted fields have no bytes and print as `"<redacted>"`.
     pub redacted: bool,
     pub ty: Ty,
+    /// The field's name.
+    pub name: Box<str>,
 }
 
 /// A compiled enum variant.
 #[derive(Debug)]
 pub(crate) struct VariantTy {
     /// `"Name"`, escaped.
-    pub name: Box<[u8]>,
+    pub json_name: Box<[u8]>,
     pub kind: VariantTyKind,
+    /// The variant's name.
+    pub name: Box<str>,
 }
 
 /// Content of a compiled enum variant.
@@ -108,9 +128,12 @@ pub(crate) fn compile(ty: &Type) -> Ty {
         Type::Array(n, t) => Ty::Array(*n, Box::new(compile(t))),
         Type::Tuple(ts) => Ty::Tuple(ts.iter().map(compile).collect()),
         Type::Map(k, v) => Ty::Map(Box::new(compile(k)), Box::new(compile(v)), zero_sized(k) && zero_sized(v)),
-        Type::Struct(_, fields) => Ty::Struct(compile_fields(fields)),
-        Type::Enum(_, variants) => Ty::Enum(
-            variants
+        Type::Struct(name, fields) => {
+            Ty::Struct(Box::new(StructTy { name: name.as_str().into(), fields: compile_fields(fields) }))
+        }
+        Type::Enum(name, variants) => Ty::Enum(Box::new(EnumTy {
+            name: name.as_str().into(),
+            variants: variants
                 .iter()
                 .map(|v| {
                     let mut name = Vec::with_capacity(v.name.len() + 2);
@@ -121,10 +144,10 @@ pub(crate) fn compile(ty: &Type) -> Ty {
                         VariantKind::Tuple(ts) => VariantTyKind::Tuple(ts.iter().map(compile).collect()),
                         VariantKind::Struct(fs) => VariantTyKind::Struct(compile_fields(fs)),
                     };
-                    VariantTy { name: name.into(), kind }
+                    VariantTy { json_name: name.into(), kind, name: v.name.as_str().into() }
                 })
                 .collect(),
-        ),
+        })),
     }
 }
 
@@ -140,7 +163,7 @@ pub(crate) fn compile_fields(fields: &[Field]) -> Box<[FieldTy]> {
             }
             json::write_str(&mut key, &f.name);
             key.push(b':');
-            FieldTy { key: json::Run::new(key), redacted: f.redacted, ty: compile(&f.ty) }
+            FieldTy { key: json::Run::new(key), redacted: f.redacted, ty: compile(&f.ty), name: f.name.as_str().into() }
         })
         .collect()
 }
@@ -217,12 +240,12 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn err(&self, kind: ValueErrorKind) -> ValueError {
+    pub(crate) fn err(&self, kind: ValueErrorKind) -> ValueError {
         ValueError { at: self.pos, kind }
     }
 
     #[inline]
-    fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
 
@@ -248,7 +271,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a varint that must fit in `bits` bits.
     #[inline]
-    fn uint(&mut self, bits: u32) -> Result<u64, ValueError> {
+    pub(crate) fn uint(&mut self, bits: u32) -> Result<u64, ValueError> {
         if let Some(&b) = self.data.get(self.pos) {
             if b < 0x80 {
                 self.pos += 1;
@@ -266,7 +289,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn u128(&mut self) -> Result<u128, ValueError> {
+    pub(crate) fn u128(&mut self) -> Result<u128, ValueError> {
         match varint::read_u128(&self.data[self.pos..]) {
             Ok((v, n)) => {
                 self.pos += n;
@@ -288,7 +311,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn byte(&mut self) -> Result<u8, ValueError> {
+    pub(crate) fn byte(&mut self) -> Result<u8, ValueError> {
         match self.data.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
@@ -322,7 +345,7 @@ impl<'a> Reader<'a> {
     /// Reads an element count; elements of `zero` types may take no bytes,
     /// others take at least one each.
     #[inline]
-    fn count(&mut self, zero: bool) -> Result<u64, ValueError> {
+    pub(crate) fn count(&mut self, zero: bool) -> Result<u64, ValueError> {
         let at = self.pos;
         let n = self.varint()?;
         if zero {
@@ -336,7 +359,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn str(&mut self) -> Result<&'a str, ValueError> {
+    pub(crate) fn str(&mut self) -> Result<&'a str, ValueError> {
         let at = self.pos;
         let bytes = self.len_prefixed()?;
         std::str::from_utf8(bytes).map_err(|_| ValueError { at, kind: ValueErrorKind::Utf8 })
@@ -520,22 +543,22 @@ fn write_composite(ty: &Ty, r: &mut Reader<'_>, out: &mut Out<'_>) -> Result<(),
             }
             out.buf.push(b'}');
         }
-        Ty::Struct(fields) => {
+        Ty::Struct(st) => {
             out.buf.push(b'{');
-            write_fields(fields, r, out, None)?;
+            write_fields(&st.fields, r, out, None)?;
             out.buf.push(b'}');
         }
-        Ty::Enum(variants) => {
+        Ty::Enum(en) => {
             let at = r.pos;
             let idx = r.varint()?;
-            let Some(v) = usize::try_from(idx).ok().and_then(|i| variants.get(i)) else {
+            let Some(v) = usize::try_from(idx).ok().and_then(|i| en.variants.get(i)) else {
                 return Err(ValueError { at, kind: ValueErrorKind::Variant(idx) });
             };
             match &v.kind {
-                VariantTyKind::Unit => out.buf.extend_from_slice(&v.name),
+                VariantTyKind::Unit => out.buf.extend_from_slice(&v.json_name),
                 kind => {
                     out.buf.push(b'{');
-                    out.buf.extend_from_slice(&v.name);
+                    out.buf.extend_from_slice(&v.json_name);
                     out.buf.push(b':');
                     match kind {
                         VariantTyKind::Newtype(t) => write_value(t, r, out)?,

@@ -424,3 +424,38 @@ impl DecodeSummary {
         self.damage == 0
     }
 }
+
+/// A callback that sees every [`Diagnostic`] as soon as it is found.
+pub type DiagnosticHandler = Box<dyn FnMut(&Diagnostic) + Send>;
+
+/// Where the layers report diagnostics: the summary under construction
+/// counts them and keeps the first [`MAX_KEPT_DIAGNOSTICS`], and the
+/// handler sees each.
+#[derive(Default)]
+pub(crate) struct Reporter {
+    pub summary: DecodeSummary,
+    pub handler: Option<DiagnosticHandler>,
+}
+
+impl fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reporter").field("summary", &self.summary).finish_non_exhaustive()
+    }
+}
+
+impl Reporter {
+    /// Reports what was found at `offset`.
+    pub fn report(&mut self, offset: u64, kind: DiagnosticKind) {
+        let d = Diagnostic { offset, kind };
+        if d.is_damage() {
+            self.summary.damage += 1;
+        }
+        self.summary.diagnostics_total += 1;
+        if let Some(h) = &mut self.handler {
+            h(&d);
+        }
+        if self.summary.diagnostics.len() < MAX_KEPT_DIAGNOSTICS {
+            self.summary.diagnostics.push(d);
+        }
+    }
+}

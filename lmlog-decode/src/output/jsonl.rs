@@ -1,0 +1,293 @@
+//! The JSON Lines output.
+//!
+//! A line is the decoded fields between runs of JSON pre-rendered per call
+//! site ([`JsonCallsite`]: level, event type and first key; the line end
+//! with `source` and `thread`, per thread), and output leaves in whole
+//! 64 KiB chunks.
+
+use std::io::{self, Write};
+
+use crate::events::{Callsite, Event, Fields, TemplatePart, TraceContext};
+use crate::json::{self, TimestampFormatter};
+use crate::record::{self, Out, MAX_EVENT_JSON};
+
+/// Output is handed to the writer once this many bytes are buffered.
+const FLUSH_AT: usize = 64 << 10;
+
+/// Writes one JSON object per event (see the format's documentation for
+/// the keys), buffered internally in 64 KiB chunks: `W` need not be
+/// buffered. [`StreamDecoder`](crate::StreamDecoder) is a
+/// [`Decoder`](crate::Decoder) with this output.
+pub struct JsonLines<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    ts: TimestampFormatter,
+    /// Field JSON of events with a message (the message comes first).
+    scratch: Vec<u8>,
+    /// Spans of top-level field values in `scratch`.
+    ranges: Vec<(usize, usize)>,
+    /// `,"thread":{"id":1,"name":"main"}` of the thread with key `thread_key`.
+    thread: Vec<u8>,
+    /// [`Thread::key`](crate::Thread::key) of `thread`; 0 before the first.
+    thread_key: u64,
+}
+
+impl<W: Write> std::fmt::Debug for JsonLines<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLines").field("buffered", &self.buf.len()).finish_non_exhaustive()
+    }
+}
+
+/// A piece of a compiled message template.
+#[derive(Debug)]
+enum MessagePart {
+    /// Literal text, already escaped for a JSON string.
+    Text(Box<[u8]>),
+    /// The value of the top-level field with this index.
+    Field(usize),
+}
+
+/// A call site prepared for [`JsonLines`].
+///
+/// A line is written as the timestamp, `head`, the fields (with the message
+/// and `fields_open` before them if there is a message), then the tail: a
+/// copy of `source` and the thread's fragment, built once per thread.
+#[derive(Debug)]
+pub struct JsonCallsite {
+    /// `","level":"warn","event_type":"payment_failed"` (the quote closes
+    /// the timestamp), then `,"message":"` if the call site has a message,
+    /// else `,"fields":{` and the first field's key.
+    head: Box<[u8]>,
+    /// `","fields":{` and the first field's key: what follows a message.
+    fields_open: Box<[u8]>,
+    /// The compiled message template, if the call site has one.
+    message: Option<Box<[MessagePart]>>,
+    /// `},"source":{...}` (the brace closes `fields`); just `}` for call
+    /// sites without a source.
+    source: Box<[u8]>,
+    /// `source`, the thread fragment of `tail_key` and `}\n`.
+    tail: Vec<u8>,
+    /// The thread key `tail` was built for; 0 if none.
+    tail_key: u64,
+}
+
+impl JsonCallsite {
+    fn new(callsite: &Callsite) -> JsonCallsite {
+        let first_key: &[u8] = callsite.tys.first().map_or(&[], |f| f.key.as_bytes());
+        let mut fields_open = b"\",\"fields\":{".to_vec();
+        fields_open.extend_from_slice(first_key);
+
+        let event_type = callsite.event_type();
+        let mut head = Vec::with_capacity(64 + event_type.len() + first_key.len());
+        head.extend_from_slice(b"\",\"level\":\"");
+        head.extend_from_slice(callsite.level().as_str().as_bytes());
+        head.extend_from_slice(b"\",\"event_type\":");
+        json::write_str(&mut head, event_type);
+        if callsite.template().is_some() {
+            head.extend_from_slice(b",\"message\":\"");
+        } else {
+            head.extend_from_slice(&fields_open[1..]);
+        }
+
+        let mut source = b"}".to_vec();
+        if let Some(s) = callsite.source() {
+            source.reserve(96 + s.module.len() + s.file.len() + s.function.len());
+            source.extend_from_slice(b",\"source\":{\"module\":");
+            json::write_str(&mut source, s.module);
+            source.extend_from_slice(b",\"file\":");
+            json::write_str(&mut source, s.file);
+            source.extend_from_slice(b",\"line\":");
+            json::write_int(&mut source, s.line);
+            source.extend_from_slice(b",\"column\":");
+            json::write_int(&mut source, s.column);
+            source.extend_from_slice(b",\"function\":");
+            json::write_str(&mut source, s.function);
+            source.push(b'}');
+        }
+
+        let message = callsite.template().map(|parts| {
+            parts
+                .iter()
+                .map(|part| match part {
+                    TemplatePart::Text(t) => {
+                        let mut text = Vec::with_capacity(t.len());
+                        json::write_str_contents(&mut text, t.as_bytes());
+                        MessagePart::Text(text.into())
+                    }
+                    TemplatePart::Field(i) => MessagePart::Field(*i),
+                })
+                .collect()
+        });
+
+        JsonCallsite {
+            head: head.into(),
+            fields_open: fields_open.into(),
+            message,
+            source: source.into(),
+            tail: Vec::new(),
+            tail_key: 0,
+        }
+    }
+
+    /// `},"source":{...},"thread":{...}}\n`: what ends a line of this call
+    /// site on the thread whose fragment is `thread` and whose key is `key`.
+    #[inline]
+    fn tail(&mut self, key: u64, thread: &[u8]) -> &[u8] {
+        if self.tail_key != key {
+            self.tail.clear();
+            self.tail.extend_from_slice(&self.source);
+            self.tail.extend_from_slice(thread);
+            self.tail.extend_from_slice(b"}\n");
+            self.tail_key = key;
+        }
+        &self.tail
+    }
+}
+
+/// Writes the whole [`FLUSH_AT`]-sized chunks of `buf` and keeps the rest.
+///
+/// Writes of whole chunks keep a file's write offsets page-aligned, so the
+/// kernel copies whole pages instead of zero-filling and merging the pages
+/// that each write would otherwise start and end in.
+fn write_chunks<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> io::Result<()> {
+    let n = buf.len() - buf.len() % FLUSH_AT;
+    out.write_all(&buf[..n])?;
+    buf.drain(..n);
+    Ok(())
+}
+
+/// Appends `,"thread":{"id":N,"name":"..."}` (the name only if known).
+fn thread_fragment(out: &mut Vec<u8>, id: u32, name: Option<&str>) {
+    out.extend_from_slice(b",\"thread\":{\"id\":");
+    json::write_int(out, id);
+    if let Some(name) = name {
+        out.extend_from_slice(b",\"name\":");
+        json::write_str(out, name);
+    }
+    out.push(b'}');
+}
+
+impl<W: Write> JsonLines<W> {
+    /// An output writing JSON Lines to `out`.
+    pub fn new(out: W) -> Self {
+        JsonLines {
+            out,
+            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            ts: TimestampFormatter::new(),
+            scratch: Vec::new(),
+            ranges: Vec::new(),
+            thread: Vec::new(),
+            thread_key: 0,
+        }
+    }
+
+    /// The writer.
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    /// Writes `,"trace":{...}` for a span context.
+    fn trace(&mut self, t: &TraceContext) {
+        self.buf.extend_from_slice(b",\"trace\":{\"trace_id\":\"");
+        json::write_hex(&mut self.buf, &t.trace_id);
+        self.buf.extend_from_slice(b"\",\"span_id\":\"");
+        json::write_hex(&mut self.buf, &t.span_id);
+        self.buf.extend_from_slice(b"\",\"trace_flags\":\"");
+        json::write_hex(&mut self.buf, &[t.flags]);
+        self.buf.extend_from_slice(b"\"}");
+    }
+
+    /// Writes the line of `event` up to the brace that closes `fields`; on
+    /// error nothing of it remains in the buffer.
+    #[inline]
+    fn line_start(&mut self, unix_nanos: i128, fields: Fields<'_>, cs: &JsonCallsite) -> bool {
+        let start = self.buf.len();
+        self.ts.write_line_start(&mut self.buf, unix_nanos);
+        self.buf.extend_from_slice(&cs.head);
+        let Self { buf, scratch, ranges, .. } = self;
+        let result = match &cs.message {
+            None => fields.read_with(|tys, r| {
+                record::write_event_fields(tys, r, &mut Out { buf, limit: start + MAX_EVENT_JSON }, None)
+            }),
+            Some(parts) => {
+                scratch.clear();
+                ranges.clear();
+                let result = fields.read_with(|tys, r| {
+                    let mut out = Out { buf: scratch, limit: MAX_EVENT_JSON };
+                    record::write_event_fields(tys, r, &mut out, Some(ranges))
+                });
+                if result.is_ok() {
+                    for part in parts.iter() {
+                        match part {
+                            MessagePart::Text(t) => buf.extend_from_slice(t),
+                            MessagePart::Field(i) => {
+                                if let Some(&(a, b)) = ranges.get(*i) {
+                                    record::write_placeholder(buf, &scratch[a..b]);
+                                }
+                            }
+                        }
+                    }
+                    buf.extend_from_slice(&cs.fields_open);
+                    buf.extend_from_slice(scratch);
+                }
+                result
+            }
+        };
+        if result.is_err() {
+            self.buf.truncate(start);
+        }
+        result.is_ok()
+    }
+}
+
+impl<W: Write> super::Output for JsonLines<W> {
+    type Callsite = JsonCallsite;
+
+    fn callsite(&mut self, callsite: &Callsite) -> JsonCallsite {
+        JsonCallsite::new(callsite)
+    }
+
+    #[inline(always)]
+    fn event(&mut self, event: Event<'_>, cs: &mut JsonCallsite) -> io::Result<()> {
+        let Event { unix_nanos, thread, trace, fields, .. } = event;
+        if self.line_start(unix_nanos, fields, cs) {
+            match thread {
+                Some(t) => {
+                    if self.thread_key != t.key {
+                        self.thread.clear();
+                        thread_fragment(&mut self.thread, t.id, t.name);
+                        self.thread_key = t.key;
+                    }
+                    let tail = cs.tail(t.key, &self.thread);
+                    match &trace {
+                        None => self.buf.extend_from_slice(tail),
+                        Some(t) => {
+                            self.buf.extend_from_slice(&tail[..tail.len() - 2]);
+                            self.trace(t);
+                            self.buf.extend_from_slice(b"}\n");
+                        }
+                    }
+                }
+                None => {
+                    self.buf.extend_from_slice(&cs.source);
+                    if let Some(t) = &trace {
+                        self.trace(t);
+                    }
+                    self.buf.extend_from_slice(b"}\n");
+                }
+            }
+        }
+        if self.buf.len() >= FLUSH_AT {
+            write_chunks(&mut self.out, &mut self.buf)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,98 @@
+//! Outputs: what becomes of decoded events.
+//!
+//! An output implements [`Output`]: it prepares what it needs once per call
+//! site ([`Output::Callsite`]) and then gets every event of that call site
+//! with it. [`JsonLines`] writes JSON Lines; [`FnOutput`] hands every
+//! [`Item`] to a closure.
+
+mod jsonl;
+
+use std::io;
+
+pub use jsonl::{JsonCallsite, JsonLines};
+
+use crate::events::{Callsite, Event, Item};
+
+/// What a [`Decoder`](crate::Decoder) hands decoded events to.
+///
+/// Methods are called in stream order. An event's fields are read at most
+/// once, by the output ([`Fields`](crate::Fields)); if it leaves them
+/// unread the decoder skips them. When reading them fails, the output
+/// drops whatever it made of the event and returns `Ok`: the decoder
+/// reports the record and skips the rest of its frame. Errors (I/O) stop
+/// decoding; the decoder returns them as [`DecodeError::Write`](crate::DecodeError::Write).
+pub trait Output {
+    /// What the output prepares once per call site (pre-rendered text,
+    /// compiled formats...), handed back with each of its events.
+    type Callsite;
+
+    /// Prepares for the events of `callsite` (called when its schema frame
+    /// is read, and once for each built-in call site).
+    fn callsite(&mut self, callsite: &Callsite) -> Self::Callsite;
+
+    /// One event, with what [`callsite`](Self::callsite) prepared for its call site.
+    fn event(&mut self, event: Event<'_>, prepared: &mut Self::Callsite) -> io::Result<()>;
+
+    /// The event last handed to [`event`](Self::event) turned out not to
+    /// decode: its fields, which the output did not read, do not match
+    /// their schema. The output withdraws what it made of it, if it can.
+    fn retract(&mut self) {}
+
+    /// Any other item of the stream ([`Item::Session`], [`Item::Watermark`],
+    /// [`Item::SessionEnd`], [`Item::EndOfStream`]); never [`Item::Event`].
+    fn item(&mut self, item: Item<'_>) -> io::Result<()> {
+        let _ = item;
+        Ok(())
+    }
+
+    /// Pushes out whatever the output buffers.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An [`Output`] that hands every [`Item`] to a closure; see [`from_fn`].
+pub struct FnOutput<F>(F);
+
+impl<F> std::fmt::Debug for FnOutput<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnOutput").finish_non_exhaustive()
+    }
+}
+
+/// An output that calls `f` with every item of the stream, events included.
+///
+/// ```
+/// # fn main() -> Result<(), lmlog_decode::DecodeError> {
+/// use lmlog_decode::{Decoder, Item};
+/// let mut events = 0;
+/// let mut decoder = Decoder::new(lmlog_decode::from_fn(|item| {
+///     if let Item::Event(_) = item {
+///         events += 1;
+///     }
+/// }));
+/// decoder.feed(&lmlog_format::frame::preamble())?;
+/// decoder.finish()?;
+/// assert_eq!(events, 0);
+/// # Ok(()) }
+/// ```
+pub fn from_fn<F: FnMut(Item<'_>)>(f: F) -> FnOutput<F> {
+    FnOutput(f)
+}
+
+impl<F: FnMut(Item<'_>)> Output for FnOutput<F> {
+    type Callsite = ();
+
+    fn callsite(&mut self, _callsite: &Callsite) {}
+
+    #[inline]
+    fn event(&mut self, event: Event<'_>, _prepared: &mut ()) -> io::Result<()> {
+        (self.0)(Item::Event(event));
+        Ok(())
+    }
+
+    fn item(&mut self, item: Item<'_>) -> io::Result<()> {
+        (self.0)(item);
+        Ok(())
+    }
+}

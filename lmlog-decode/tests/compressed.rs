@@ -2,14 +2,12 @@
 //! same lines as plain frames, and a bad block or an unknown flag is one
 //! diagnostic at the frame's offset, never a panic.
 
-mod common;
-
-use common::*;
 use lmlog_decode::DiagnosticKind;
 use lmlog_format::frame::FLAG_LZ4;
 use lmlog_format::types::TypeDesc;
 use lmlog_format::varint::push_u64;
 use lmlog_format::{FrameKind, Level};
+use lmlog_tests::synth::*;
 
 fn body(x: u32, s: &str) -> Vec<u8> {
     let mut b = Vec::new();

@@ -1,14 +1,12 @@
 //! Damaged, truncated, hostile and random input: never a panic, every
 //! intact frame still decoded, diagnostics at the right offsets.
 
-mod common;
-
-use common::*;
 use lmlog_decode::{DecodeError, DiagnosticKind, FrameDamage, Resume, StreamDecoder};
 use lmlog_format::frame::{preamble, push_frame, FRAME_HEADER_LEN, MAX_FRAME_PAYLOAD, SYNC};
 use lmlog_format::types::{FieldDesc, TypeDesc, VariantDesc, VariantKindDesc};
 use lmlog_format::varint::push_u64;
 use lmlog_format::{FrameKind, Level};
+use lmlog_tests::synth::*;
 
 fn body_a(x: u32, s: &str) -> Vec<u8> {
     let mut b = Vec::new();

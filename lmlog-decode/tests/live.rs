@@ -1,14 +1,12 @@
 //! The background decoder.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use lmlog_decode::{DecodeError, LiveDecoder};
 use lmlog_format::types::TypeDesc;
 use lmlog_format::Level;
+use lmlog_tests::synth::*;
 
 /// A writer whose contents the test can read while the decoder runs.
 #[derive(Clone, Default)]

@@ -1,15 +1,13 @@
 //! Value decoding, message templates and whole event lines.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
 use lmlog_decode::{DiagnosticKind, Severity};
 use lmlog_format::frame::{push_frame, FRAME_HEADER_LEN};
 use lmlog_format::types::{FieldDesc, TypeDesc, VariantDesc, VariantKindDesc};
 use lmlog_format::varint::{push_u64, zigzag_i64};
 use lmlog_format::{FrameKind, Level};
+use lmlog_tests::synth::*;
 use serde::Serialize;
 
 /// Decodes one event of a schema with `fields` and returns its `fields` object text.

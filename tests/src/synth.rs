@@ -1,5 +1,7 @@
-//! Helpers that synthesize lmlog streams with `lmlog-format`'s encoders.
-#![allow(dead_code)]
+//! Synthesized lmlog streams, built frame by frame with `lmlog-format`'s
+//! encoders, for the decoder's tests: [`Stream`] and [`Rec`], field
+//! descriptors ([`field`], [`redacted`]), decoding helpers ([`decode`],
+//! [`decode_chunked`], [`assert_valid_jsonl`]) and a small PRNG ([`Rng`]).
 
 use lmlog_format::frame::{frame_header, preamble, push_frame, RecordHeader};
 use lmlog_format::schema::to_payload;
@@ -28,13 +30,18 @@ pub fn redacted(name: &'static str, ty: TypeDesc) -> FieldDesc {
 /// One record to put in a records frame.
 #[derive(Clone, Debug)]
 pub struct Rec {
+    /// Call-site id (0: a drop report).
     pub id: u32,
+    /// Ticks since the previous record of the frame (its base ticks for the first).
     pub delta: i64,
+    /// Trace id, span id and flags, if a span was active.
     pub trace: Option<[u8; 25]>,
+    /// The encoded fields.
     pub body: Vec<u8>,
 }
 
 impl Rec {
+    /// A record without a trace context.
     pub fn new(id: u32, delta: i64, body: Vec<u8>) -> Rec {
         Rec { id, delta, trace: None, body }
     }
@@ -43,6 +50,7 @@ impl Rec {
 /// Builds a stream frame by frame and remembers where each frame is.
 #[derive(Default, Clone)]
 pub struct Stream {
+    /// The stream so far.
     pub bytes: Vec<u8>,
     /// Sequence number of the next frame of the current file.
     pub next_seq: u32,
@@ -66,12 +74,14 @@ impl Stream {
         s
     }
 
+    /// Starts a new file: a preamble, and sequence numbers from 0.
     pub fn preamble(&mut self) -> &mut Self {
         self.bytes.extend_from_slice(&preamble());
         self.next_seq = 0;
         self
     }
 
+    /// A frame of `kind` with `payload`, stored as is.
     pub fn frame(&mut self, kind: FrameKind, payload: &[u8]) -> &mut Self {
         let start = self.bytes.len();
         push_frame(&mut self.bytes, kind, self.next_seq, payload);
@@ -97,6 +107,8 @@ impl Stream {
         self.flagged_frame(FrameKind::Records, lmlog_format::frame::FLAG_LZ4, &stored)
     }
 
+    /// A session frame whose clock runs at `ticks_per_second` and reads
+    /// `ticks` at `unix_nanos`.
     pub fn session(&mut self, ticks_per_second: f64, ticks: u64, unix_nanos: u64) -> &mut Self {
         let info = SessionInfo {
             writer_version: "0.1.0".into(),
@@ -115,14 +127,17 @@ impl Stream {
         self.frame(FrameKind::Session, &to_payload(&info))
     }
 
+    /// A clock frame: a new anchor.
     pub fn clock(&mut self, ticks: u64, unix_nanos: u64) -> &mut Self {
         self.frame(FrameKind::Clock, &to_payload(&ClockAnchor { ticks, unix_nanos }))
     }
 
+    /// A thread description.
     pub fn thread(&mut self, id: u32, name: Option<&str>) -> &mut Self {
         self.frame(FrameKind::Thread, &to_payload(&ThreadInfo { id, name: name.map(str::to_owned) }))
     }
 
+    /// A schema frame for call site `id` (module `app`, `src/main.rs:9:5`, function `app::main`).
     pub fn schema(
         &mut self,
         id: u32,
@@ -148,16 +163,19 @@ impl Stream {
         self.frame(FrameKind::Schema, &payload)
     }
 
+    /// A records frame of thread `thread_id`.
     pub fn records(&mut self, thread_id: u32, base_ticks: u64, recs: &[Rec]) -> &mut Self {
         let payload = records_payload(thread_id, base_ticks, recs);
         self.frame(FrameKind::Records, &payload)
     }
 
+    /// A writer-loss frame.
     pub fn loss(&mut self, frames: u64, bytes: u64, reason: &str, last_unix_nanos: u64) -> &mut Self {
         let loss = WriterLoss { frames, bytes, reason: reason.into(), first_unix_nanos: 0, last_unix_nanos };
         self.frame(FrameKind::Loss, &to_payload(&loss))
     }
 
+    /// An end frame (reason `shutdown`).
     pub fn end(&mut self) -> &mut Self {
         self.frame(FrameKind::End, &to_payload(&EndInfo { reason: "shutdown".into(), unix_nanos: ANCHOR_NANOS }))
     }
@@ -208,10 +226,13 @@ pub fn assert_valid_jsonl(out: &str) {
     assert!(out.is_empty() || out.ends_with('\n'));
 }
 
-/// A small xorshift PRNG.
+/// A small xorshift PRNG (its state must not be 0).
+#[derive(Debug, Clone)]
 pub struct Rng(pub u64);
 
 impl Rng {
+    /// The next number.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
@@ -220,6 +241,7 @@ impl Rng {
         self.0 = x;
         x
     }
+    /// A number below `n` (0 if `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             0
@@ -227,6 +249,7 @@ impl Rng {
             self.next() % n
         }
     }
+    /// `n` random bytes.
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
     }

@@ -10,6 +10,8 @@
 mod callsite;
 mod fields;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID, TRACE_CONTEXT_LEN};
 use lmlog_format::schema::from_payload;

@@ -77,6 +77,7 @@ const READ_CHUNK: usize = 256 << 10;
 /// or 64 KiB at a time while skipping a damaged region. Damage is reported
 /// as [`Diagnostic`]s and skipped; only errors of the output and input that
 /// is not an lmlog stream at all are fatal ([`DecodeError`]).
+#[non_exhaustive]
 pub struct Decoder<O: Output> {
     frames: FrameReader,
     events: EventDecoder<O::Callsite>,

@@ -448,7 +448,9 @@ fn fraction(nanos: u32) -> [u8; 10] {
     [a, b, c, d, e, f, g, h, i, b'Z']
 }
 
-/// Formats one timestamp (see [`TimestampFormatter`]) into a new `String`.
+/// Formats nanoseconds since the Unix epoch as RFC 3339 UTC text with nine
+/// fractional digits, as the JSON Lines output writes timestamps (such as
+/// [`Event::unix_nanos`](crate::Event::unix_nanos)).
 ///
 /// ```
 /// assert_eq!(lmlog_decode::format_timestamp(0), "1970-01-01T00:00:00.000000000Z");

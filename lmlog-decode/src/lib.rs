@@ -22,6 +22,32 @@
 //! match their schema) never stops decoding: it is reported as
 //! [`Diagnostic`]s and every intact frame is still decoded. Only input that
 //! is not an lmlog stream and I/O failures are fatal ([`DecodeError`]).
+//!
+//! ```
+//! # fn main() -> Result<(), lmlog_decode::DecodeError> {
+//! # let bytes = lmlog_format::frame::preamble();
+//! // `bytes` holds an lmlog file, as the runtime writes it.
+//! let mut jsonl = Vec::new();
+//! let summary = lmlog_decode::decode_reader(&bytes[..], &mut jsonl)?;
+//! for diagnostic in &summary.diagnostics {
+//!     eprintln!("{diagnostic}");
+//! }
+//! println!("{} events, damage found: {}", summary.events, !summary.is_clean());
+//! # Ok(()) }
+//! ```
+//!
+//! # Events instead of JSON
+//!
+//! Decoding runs in three layers: a frame reader (framing, CRCs,
+//! resynchronisation after damage, LZ4, sequence numbers), an event decoder
+//! (each session's call sites, threads and clock; records become borrowed
+//! [`Event`]s) and an [`Output`]. [`StreamDecoder`] is a [`Decoder`] whose
+//! output writes JSON Lines ([`JsonLines`]). A [`Decoder`] with another
+//! output, or with a closure ([`from_fn`]), gets the events themselves: the
+//! [`Callsite`] (level, event type, source, message template, field
+//! descriptors), the thread, the trace context, the timestamp, and
+//! [`Fields`] that are read once, as JSON or as typed values handed to a
+//! [`Visitor`], and skipped if left unread. See [`Decoder`] for an example.
 #![warn(missing_docs)]
 
 mod decoder;
@@ -51,14 +77,36 @@ pub use report::{
 };
 pub use stream::StreamDecoder;
 
-/// Decodes everything `reader` yields, writing JSON Lines to `out`.
+/// Decodes everything `reader` yields, writing JSON Lines to `out` (which
+/// need not be buffered).
+///
+/// ```
+/// # fn main() -> Result<(), lmlog_decode::DecodeError> {
+/// let file = lmlog_format::frame::preamble(); // an lmlog file without frames
+/// let mut jsonl = Vec::new();
+/// let summary = lmlog_decode::decode_reader(&file[..], &mut jsonl)?;
+/// assert_eq!((summary.files, summary.events), (1, 0));
+/// assert!(jsonl.is_empty());
+/// # Ok(()) }
+/// ```
 pub fn decode_reader<R: Read, W: Write>(reader: R, out: W) -> Result<DecodeSummary, DecodeError> {
     let mut decoder = StreamDecoder::new(out);
     decoder.decode_from(reader)?;
     decoder.finish()
 }
 
-/// Decodes the file at `path`, writing JSON Lines to `out`.
+/// Decodes the file at `path`, writing JSON Lines to `out` (which need not
+/// be buffered).
+///
+/// ```no_run
+/// # fn main() -> Result<(), lmlog_decode::DecodeError> {
+/// let out = std::fs::File::create("app.jsonl").expect("create the output");
+/// let summary = lmlog_decode::decode_file("app.lmlog", out)?;
+/// if !summary.is_clean() {
+///     eprintln!("{} problems found", summary.diagnostics_total);
+/// }
+/// # Ok(()) }
+/// ```
 pub fn decode_file<P: AsRef<Path>, W: Write>(path: P, out: W) -> Result<DecodeSummary, DecodeError> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|source| DecodeError::Open { path: path.to_owned(), source })?;

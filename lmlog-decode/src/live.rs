@@ -31,6 +31,7 @@ enum Msg {
 /// assert_eq!(summary.files, 1);
 /// # Ok(()) }
 /// ```
+#[non_exhaustive]
 pub struct LiveDecoder {
     tx: Option<flume::Sender<Msg>>,
     recycled: flume::Receiver<Vec<u8>>,

@@ -11,6 +11,7 @@ use lmlog_format::{FrameKind, FORMAT_VERSION};
 
 /// A fatal error: decoding stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The input does not start with the lmlog magic bytes.
     #[error("byte {offset}: not an lmlog file (bad magic bytes)")]
@@ -96,6 +97,7 @@ impl DecodeError {
 
 /// Why bytes where a frame was expected could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FrameDamage {
     /// Neither a sync marker nor a file preamble.
     MissingSync,
@@ -127,6 +129,7 @@ impl fmt::Display for FrameDamage {
 
 /// Where decoding picked up again after a damaged region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Resume {
     /// At the next intact frame.
     NextFrame,
@@ -138,6 +141,7 @@ pub enum Resume {
 
 /// How much a diagnostic matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Severity {
     /// Worth knowing, but nothing was lost (such as a live file without an end frame).
     Note,
@@ -147,6 +151,7 @@ pub enum Severity {
 
 /// What a [`Diagnostic`] reports.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum DiagnosticKind {
     /// A damaged region: bytes that were skipped until the next intact frame.
     DamagedFrame {
@@ -258,6 +263,7 @@ pub enum DiagnosticKind {
 
 /// A problem found in the stream, at an absolute byte offset of the input.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Byte offset in the input (counting from the first byte fed).
     pub offset: u64,
@@ -389,6 +395,7 @@ pub const MAX_KEPT_DIAGNOSTICS: usize = 1000;
 
 /// The tally of a decoding run.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DecodeSummary {
     /// Input bytes consumed.
     pub bytes_read: u64,

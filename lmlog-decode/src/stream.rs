@@ -30,6 +30,7 @@ use crate::report::{DecodeError, DecodeSummary, Diagnostic};
 /// assert!(summary.is_clean());
 /// # Ok(()) }
 /// ```
+#[non_exhaustive]
 pub struct StreamDecoder<W: Write> {
     inner: Decoder<JsonLines<W>>,
 }

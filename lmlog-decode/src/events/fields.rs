@@ -21,6 +21,7 @@ use crate::record::{
 /// reports it ([`DiagnosticKind::BadRecord`](crate::DiagnosticKind::BadRecord))
 /// and skips the rest of its records frame, and whoever read the fields
 /// discards what it made of the event.
+#[non_exhaustive]
 pub struct Fields<'a> {
     callsite: &'a Callsite,
     data: &'a [u8],

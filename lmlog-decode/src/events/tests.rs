@@ -182,7 +182,7 @@ fn every_type() -> (Stream, Vec<String>) {
         field("array", TypeDesc::Array(2, &TypeDesc::Bool)),
         field("tuple", TypeDesc::Tuple(&[TypeDesc::U8, TypeDesc::Str])),
         field("map", TypeDesc::Map(&TypeDesc::I16, &TypeDesc::Str)),
-        field("point", POINT.clone()),
+        field("point", POINT),
         field("shapes", TypeDesc::Seq(&SHAPE)),
         redacted("pin", TypeDesc::U32),
     ];
@@ -198,6 +198,7 @@ fn every_type() -> (Stream, Vec<String>) {
     s.thread(1, Some("main"))
         .schema(1, "every", Level::Info, Some("s={s} point={point} pin={pin} {nope}"), &fields)
         .records(1, 5, &[Rec::new(1, 0, body)]);
+    #[rustfmt::skip]
     let expected = [
         "field b", "bool true", "field u8", "u8 255", "field u16", "u16 65535", "field u32", "u32 4000000000",
         "field u64", "u64 18446744073709551615", "field u128", "u128 340282366920938463463374607431768211455",
@@ -290,7 +291,10 @@ fn mixed() -> Stream {
         .records(1, 100, &[Rec::new(1, 0, body.clone()), traced, Rec::new(1, -3, body.clone())])
         .records(2, 200, &[Rec::new(0, 1, dropped), Rec::new(2, 1, vec![9])])
         .loss(4, 400, "disk full", ANCHOR_NANOS + 77)
-        .frame(lmlog_format::FrameKind::Watermark, &lmlog_format::schema::to_payload(&lmlog_format::Watermark { ticks: 150 }))
+        .frame(
+            lmlog_format::FrameKind::Watermark,
+            &lmlog_format::schema::to_payload(&lmlog_format::Watermark { ticks: 150 }),
+        )
         .records(1, 300, &[Rec::new(2, 0, vec![1]), Rec::new(1, 1, body)])
         .end();
     s
@@ -300,7 +304,13 @@ fn mixed() -> Stream {
 fn describe(e: &Event<'_>) -> String {
     let thread = e.thread.map(|t| format!("{}:{:?}", t.id, t.name));
     let trace = e.trace.map(|t| format!("{:02x}{:02x}/{}", t.trace_id[0], t.span_id[0], t.flags));
-    format!("{} {} {:?} {:?} {thread:?} {trace:?}", e.unix_nanos - ANCHOR_NANOS as i128, e.event_type(), e.level(), e.ticks)
+    format!(
+        "{} {} {:?} {:?} {thread:?} {trace:?}",
+        e.unix_nanos - ANCHOR_NANOS as i128,
+        e.event_type(),
+        e.level(),
+        e.ticks
+    )
 }
 
 #[test]

@@ -18,6 +18,7 @@ const FLUSH_AT: usize = 64 << 10;
 /// the keys), buffered internally in 64 KiB chunks: `W` need not be
 /// buffered. [`StreamDecoder`](crate::StreamDecoder) is a
 /// [`Decoder`](crate::Decoder) with this output.
+#[non_exhaustive]
 pub struct JsonLines<W: Write> {
     out: W,
     buf: Vec<u8>,
@@ -53,6 +54,7 @@ enum MessagePart {
 /// and `fields_open` before them if there is a message), then the tail: a
 /// copy of `source` and the thread's fragment, built once per thread.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct JsonCallsite {
     /// `","level":"warn","event_type":"payment_failed"` (the quote closes
     /// the timestamp), then `,"message":"` if the call site has a message,

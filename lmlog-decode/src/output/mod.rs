@@ -52,6 +52,7 @@ pub trait Output {
 }
 
 /// An [`Output`] that hands every [`Item`] to a closure; see [`from_fn`].
+#[non_exhaustive]
 pub struct FnOutput<F>(F);
 
 impl<F> std::fmt::Debug for FnOutput<F> {

@@ -212,6 +212,13 @@ impl<'a> Fields<'a> {
         self.callsite.tys.is_empty()
     }
 
+    /// The compiled fields, a reader at their first byte, and where to note
+    /// the outcome of reading them (the JSON Lines output's fast path).
+    #[inline(always)]
+    pub(crate) fn into_parts(self) -> (&'a [FieldTy], Reader<'a>, &'a mut Outcome) {
+        (&self.callsite.tys, Reader::new(self.data, self.pos), self.outcome)
+    }
+
     /// Reads the fields with `f`, which gets the compiled fields and a
     /// reader at their first byte, and notes the outcome.
     #[inline]

@@ -49,7 +49,7 @@ pub struct Event<'a> {
     /// The thread that emitted it (`None` for writer-loss events).
     pub thread: Option<Thread<'a>>,
     /// The OpenTelemetry span context that was active, if any.
-    pub trace: Option<TraceContext>,
+    pub trace: Option<TraceContext<'a>>,
     /// The fields, not read yet.
     pub fields: Fields<'a>,
 }
@@ -80,27 +80,27 @@ pub struct Thread<'a> {
     pub key: u64,
 }
 
-/// An OpenTelemetry span context.
+/// An OpenTelemetry span context, borrowed from the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub struct TraceContext {
-    /// The trace id.
-    pub trace_id: [u8; 16],
-    /// The span id.
-    pub span_id: [u8; 8],
-    /// The W3C trace flags (bit 0: sampled).
-    pub flags: u8,
+pub struct TraceContext<'a> {
+    bytes: &'a [u8; TRACE_CONTEXT_LEN],
 }
 
-impl TraceContext {
-    /// From the 25 bytes of a record's trace context.
-    #[inline]
-    fn from_bytes(b: &[u8; TRACE_CONTEXT_LEN]) -> TraceContext {
-        let mut trace_id = [0; 16];
-        trace_id.copy_from_slice(&b[..16]);
-        let mut span_id = [0; 8];
-        span_id.copy_from_slice(&b[16..24]);
-        TraceContext { trace_id, span_id, flags: b[24] }
+impl<'a> TraceContext<'a> {
+    /// The trace id.
+    pub fn trace_id(&self) -> &'a [u8; 16] {
+        self.bytes.first_chunk().unwrap_or(&[0; 16])
+    }
+
+    /// The span id.
+    pub fn span_id(&self) -> &'a [u8; 8] {
+        self.bytes[16..].first_chunk().unwrap_or(&[0; 8])
+    }
+
+    /// The W3C trace flags (bit 0: sampled).
+    pub fn flags(&self) -> u8 {
+        self.bytes[24]
     }
 }
 
@@ -425,7 +425,7 @@ impl<C> Records<'_, C> {
         self.ticks = self.ticks.wrapping_add_signed(delta);
         let trace = if h.has_trace {
             let t = r.take(TRACE_CONTEXT_LEN).map_err(|e| value_err(Some(id), e))?;
-            t.try_into().ok().map(TraceContext::from_bytes)
+            t.try_into().ok().map(|bytes| TraceContext { bytes })
         } else {
             None
         };

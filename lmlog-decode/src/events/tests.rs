@@ -303,7 +303,7 @@ fn mixed() -> Stream {
 /// What an event says, its fields aside.
 fn describe(e: &Event<'_>) -> String {
     let thread = e.thread.map(|t| format!("{}:{:?}", t.id, t.name));
-    let trace = e.trace.map(|t| format!("{:02x}{:02x}/{}", t.trace_id[0], t.span_id[0], t.flags));
+    let trace = e.trace.map(|t| format!("{:02x}{:02x}/{}", t.trace_id()[0], t.span_id()[0], t.flags()));
     format!(
         "{} {} {:?} {:?} {thread:?} {trace:?}",
         e.unix_nanos - ANCHOR_NANOS as i128,

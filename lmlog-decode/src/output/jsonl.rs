@@ -7,9 +7,9 @@
 
 use std::io::{self, Write};
 
-use crate::events::{Callsite, Event, Fields, TemplatePart, TraceContext};
+use crate::events::{Callsite, Event, TemplatePart, Thread, TraceContext};
 use crate::json::{self, TimestampFormatter};
-use crate::record::{self, Out, MAX_EVENT_JSON};
+use crate::record::{self, FieldTy, Out, Reader, ValueError, MAX_EVENT_JSON};
 
 /// Output is handed to the writer once this many bytes are buffered.
 const FLUSH_AT: usize = 64 << 10;
@@ -130,20 +130,6 @@ impl JsonCallsite {
             tail_key: 0,
         }
     }
-
-    /// `},"source":{...},"thread":{...}}\n`: what ends a line of this call
-    /// site on the thread whose fragment is `thread` and whose key is `key`.
-    #[inline]
-    fn tail(&mut self, key: u64, thread: &[u8]) -> &[u8] {
-        if self.tail_key != key {
-            self.tail.clear();
-            self.tail.extend_from_slice(&self.source);
-            self.tail.extend_from_slice(thread);
-            self.tail.extend_from_slice(b"}\n");
-            self.tail_key = key;
-        }
-        &self.tail
-    }
 }
 
 /// Writes the whole [`FLUSH_AT`]-sized chunks of `buf` and keeps the rest.
@@ -188,57 +174,71 @@ impl<W: Write> JsonLines<W> {
         &self.out
     }
 
+    /// Builds the line end of `cs` for `thread` (and, if it changed, the
+    /// thread's fragment): `},"source":{...},"thread":{...}}\n`.
+    #[inline(never)]
+    fn new_tail(&mut self, cs: &mut JsonCallsite, thread: Thread<'_>) {
+        if self.thread_key != thread.key {
+            self.thread.clear();
+            thread_fragment(&mut self.thread, thread.id, thread.name);
+            self.thread_key = thread.key;
+        }
+        cs.tail.clear();
+        cs.tail.extend_from_slice(&cs.source);
+        cs.tail.extend_from_slice(&self.thread);
+        cs.tail.extend_from_slice(b"}\n");
+        cs.tail_key = thread.key;
+    }
+
     /// Writes `,"trace":{...}` for a span context.
-    fn trace(&mut self, t: &TraceContext) {
+    fn trace(&mut self, t: &TraceContext<'_>) {
         self.buf.extend_from_slice(b",\"trace\":{\"trace_id\":\"");
-        json::write_hex(&mut self.buf, &t.trace_id);
+        json::write_hex(&mut self.buf, t.trace_id());
         self.buf.extend_from_slice(b"\",\"span_id\":\"");
-        json::write_hex(&mut self.buf, &t.span_id);
+        json::write_hex(&mut self.buf, t.span_id());
         self.buf.extend_from_slice(b"\",\"trace_flags\":\"");
-        json::write_hex(&mut self.buf, &[t.flags]);
+        json::write_hex(&mut self.buf, &[t.flags()]);
         self.buf.extend_from_slice(b"\"}");
     }
 
-    /// Writes the line of `event` up to the brace that closes `fields`; on
-    /// error nothing of it remains in the buffer.
+    /// Writes the timestamp, the head and the fields, up to the brace that
+    /// closes `fields`.
     #[inline]
-    fn line_start(&mut self, unix_nanos: i128, fields: Fields<'_>, cs: &JsonCallsite) -> bool {
-        let start = self.buf.len();
+    fn line_start(
+        &mut self,
+        tys: &[FieldTy],
+        r: &mut Reader<'_>,
+        unix_nanos: i128,
+        start: usize,
+        cs: &JsonCallsite,
+    ) -> Result<(), ValueError> {
         self.ts.write_line_start(&mut self.buf, unix_nanos);
         self.buf.extend_from_slice(&cs.head);
-        let Self { buf, scratch, ranges, .. } = self;
-        let result = match &cs.message {
-            None => fields.read_with(|tys, r| {
-                record::write_event_fields(tys, r, &mut Out { buf, limit: start + MAX_EVENT_JSON }, None)
-            }),
+        match &cs.message {
+            None => {
+                let mut out = Out { buf: &mut self.buf, limit: start + MAX_EVENT_JSON };
+                record::write_event_fields(tys, r, &mut out, None)?;
+            }
             Some(parts) => {
-                scratch.clear();
-                ranges.clear();
-                let result = fields.read_with(|tys, r| {
-                    let mut out = Out { buf: scratch, limit: MAX_EVENT_JSON };
-                    record::write_event_fields(tys, r, &mut out, Some(ranges))
-                });
-                if result.is_ok() {
-                    for part in parts.iter() {
-                        match part {
-                            MessagePart::Text(t) => buf.extend_from_slice(t),
-                            MessagePart::Field(i) => {
-                                if let Some(&(a, b)) = ranges.get(*i) {
-                                    record::write_placeholder(buf, &scratch[a..b]);
-                                }
+                self.scratch.clear();
+                self.ranges.clear();
+                let mut out = Out { buf: &mut self.scratch, limit: MAX_EVENT_JSON };
+                record::write_event_fields(tys, r, &mut out, Some(&mut self.ranges))?;
+                for part in parts.iter() {
+                    match part {
+                        MessagePart::Text(t) => self.buf.extend_from_slice(t),
+                        MessagePart::Field(i) => {
+                            if let Some(&(a, b)) = self.ranges.get(*i) {
+                                record::write_placeholder(&mut self.buf, &self.scratch[a..b]);
                             }
                         }
                     }
-                    buf.extend_from_slice(&cs.fields_open);
-                    buf.extend_from_slice(scratch);
                 }
-                result
+                self.buf.extend_from_slice(&cs.fields_open);
+                self.buf.extend_from_slice(&self.scratch);
             }
-        };
-        if result.is_err() {
-            self.buf.truncate(start);
         }
-        result.is_ok()
+        Ok(())
     }
 }
 
@@ -252,15 +252,20 @@ impl<W: Write> super::Output for JsonLines<W> {
     #[inline(always)]
     fn event(&mut self, event: Event<'_>, cs: &mut JsonCallsite) -> io::Result<()> {
         let Event { unix_nanos, thread, trace, fields, .. } = event;
-        if self.line_start(unix_nanos, fields, cs) {
+        let (tys, mut r, outcome) = fields.into_parts();
+        let start = self.buf.len();
+        if let Err(error) = self.line_start(tys, &mut r, unix_nanos, start, cs) {
+            // Nothing of the line remains; the decoder reports the record.
+            outcome.error = Some(error);
+            self.buf.truncate(start);
+        } else {
+            outcome.end = r.pos;
             match thread {
                 Some(t) => {
-                    if self.thread_key != t.key {
-                        self.thread.clear();
-                        thread_fragment(&mut self.thread, t.id, t.name);
-                        self.thread_key = t.key;
+                    if cs.tail_key != t.key {
+                        self.new_tail(cs, t);
                     }
-                    let tail = cs.tail(t.key, &self.thread);
+                    let tail = &cs.tail;
                     match &trace {
                         None => self.buf.extend_from_slice(tail),
                         Some(t) => {

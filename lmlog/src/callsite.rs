@@ -223,22 +223,13 @@ pub fn function_name(item_path: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::test_schema as schema;
 
     #[test]
     fn function_name_strips_the_helper_and_closures() {
         assert_eq!(function_name("app::main::__lmlog_function"), "app::main");
         assert_eq!(function_name("app::run::{{closure}}::{{closure}}::__lmlog_function"), "app::run");
         assert_eq!(function_name("weird"), "weird");
-    }
-
-    fn schema(name: &'static str, level: Level) -> &'static EventSchema {
-        Box::leak(Box::new(EventSchema {
-            name,
-            level,
-            message: None,
-            fields: &[],
-            fingerprint: EventSchema::compute_fingerprint(name, level, None, &[]),
-        }))
     }
 
     static META: CallsiteMeta = CallsiteMeta { module: "m", file: "f.rs", line: 1, column: 1, function: || "m::f" };

@@ -34,6 +34,19 @@ impl EventSchema {
     }
 }
 
+/// A field-less schema named `name` at `level`, leaked, for tests that need
+/// `&'static` schemas without defining event types.
+#[cfg(test)]
+pub(crate) fn test_schema(name: &'static str, level: Level) -> &'static EventSchema {
+    Box::leak(Box::new(EventSchema {
+        name,
+        level,
+        message: None,
+        fields: &[],
+        fingerprint: EventSchema::compute_fingerprint(name, level, None, &[]),
+    }))
+}
+
 /// An event that can be logged with [`lm_event!`](crate::lm_event).
 ///
 /// Derive it with `#[derive(LogEvent)]`:

@@ -303,16 +303,7 @@ mod tests {
 
     use super::*;
     use crate::callsite::CallsiteMeta;
-
-    fn schema(name: &'static str, level: Level) -> &'static EventSchema {
-        Box::leak(Box::new(EventSchema {
-            name,
-            level,
-            message: None,
-            fields: &[],
-            fingerprint: EventSchema::compute_fingerprint(name, level, None, &[]),
-        }))
-    }
+    use crate::event::test_schema as schema;
 
     /// The only test of this crate that uses the process's `STATE`.
     #[test]

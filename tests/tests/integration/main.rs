@@ -16,6 +16,7 @@ mod failing_sink;
 mod format_doc;
 mod generic_sites;
 mod golden;
+mod live_jsonl;
 mod otel;
 mod record_size;
 mod rotation;

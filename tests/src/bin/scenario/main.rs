@@ -10,12 +10,14 @@ use std::process::ExitCode;
 mod failing_sink;
 mod generic_sites;
 mod golden;
+mod live_jsonl;
 mod otel;
 mod record_size;
 mod rotation;
 mod round_trip;
 
-const USAGE: &str = "usage: lmlog-scenario (failing-sink FILE | golden DIR | generic-sites FILE | otel FILE \
+const USAGE: &str =
+    "usage: lmlog-scenario (failing-sink FILE | golden DIR | generic-sites FILE | live-jsonl FILE | otel FILE \
                      | record-size FILE (off|always) | rotation DIR | round-trip FILE)";
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
         Some("failing-sink") if args.len() == 2 => failing_sink::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
+        Some("live-jsonl") if args.len() == 2 => live_jsonl::run(&PathBuf::from(&args[1])),
         Some("otel") if args.len() == 2 => otel::run(&PathBuf::from(&args[1])),
         Some("record-size") if args.len() == 3 => record_size::run(&PathBuf::from(&args[1]), &args[2]),
         Some("rotation") if args.len() == 2 => rotation::run(&PathBuf::from(&args[1])),

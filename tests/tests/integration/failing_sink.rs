@@ -55,3 +55,37 @@ fn a_failing_sink_loses_only_its_batches_and_says_so() {
         .collect();
     assert_eq!(gaps, [(lost_frames, true)], "one gap, exactly the frames the writer reports lost");
 }
+
+/// A loss pending when the sink rotates is reported in the file it
+/// concerns, before that file's end; a new file whose first write (preamble,
+/// session, schemas) is lost is started again, so it still decodes on its
+/// own (`lmlog-scenario failing-rotation`).
+#[test]
+fn losses_around_a_rotation_stay_in_their_files_and_a_lost_file_start_is_written_again() {
+    let dir = TempDir::new("failing-rotation");
+    run_scenario(&["failing-rotation", dir.path().to_str().unwrap()]);
+    let decode = |index: u32| {
+        let (lines, summary) = decode_lines(&dir.path().join(format!("app.lmlog.{index}")));
+        assert!(summary.is_clean(), "file {index}: {:?}", summary.diagnostics);
+        assert_eq!(summary.files, 1, "file {index} holds one preamble");
+        let rounds: BTreeSet<u64> = lines
+            .iter()
+            .filter(|l| l["event_type"] == "step")
+            .map(|l| l["fields"]["round"].as_u64().unwrap())
+            .collect();
+        let losses = lines.iter().filter(|l| l["event_type"] == "lmlog.writer_loss").count();
+        (rounds, losses, summary.clean_end)
+    };
+    // Round 0 went through; round 1 was lost and is reported before the
+    // file ends for the rotation.
+    let (rounds, losses, ended) = decode(0);
+    assert_eq!(rounds, BTreeSet::from([0]));
+    assert_eq!(losses, 1);
+    assert!(ended, "the rotated file ends with an end frame");
+    // Round 2 was lost with the new file's start; the file starts again
+    // and reports it; round 3 went through.
+    let (rounds, losses, ended) = decode(1);
+    assert_eq!(rounds, BTreeSet::from([3]));
+    assert_eq!(losses, 1);
+    assert!(ended);
+}

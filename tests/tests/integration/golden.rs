@@ -5,6 +5,9 @@
 //! `golden/vN/every_type.lmlog` was written by `lmlog-scenario golden
 //! golden/vN` with the writer of format version N; never regenerate an
 //! existing version's files, add a new directory when the version changes.
+//! The scenario's source lines are part of the expected lines: an edit to
+//! `src/bin/scenario/golden.rs` that moves its `lm_event!` calls makes the
+//! newest golden file differ from what the writer produces.
 
 use std::path::PathBuf;
 

@@ -19,9 +19,9 @@ use lmlog::{lm_event, Bytes, Compression, LogEvent, LogValue, Overflow};
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 
 #[derive(LogValue)]
-struct Point {
-    x: i32,
-    label: Option<String>,
+pub struct Point {
+    pub x: i32,
+    pub label: Option<String>,
 }
 
 #[derive(LogValue)]

@@ -5,13 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::golden::Point;
 use lmlog::{lm_event, Bytes, LogEvent, LogValue};
-
-#[derive(LogValue)]
-struct Point {
-    x: i32,
-    label: Option<String>,
-}
 
 #[derive(LogValue)]
 enum Shape {

@@ -154,9 +154,12 @@ impl Config {
         self
     }
 
-    /// Size of each producer thread's staging buffer in bytes (rounded up to
-    /// a power of two, at least 4 KiB, at most 8 MiB). An event larger than
-    /// the buffer is dropped and counted.
+    /// Largest size of each producer thread's staging buffer in bytes
+    /// (rounded up to a power of two, at least 4 KiB, at most 8 MiB;
+    /// default 1 MiB). A thread starts with 64 KiB (or this, if smaller) and
+    /// its buffer doubles when the writer finds it half full, so quiet and
+    /// short-lived threads stay small. An event larger than the largest
+    /// buffer is dropped and counted.
     pub fn buffer_capacity(mut self, bytes: usize) -> Config {
         self.buffer_capacity = bytes.clamp(4 << 10, 8 << 20);
         self

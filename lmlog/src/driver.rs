@@ -71,6 +71,12 @@ impl SinkDriver {
         self.sink.rotate().inspect_err(|e| self.note_failure(0, 0, || format!("rotation failed: {e}")))
     }
 
+    /// Bytes the sink's current file may still take before it must rotate
+    /// (`None`: no size limit).
+    pub(crate) fn room(&self) -> Option<u64> {
+        None
+    }
+
     /// Index of the sink's current file in its rotated series.
     pub(crate) fn file_index(&self) -> u32 {
         self.sink.file_index()
@@ -126,25 +132,25 @@ mod tests {
         let writes = Arc::new(AtomicUsize::new(0));
         let sink = Flaky { written: Vec::new(), writes: writes.clone(), fail: vec![1, 2] };
         let mut driver = SinkDriver::new(Box::new(sink));
-        assert!(driver.write(Batch { bytes: b"aaaa", frames: 1 }, false));
+        assert!(driver.write(Batch { bytes: b"aaaa", frames: 1, events: 1 }, false));
         assert!(driver.loss_report().is_none());
-        assert!(!driver.write(Batch { bytes: b"bbbbbb", frames: 2 }, false));
+        assert!(!driver.write(Batch { bytes: b"bbbbbb", frames: 2, events: 2 }, false));
         let first = driver.loss_report().cloned().unwrap();
         assert_eq!((first.frames, first.bytes), (2, 6));
         assert_eq!(first.reason, "write failed: injected");
         // The next batch carries the report but fails too: both are counted.
-        assert!(!driver.write(Batch { bytes: b"ccc", frames: 3 }, true));
+        assert!(!driver.write(Batch { bytes: b"ccc", frames: 3, events: 3 }, true));
         let second = driver.loss_report().cloned().unwrap();
         assert_eq!((second.frames, second.bytes), (5, 9));
         assert_eq!(second.first_unix_nanos, first.first_unix_nanos);
         // Delivered without the report: still pending.
-        assert!(driver.write(Batch { bytes: b"d", frames: 1 }, false));
+        assert!(driver.write(Batch { bytes: b"d", frames: 1, events: 1 }, false));
         assert!(driver.loss_report().is_some());
-        assert!(driver.write(Batch { bytes: b"e", frames: 1 }, true));
+        assert!(driver.write(Batch { bytes: b"e", frames: 1, events: 1 }, true));
         assert!(driver.loss_report().is_none());
         driver.flush();
         assert_eq!(driver.loss_report().unwrap().reason, "flush failed: flush injected");
-        assert!(driver.write(Batch { bytes: b"", frames: 0 }, false), "an empty batch is not written");
+        assert!(driver.write(Batch { bytes: b"", frames: 0, events: 0 }, false), "an empty batch is not written");
         assert_eq!(writes.load(Ordering::Relaxed), 5);
     }
 }

@@ -12,12 +12,15 @@
 //! again before the next record that needs them: a failed write never makes
 //! later records undecodable.
 
-use lmlog_format::frame::{compress_lz4, frame_header, preamble, FLAG_LZ4, FRAME_HEADER_LEN};
+use lmlog_format::frame::{
+    compress_lz4, frame_header, preamble, RecordHeader, DROP_REPORT_ID, FLAG_LZ4, FRAME_HEADER_LEN,
+};
 use lmlog_format::schema::to_payload;
+use lmlog_format::varint::push_u64;
 use lmlog_format::{FrameKind, RecordsHeader, SessionInfo, ThreadInfo, Watermark};
 
 use crate::callsite::Interned;
-use crate::ring::{Ring, Snapshot};
+use crate::ring::{records_between, Ring, Snapshot};
 
 /// How many drains after one that wrote records still write a watermark:
 /// a record drained at drain `k` was taken before drain `k + 1` read its
@@ -29,6 +32,19 @@ const WATERMARKS_AFTER_RECORDS: u8 = 3;
 pub(crate) struct Batch<'a> {
     pub bytes: &'a [u8],
     pub frames: u64,
+    /// Events the batch holds: records, and the drops its drop reports
+    /// count (lost with the batch if the sink loses it).
+    #[allow(dead_code)] // Until the sink driver counts lost batches in events.
+    pub events: u64,
+}
+
+/// Whether [`Framer::records`] framed everything it was asked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drained {
+    All,
+    /// The file has no room for the next chunk: write the batch, start a
+    /// new file and call again.
+    FileFull,
 }
 
 /// See the module documentation.
@@ -38,6 +54,12 @@ pub(crate) struct Framer {
     out: Vec<u8>,
     /// Frames in `out`.
     frames: u64,
+    /// Events in `out` (see [`Batch::events`]).
+    events: u64,
+    /// The current file holds records frames (written or in `out`).
+    file_has_records: bool,
+    /// Scratch list of chunk ends for one ring.
+    chunks: Vec<Snapshot>,
     /// Sequence number of the next frame in the current file.
     seq: u32,
     /// One records frame's payload before compression.
@@ -74,6 +96,7 @@ impl Framer {
         self.out.extend_from_slice(&preamble());
         self.seq = 0;
         self.starts_file = true;
+        self.file_has_records = false;
         self.file_start_lost = false;
         self.meta(FrameKind::Session, session);
         self.schemas_written = 0;
@@ -110,15 +133,57 @@ impl Framer {
         self.frame(kind, 0, |out| out.extend_from_slice(&payload));
     }
 
-    /// One records frame with everything `ring` holds up to `snapshot`
-    /// (compressed when asked and when that makes it smaller), after a
-    /// thread frame if this file has none for the ring's thread yet. Frees
-    /// the drained bytes of the ring. Does nothing if there is nothing new.
-    pub(crate) fn records(&mut self, ring: &Ring, snapshot: Snapshot, compress: bool) {
-        let (head, base_ticks) = ring.head();
-        if snapshot.tail <= head {
-            return;
+    /// Records frames with everything `ring` holds up to `snapshot`, one
+    /// per chunk of about [`CHUNK`](crate::ring::CHUNK) bytes (compressed
+    /// when asked and when that makes it smaller), after a thread frame if
+    /// this file has none for the ring's thread yet; then a drop report if
+    /// the ring's owner dropped events since the last one. Frees the
+    /// drained bytes of the ring.
+    ///
+    /// `room` is what the sink's current file may still take: once this
+    /// file holds records, a chunk that would not fit is left in the ring
+    /// and [`Drained::FileFull`] returned, so a file overshoots its limit
+    /// by at most one frame.
+    pub(crate) fn records(&mut self, ring: &Ring, snapshot: Snapshot, compress: bool, room: Option<u64>) -> Drained {
+        let mut head = ring.head();
+        let mut chunks = std::mem::take(&mut self.chunks);
+        chunks.clear();
+        ring.chunks(snapshot, &mut chunks);
+        let mut drained = Drained::All;
+        for &end in &chunks {
+            if end.tail <= head.tail {
+                continue;
+            }
+            let len = end.tail - head.tail;
+            if self.file_has_records && room.is_some_and(|room| self.out.len() as u64 + len > room) {
+                drained = Drained::FileFull;
+                break;
+            }
+            self.announce(ring);
+            let header = RecordsHeader { thread_id: ring.thread_id(), base_ticks: head.tail_ticks };
+            self.framed_records = true;
+            self.file_has_records = true;
+            self.events += records_between(head.records, end.records);
+            self.records_frame(compress, |out| {
+                header.encode(out);
+                ring.drain(end, |bytes| out.extend_from_slice(bytes));
+            });
+            head = end;
         }
+        self.chunks = chunks;
+        if drained == Drained::All {
+            // Drops the owner has not reported in a record yet (it reports
+            // them with its next event, which may never come).
+            let (reported, total) = ring.unreported_drops();
+            if total > reported && ring.claim_drops(reported, total) {
+                self.drop_report(ring, head.tail_ticks, total - reported);
+            }
+        }
+        drained
+    }
+
+    /// A thread frame for `ring`'s thread unless this file has one.
+    fn announce(&mut self, ring: &Ring) {
         let thread_id = ring.thread_id();
         if !self.announced.contains(&thread_id) {
             let name = ring.owner().and_then(|o| o.name);
@@ -126,19 +191,31 @@ impl Framer {
             self.announced.push(thread_id);
             self.announced_pending.push(thread_id);
         }
-        let header = RecordsHeader { thread_id, base_ticks };
-        self.framed_records = true;
+    }
+
+    /// A records frame holding one drop report for `ring`'s thread,
+    /// timestamped like its last drained record.
+    fn drop_report(&mut self, ring: &Ring, ticks: u64, dropped: u64) {
+        self.announce(ring);
+        let header = RecordsHeader { thread_id: ring.thread_id(), base_ticks: ticks };
+        self.events += dropped;
+        self.frame(FrameKind::Records, 0, |out| {
+            header.encode(out);
+            push_u64(out, RecordHeader::encode(DROP_REPORT_ID, false));
+            push_u64(out, 0); // tick delta 0 (zigzag)
+            push_u64(out, dropped);
+        });
+    }
+
+    /// One records frame whose raw payload `fill` writes.
+    fn records_frame(&mut self, compress: bool, fill: impl FnOnce(&mut Vec<u8>)) {
         if !compress {
-            self.frame(FrameKind::Records, 0, |out| {
-                header.encode(out);
-                ring.drain(snapshot, |bytes| out.extend_from_slice(bytes));
-            });
+            self.frame(FrameKind::Records, 0, fill);
             return;
         }
         let mut raw = std::mem::take(&mut self.raw);
         raw.clear();
-        header.encode(&mut raw);
-        ring.drain(snapshot, |bytes| raw.extend_from_slice(bytes));
+        fill(&mut raw);
         let start = self.out.len();
         self.frame(FrameKind::Records, FLAG_LZ4, |out| compress_lz4(&raw, out));
         if self.out.len() - start - FRAME_HEADER_LEN >= raw.len() {
@@ -179,7 +256,7 @@ impl Framer {
 
     /// The frames waiting for the sink.
     pub(crate) fn batch(&self) -> Batch<'_> {
-        Batch { bytes: &self.out, frames: self.frames }
+        Batch { bytes: &self.out, frames: self.frames, events: self.events }
     }
 
     /// The sink accepted the batch.
@@ -205,6 +282,7 @@ impl Framer {
     fn clear(&mut self) {
         self.out.clear();
         self.frames = 0;
+        self.events = 0;
     }
 
     /// Appends one frame whose stored payload `fill` writes.
@@ -271,7 +349,7 @@ mod tests {
 
     impl TestProducer {
         fn new(thread_id: u32, name: &str) -> TestProducer {
-            let ring = Ring::new(1 << 16);
+            let ring = Ring::new(1 << 20);
             let (cursor, last_ticks) = ring.adopt(Owner { thread_id, name: Some(name.into()) });
             TestProducer { ring, cursor, last_ticks }
         }
@@ -289,7 +367,7 @@ mod tests {
         }
 
         fn drain_into(&self, framer: &mut Framer, compress: bool) {
-            framer.records(&self.ring, self.ring.snapshot(), compress);
+            assert_eq!(framer.records(&self.ring, self.ring.snapshot(), compress, None), Drained::All);
         }
     }
 
@@ -479,5 +557,83 @@ mod tests {
         let (lines, _) = decode(&file);
         assert_eq!(lines[0]["thread"]["name"], "first");
         assert_eq!(lines[1]["thread"]["name"], "second");
+    }
+
+    #[test]
+    fn records_are_framed_in_chunks_and_counted() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        // About 50 bytes a record: 3,000 of them span five chunks.
+        for n in 0..3000 {
+            producer.tick(n, u64::from(n) * 10);
+        }
+        producer.drain_into(&mut framer, false);
+        assert_eq!(framer.batch().events, 3000);
+        let mut file = Vec::new();
+        deliver(&mut framer, &mut file);
+        let mut rest = &file[PREAMBLE_LEN..];
+        let mut records_frames = Vec::new();
+        while !rest.is_empty() {
+            let h = FrameHeader::parse(rest, FORMAT_VERSION).unwrap();
+            if h.kind == FrameKind::Records as u8 {
+                records_frames.push(h.len as u64);
+            }
+            rest = &rest[FRAME_HEADER_LEN + h.len as usize..];
+        }
+        assert_eq!(records_frames.len() as u64, records_frames.iter().sum::<u64>().div_ceil(crate::ring::CHUNK));
+        assert!(records_frames.iter().all(|&len| len <= crate::ring::CHUNK + 128), "{records_frames:?}");
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        assert_eq!(lines.len(), 3000);
+        assert!(lines.iter().enumerate().all(|(i, l)| l["fields"]["n"] == i as u64));
+        assert_eq!(lines[2999]["timestamp"], "2026-11-25T13:23:10.000029990Z");
+    }
+
+    #[test]
+    fn a_full_file_takes_no_further_chunk_once_it_holds_records() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        for n in 0..3000 {
+            producer.tick(n, u64::from(n));
+        }
+        let snapshot = producer.ring.snapshot();
+        // A new file takes a first chunk whatever its room.
+        assert_eq!(framer.records(&producer.ring, snapshot, false, Some(10)), Drained::FileFull);
+        let first = framer.batch().events;
+        assert!(first > 0 && first < 3000, "{first}");
+        let mut file = Vec::new();
+        deliver(&mut framer, &mut file);
+        framer.start_file(&session(), &interned());
+        assert_eq!(framer.records(&producer.ring, snapshot, false, None), Drained::All);
+        assert_eq!(first + framer.batch().events, 3000);
+        deliver(&mut framer, &mut file);
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        assert_eq!(lines.len(), 3000);
+    }
+
+    #[test]
+    fn drops_nobody_reported_are_reported_by_the_drain() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        producer.tick(1, 100);
+        producer.ring.count_dropped();
+        producer.ring.count_dropped();
+        producer.drain_into(&mut framer, false);
+        assert_eq!(framer.batch().events, 3, "one record and two drops");
+        // Claimed once: a later drain (or the owner) reports nothing more.
+        assert_eq!(producer.ring.unreported_drops(), (2, 2));
+        producer.drain_into(&mut framer, false);
+        let mut file = Vec::new();
+        deliver(&mut framer, &mut file);
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        let types: Vec<_> = lines.iter().map(|l| l["event_type"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(types, ["tick", "lmlog.dropped"]);
+        assert_eq!(lines[1]["fields"]["count"], 2);
+        assert_eq!(lines[1]["timestamp"], lines[0]["timestamp"]);
     }
 }

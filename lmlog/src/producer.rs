@@ -40,8 +40,8 @@ struct Producer {
     ring: Arc<Ring>,
     cursor: Cursor,
     last_ticks: u64,
-    /// Events dropped since the last drop report.
-    dropped: u64,
+    /// This thread dropped events that may not be reported yet.
+    dropped: bool,
     /// The writer has been woken for the current fill of the ring.
     woke_writer: bool,
 }
@@ -74,7 +74,7 @@ impl Producer {
     fn acquire() -> Producer {
         let name = std::thread::current().name().map(str::to_string);
         let (ring, cursor, last_ticks) = STATE.adopt_ring(name);
-        Producer { ring, cursor, last_ticks, dropped: 0, woke_writer: false }
+        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false }
     }
 
     #[inline(always)]
@@ -84,7 +84,7 @@ impl Producer {
         let trace = crate::trace::current();
         #[cfg(not(feature = "otel"))]
         let trace: Option<[u8; lmlog_format::frame::TRACE_CONTEXT_LEN]> = None;
-        if self.dropped != 0 {
+        if self.dropped {
             self.write_drop_report(ticks);
         }
         let header = RecordHeader::encode(id, trace.is_some());
@@ -104,7 +104,8 @@ impl Producer {
                 return;
             }
             if !self.make_room() {
-                self.dropped += 1;
+                self.ring.count_dropped();
+                self.dropped = true;
                 return;
             }
         }
@@ -119,12 +120,16 @@ impl Producer {
         }
     }
 
-    /// Wakes the writer once per fill when the ring passes half full, so a
+    /// When the ring passes half full: a ring below the configured size
+    /// grows (a busy thread soon has a full-size ring, a quiet one keeps a
+    /// small one); a full-size one wakes the writer once per fill, so a
     /// busy thread does not wait for the periodic drain.
     #[cold]
     fn maybe_wake_writer(&mut self) {
         if self.ring.refresh_head(&mut self.cursor) <= self.ring.capacity() / 2 {
             self.woke_writer = false;
+        } else if self.ring.capacity() < STATE.ring_capacity() {
+            self.grow();
         } else if !self.woke_writer {
             self.woke_writer = true;
             STATE.wake_writer();
@@ -138,6 +143,10 @@ impl Producer {
         loop {
             match self.ring.make_room(&mut self.cursor) {
                 Ok(()) => return true,
+                Err(_) if self.ring.capacity() < STATE.ring_capacity() => {
+                    self.grow();
+                    return true;
+                }
                 Err(NoRoom::TooBig) => return false,
                 Err(NoRoom::Full) => {
                     if STATE.overflow_policy() == Overflow::Drop || !STATE.is_active() {
@@ -157,26 +166,51 @@ impl Producer {
         }
     }
 
+    /// Reports the drops nobody has reported yet in a record before this
+    /// event's, so that the report sits where the drops happened. The
+    /// writer reports what is left after a drain instead, if this thread
+    /// logs nothing more; the ring's claim decides which side counts what.
     #[cold]
     fn write_drop_report(&mut self, ticks: u64) {
-        // SAFETY: as in `write`.
-        let mut enc = Encoder::new(unsafe { self.ring.writable(&self.cursor) });
-        enc.write_varint(RecordHeader::encode(DROP_REPORT_ID, false));
-        enc.write_signed(ticks.wrapping_sub(self.last_ticks) as i64);
-        enc.write_varint(self.dropped);
-        if !enc.overflowed() {
+        loop {
+            let (reported, total) = self.ring.unreported_drops();
+            if total == reported {
+                self.dropped = false;
+                return;
+            }
+            // SAFETY: as in `write`.
+            let mut enc = Encoder::new(unsafe { self.ring.writable(&self.cursor) });
+            enc.write_varint(RecordHeader::encode(DROP_REPORT_ID, false));
+            enc.write_signed(ticks.wrapping_sub(self.last_ticks) as i64);
+            enc.write_varint(total - reported);
+            if enc.overflowed() {
+                return; // No room: reported later, by this thread or the writer.
+            }
             let len = enc.position();
-            self.commit(len, ticks);
-            self.dropped = 0;
+            // Committed only if the claim holds: uncommitted bytes are never read.
+            if self.ring.claim_drops(reported, total) {
+                self.commit(len, ticks);
+                self.dropped = false;
+                return;
+            }
         }
+    }
+
+    /// Moves this thread to a ring twice the size; the writer drains the
+    /// old one first and then frees or pools it.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let (ring, cursor, last_ticks) = STATE.grow_ring(&self.ring);
+        self.ring = ring;
+        self.cursor = cursor;
+        self.last_ticks = last_ticks;
+        self.woke_writer = false;
     }
 }
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        if self.dropped != 0 {
-            STATE.count_lost(self.dropped);
-        }
         self.ring.close();
     }
 }

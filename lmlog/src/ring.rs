@@ -11,6 +11,14 @@
 //! the consumer's (`head`) only when its cached copy says the ring is full.
 //! The consumer reads the producer's line only when it drains, so between
 //! drains the producer's lines stay in its own core's cache.
+//!
+//! Two things let the writer account for and cut up what it drains without
+//! parsing records: the producer counts its records (packed beside the
+//! tail, so a commit still writes three words), and when a record ends in a
+//! new [`CHUNK`]-sized stretch of offsets it notes where, with the record's
+//! ticks and count, in a small table (a rare, out-of-line store). The
+//! writer frames each stretch on its own, so one damaged frame costs at
+//! most one chunk of records.
 
 use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -21,23 +29,65 @@ use std::sync::Mutex;
 #[derive(Debug, Default)]
 struct CachePadded<T>(T);
 
+/// Records frames hold about this many bytes of records at most (plus one
+/// record): the producer marks where its records cross each multiple of it.
+pub(crate) const CHUNK: u64 = 1 << CHUNK_SHIFT;
+const CHUNK_SHIFT: u32 = 15;
+
+/// Low bits of a ring offset kept in a packed `(offset, records)` word.
+const OFFSET_BITS: u32 = 40;
+const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
+/// Record counts are kept modulo this: far more records than a ring holds
+/// (at least two bytes each, at most 8 MiB a ring).
+pub(crate) const RECORDS_MODULUS: u64 = 1 << (64 - OFFSET_BITS);
+
+/// `offset` and a record count in one word: the count rides along with the
+/// consistency check of [`Ring::snapshot`] at no extra store.
+#[inline(always)]
+fn pack(offset: u64, records: u64) -> u64 {
+    (offset & OFFSET_MASK) | (records << OFFSET_BITS)
+}
+
+/// Records committed from `earlier` to `later` (counts modulo
+/// [`RECORDS_MODULUS`]).
+pub(crate) fn records_between(earlier: u32, later: u32) -> u64 {
+    u64::from(later.wrapping_sub(earlier)) & (RECORDS_MODULUS - 1)
+}
+
+/// Where records first ended in one chunk of offsets; written like the
+/// producer line's tail (see [`Ring::snapshot`]).
+#[derive(Debug, Default)]
+struct ChunkMark {
+    end: AtomicU64,
+    packed: AtomicU64,
+    ticks: AtomicU64,
+}
+
 #[derive(Debug, Default)]
 struct ProducerLine {
     /// End of the last committed record (or padding).
     tail: AtomicU64,
-    /// Copy of `tail` written before `tail_ticks`; see [`Ring::snapshot`].
+    /// `tail` and the number of records committed, packed, written before
+    /// `tail_ticks`; see [`Ring::snapshot`].
     tail_seq: AtomicU64,
     /// Ticks of the last committed record.
     tail_ticks: AtomicU64,
     /// Where the padding before the most recent lap boundary starts
     /// (`u64::MAX` before the first padding).
     pad_start: AtomicU64,
+    /// Events the owner dropped (ring full under [`Overflow::Drop`](crate::Overflow),
+    /// or larger than the ring), in total; only the owner writes it.
+    dropped: AtomicU64,
 }
 
 #[derive(Debug, Default)]
 struct ConsumerLine {
     /// Everything before it has been copied out.
     head: AtomicU64,
+    /// Records before `head`, modulo [`RECORDS_MODULUS`].
+    head_records: AtomicU64,
+    /// Drops already reported (claimed by the owner or the writer).
+    dropped_reported: AtomicU64,
 }
 
 /// The thread that currently owns a ring.
@@ -52,6 +102,8 @@ pub(crate) struct Owner {
 pub(crate) struct Cursor {
     pub tail: u64,
     pub head_cache: u64,
+    /// Records committed, in total.
+    records: u64,
 }
 
 /// Why a record could not be placed.
@@ -63,11 +115,13 @@ pub(crate) enum NoRoom {
     TooBig,
 }
 
-/// What one drain saw: the committed range and the ticks of its last record.
+/// What one drain saw: the committed range, the ticks of its last record
+/// and the number of records before `tail` (modulo [`RECORDS_MODULUS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snapshot {
     pub tail: u64,
     pub tail_ticks: u64,
+    pub records: u32,
 }
 
 pub(crate) struct Ring {
@@ -75,8 +129,13 @@ pub(crate) struct Ring {
     capacity: u64,
     producer: CachePadded<ProducerLine>,
     consumer: CachePadded<ConsumerLine>,
-    /// Set by the owner when its thread exits, after its last commit.
+    /// Chunk `n` of offsets (`n * CHUNK ..`) is marked in `marks[n % len]`.
+    marks: Box<[ChunkMark]>,
+    /// Set by the owner when its thread exits or moves to a bigger ring,
+    /// after its last commit.
     closed: AtomicBool,
+    /// The owner moved on to a bigger ring: its thread lives on.
+    superseded: AtomicBool,
     /// Ticks of the record just before `head` (consumer-owned).
     head_ticks: AtomicU64,
     thread_id: AtomicU32,
@@ -129,7 +188,9 @@ impl Ring {
             // No padding yet: a value no position can equal.
             producer: CachePadded(ProducerLine { pad_start: AtomicU64::new(u64::MAX), ..ProducerLine::default() }),
             consumer: CachePadded::default(),
+            marks: (0..(capacity as u64 / CHUNK).max(1)).map(|_| ChunkMark::default()).collect(),
             closed: AtomicBool::new(false),
+            superseded: AtomicBool::new(false),
             head_ticks: AtomicU64::new(0),
             thread_id: AtomicU32::new(0),
             owner: Mutex::new(None),
@@ -145,9 +206,12 @@ impl Ring {
         self.thread_id.store(owner.thread_id, Ordering::Relaxed);
         *self.owner.lock().unwrap_or_else(|p| p.into_inner()) = Some(owner);
         self.closed.store(false, Ordering::Relaxed);
-        let tail = self.producer.0.tail.load(Ordering::Relaxed);
-        let ticks = self.producer.0.tail_ticks.load(Ordering::Relaxed);
-        (Cursor { tail, head_cache: self.consumer.0.head.load(Ordering::Acquire) }, ticks)
+        self.superseded.store(false, Ordering::Relaxed);
+        let line = &self.producer.0;
+        let tail = line.tail.load(Ordering::Relaxed);
+        let ticks = line.tail_ticks.load(Ordering::Relaxed);
+        let records = line.tail_seq.load(Ordering::Relaxed) >> OFFSET_BITS;
+        (Cursor { tail, head_cache: self.consumer.0.head.load(Ordering::Acquire), records }, ticks)
     }
 
     pub(crate) fn owner(&self) -> Option<Owner> {
@@ -176,17 +240,62 @@ impl Ring {
         unsafe { std::slice::from_raw_parts_mut(self.buf.add(physical as usize), len as usize) }
     }
 
-    /// Publishes `len` bytes written at the tail as committed records, the
-    /// last of which was taken at `ticks`.
+    /// Publishes one record of `len` bytes written at the tail, taken at
+    /// `ticks`.
     #[inline(always)]
     pub(crate) fn commit(&self, cursor: &mut Cursor, len: usize, ticks: u64) {
+        cursor.records = cursor.records.wrapping_add(1);
+        self.publish(cursor, len, ticks);
+    }
+
+    /// Advances the tail by `len` bytes (records or padding), marking a
+    /// new chunk before the tail that reveals it.
+    #[inline(always)]
+    fn publish(&self, cursor: &mut Cursor, len: usize, ticks: u64) {
+        let start = cursor.tail;
         cursor.tail += len as u64;
+        if (start ^ cursor.tail) >> CHUNK_SHIFT != 0 {
+            self.mark_chunk(cursor, ticks);
+        }
         let line = &self.producer.0;
-        line.tail_seq.store(cursor.tail, Ordering::Relaxed);
+        line.tail_seq.store(pack(cursor.tail, cursor.records), Ordering::Relaxed);
         fence(Ordering::Release);
         line.tail_ticks.store(ticks, Ordering::Relaxed);
         line.tail.store(cursor.tail, Ordering::Release);
         self.prefetch_ahead(cursor.tail);
+    }
+
+    /// The tail entered a new chunk: notes where the chunk's records start.
+    #[cold]
+    #[inline(never)]
+    fn mark_chunk(&self, cursor: &Cursor, ticks: u64) {
+        let chunk = cursor.tail >> CHUNK_SHIFT;
+        let mark = &self.marks[(chunk % self.marks.len() as u64) as usize];
+        mark.packed.store(pack(cursor.tail, cursor.records), Ordering::Relaxed);
+        fence(Ordering::Release);
+        mark.ticks.store(ticks, Ordering::Relaxed);
+        mark.end.store(cursor.tail, Ordering::Release);
+    }
+
+    /// Counts an event the owner could not place.
+    #[cold]
+    pub(crate) fn count_dropped(&self) {
+        let dropped = &self.producer.0.dropped;
+        dropped.store(dropped.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    /// Drops not yet reported: `(reported, total)`. Either side may report
+    /// them, the owner in its next record or the writer after a drain, by
+    /// [`claim_drops`](Self::claim_drops).
+    pub(crate) fn unreported_drops(&self) -> (u64, u64) {
+        let reported = self.consumer.0.dropped_reported.load(Ordering::Acquire);
+        (reported, self.producer.0.dropped.load(Ordering::Relaxed))
+    }
+
+    /// Claims the drops from `reported` to `total` for one report; false if
+    /// the other side claimed some first.
+    pub(crate) fn claim_drops(&self, reported: u64, total: u64) -> bool {
+        self.consumer.0.dropped_reported.compare_exchange(reported, total, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     /// Asks for the cache line a few records ahead of the tail, for writing,
@@ -220,7 +329,7 @@ impl Ring {
             let line = &self.producer.0;
             line.pad_start.store(cursor.tail, Ordering::Relaxed);
             let ticks = line.tail_ticks.load(Ordering::Relaxed);
-            self.commit(cursor, contiguous as usize, ticks);
+            self.publish(cursor, contiguous as usize, ticks);
             return Ok(());
         }
         if physical == 0 && free == self.capacity {
@@ -245,30 +354,57 @@ impl Ring {
         self.closed.store(true, Ordering::Release);
     }
 
-    /// Whether the owner has exited.
+    /// Marks the ring as left for a bigger one by its thread (after its
+    /// last commit here).
+    pub(crate) fn supersede(&self) {
+        self.superseded.store(true, Ordering::Relaxed);
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether the owner left for a bigger ring rather than exiting.
+    pub(crate) fn is_superseded(&self) -> bool {
+        self.superseded.load(Ordering::Acquire)
+    }
+
+    /// Whether the owner has exited (or moved to a bigger ring).
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// A consistent reading of the tail and its ticks.
+    /// A consistent reading of the tail, its ticks and record count.
     pub(crate) fn snapshot(&self) -> Snapshot {
         let line = &self.producer.0;
-        loop {
-            let tail = line.tail.load(Ordering::Acquire);
-            let tail_ticks = line.tail_ticks.load(Ordering::Relaxed);
-            fence(Ordering::Acquire);
-            // If `tail_ticks` came from a later commit, that commit's
-            // `tail_seq` store is visible here and differs from `tail`.
-            if line.tail_seq.load(Ordering::Relaxed) == tail {
-                return Snapshot { tail, tail_ticks };
-            }
-            std::hint::spin_loop();
+        read_consistent(&line.tail, &line.tail_ticks, &line.tail_seq)
+    }
+
+    /// The consumer's head, the ticks of the record before it and the
+    /// records before it.
+    pub(crate) fn head(&self) -> Snapshot {
+        let consumer = &self.consumer.0;
+        Snapshot {
+            tail: consumer.head.load(Ordering::Relaxed),
+            tail_ticks: self.head_ticks.load(Ordering::Relaxed),
+            records: consumer.head_records.load(Ordering::Relaxed) as u32,
         }
     }
 
-    /// The consumer's head and the ticks of the record before it.
-    pub(crate) fn head(&self) -> (u64, u64) {
-        (self.consumer.0.head.load(Ordering::Relaxed), self.head_ticks.load(Ordering::Relaxed))
+    /// Cuts `[head, snapshot.tail)` into chunks of about [`CHUNK`] bytes at
+    /// record boundaries: appends to `out` the end of each (the last is
+    /// `snapshot` itself). Read before draining: a mark the producer may
+    /// overwrite (one lap on) is recognised and skipped, which only makes
+    /// that chunk longer.
+    pub(crate) fn chunks(&self, snapshot: Snapshot, out: &mut Vec<Snapshot>) {
+        let head = self.consumer.0.head.load(Ordering::Relaxed);
+        if snapshot.tail > head {
+            for chunk in (head >> CHUNK_SHIFT) + 1..=snapshot.tail >> CHUNK_SHIFT {
+                let mark = &self.marks[(chunk % self.marks.len() as u64) as usize];
+                let end = read_consistent(&mark.end, &mark.ticks, &mark.packed);
+                if end.tail >> CHUNK_SHIFT == chunk && end.tail > head && end.tail < snapshot.tail {
+                    out.push(end);
+                }
+            }
+        }
+        out.push(snapshot);
     }
 
     /// Passes the committed bytes `[head, snapshot.tail)` to `sink` in at
@@ -302,7 +438,25 @@ impl Ring {
             pos = if end == snapshot.tail { end } else { lap_end };
         }
         self.head_ticks.store(snapshot.tail_ticks, Ordering::Relaxed);
+        self.consumer.0.head_records.store(u64::from(snapshot.records), Ordering::Relaxed);
         self.consumer.0.head.store(snapshot.tail, Ordering::Release);
+    }
+}
+
+/// Reads an `(offset, ticks, packed)` triple written as [`Ring::publish`]
+/// writes the tail: `packed` first, then `ticks`, then `offset` with
+/// Release. If `ticks` came from a later write, that write's `packed` store
+/// is visible after the Acquire fence and no longer matches `offset`.
+fn read_consistent(offset: &AtomicU64, ticks: &AtomicU64, packed: &AtomicU64) -> Snapshot {
+    loop {
+        let tail = offset.load(Ordering::Acquire);
+        let tail_ticks = ticks.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        let packed = packed.load(Ordering::Relaxed);
+        if packed & OFFSET_MASK == tail & OFFSET_MASK {
+            return Snapshot { tail, tail_ticks, records: (packed >> OFFSET_BITS) as u32 };
+        }
+        std::hint::spin_loop();
     }
 }
 
@@ -346,16 +500,24 @@ mod tests {
         loop {
             let closed = ring.is_closed();
             let snapshot = ring.snapshot();
-            ring.drain(snapshot, |bytes| pending.extend_from_slice(bytes));
-            let mut i = 0;
-            while i < pending.len() {
-                let len = pending[i] as usize;
-                assert_eq!(len, 1 + (expected % 23) as usize, "record {expected}");
-                assert!(pending[i + 1..=i + len].iter().all(|&b| b == expected as u8));
-                i += len + 1;
-                expected += 1;
+            // Drained chunk by chunk: each chunk ends at a record boundary
+            // and carries the count of records before it.
+            let mut ends = Vec::new();
+            ring.chunks(snapshot, &mut ends);
+            for end in ends {
+                ring.drain(end, |bytes| pending.extend_from_slice(bytes));
+                let mut i = 0;
+                while i < pending.len() {
+                    let len = pending[i] as usize;
+                    assert_eq!(len, 1 + (expected % 23) as usize, "record {expected}");
+                    assert!(pending[i + 1..=i + len].iter().all(|&b| b == expected as u8));
+                    i += len + 1;
+                    expected += 1;
+                }
+                assert_eq!(i, pending.len(), "a chunk ends inside a record");
+                assert_eq!(u64::from(end.records), u64::from(expected) % RECORDS_MODULUS);
+                pending.clear();
             }
-            pending.clear();
             if expected > 0 && snapshot.tail_ticks != u64::from(expected - 1) {
                 panic!("snapshot ticks {} after record {}", snapshot.tail_ticks, expected - 1);
             }
@@ -376,6 +538,11 @@ mod tests {
     #[test]
     fn spsc_stress_larger_ring() {
         stress(4096, 100_000);
+    }
+
+    #[test]
+    fn spsc_stress_ring_of_several_chunks() {
+        stress(4 * CHUNK as usize, 300_000);
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(crate) struct State {
     active: AtomicBool,
     /// [`Overflow::Drop`] is configured.
     overflow_drop: AtomicBool,
-    /// Bytes of a new producer's ring.
+    /// Bytes a producer's ring grows to.
     buffer_capacity: AtomicUsize,
     /// The running writer, if any. Held while starting and stopping it.
     control: Mutex<Option<Control>>,
@@ -74,6 +74,14 @@ pub(crate) struct State {
     lost_events: AtomicU64,
     next_thread_id: AtomicU32,
 }
+
+/// Size of a new thread's ring: small, so that short-lived and quiet
+/// threads cost little; a busy thread's ring doubles up to the configured
+/// capacity.
+pub(crate) const INITIAL_RING_CAPACITY: u64 = 64 << 10;
+
+/// Drained rings of exited threads kept for new threads; more are freed.
+const POOLED_RINGS: usize = 32;
 
 /// Call sites, their ids and the filter that decides their interest.
 struct Registry {
@@ -242,18 +250,38 @@ impl State {
 
     // --- Rings (used by `producer` and the writer). ---
 
-    /// A ring for a new producer thread, pooled if one of the configured
-    /// capacity is free, registered for draining.
+    /// The size a producer's ring grows to.
+    pub fn ring_capacity(&self) -> u64 {
+        self.buffer_capacity.load(Ordering::Relaxed).next_power_of_two() as u64
+    }
+
+    /// A ring for a new producer thread: a small one (pooled if one is
+    /// free) that grows while the thread keeps it busy; registered for
+    /// draining.
     pub fn adopt_ring(&self, thread_name: Option<String>) -> (Arc<Ring>, crate::ring::Cursor, u64) {
         let owner = Owner { thread_id: self.next_thread_id.fetch_add(1, Ordering::Relaxed), name: thread_name };
-        let capacity = self.buffer_capacity.load(Ordering::Relaxed);
+        let capacity = INITIAL_RING_CAPACITY.min(self.ring_capacity());
         let mut rings = lock(&self.rings);
-        let ring = match rings.pool.pop() {
-            Some(ring) if ring.capacity() == capacity as u64 => ring,
-            _ => Arc::new(Ring::new(capacity)),
+        let ring = match rings.pool.iter().position(|r| r.capacity() == capacity) {
+            Some(i) => rings.pool.swap_remove(i),
+            None => Arc::new(Ring::new(capacity as usize)),
         };
         let (cursor, last_ticks) = ring.adopt(owner);
         rings.active.push(ring.clone());
+        (ring, cursor, last_ticks)
+    }
+
+    /// Moves `old`'s owner to a new ring twice the size (at most
+    /// [`ring_capacity`](Self::ring_capacity)), registered after `old` so
+    /// the writer drains `old` first.
+    pub fn grow_ring(&self, old: &Arc<Ring>) -> (Arc<Ring>, crate::ring::Cursor, u64) {
+        let owner = old.owner().unwrap_or(Owner { thread_id: old.thread_id(), name: None });
+        let capacity = (old.capacity() * 2).min(self.ring_capacity());
+        // Allocated (and its pages touched) outside the lock.
+        let ring = Arc::new(Ring::new(capacity as usize));
+        let (cursor, last_ticks) = ring.adopt(owner);
+        old.supersede();
+        lock(&self.rings).active.push(ring.clone());
         (ring, cursor, last_ticks)
     }
 
@@ -270,12 +298,19 @@ impl State {
         }
     }
 
-    /// Moves `ring` (closed by its thread and fully drained) to the pool.
+    /// Takes `ring` (closed by its thread and fully drained) out of the
+    /// drain list: into the pool if it has the size new threads start
+    /// with and the pool has room, else it is freed.
     pub fn retire_ring(&self, ring: &Arc<Ring>) {
         let mut rings = lock(&self.rings);
         if let Some(i) = rings.active.iter().position(|r| Arc::ptr_eq(r, ring)) {
-            let ring = rings.active.swap_remove(i);
-            rings.pool.push(ring);
+            // `remove`, not `swap_remove`: a thread's rings stay in the
+            // order it used them.
+            let ring = rings.active.remove(i);
+            let initial = INITIAL_RING_CAPACITY.min(self.ring_capacity());
+            if ring.capacity() == initial && rings.pool.len() < POOLED_RINGS {
+                rings.pool.push(ring);
+            }
         }
     }
 

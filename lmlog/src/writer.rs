@@ -14,7 +14,7 @@ use lmlog_format::{ClockInfo, EndInfo, FrameKind, SessionInfo, WriterLoss};
 use crate::clock::unix_nanos;
 use crate::config::Compression;
 use crate::driver::SinkDriver;
-use crate::framer::Framer;
+use crate::framer::{Drained, Framer};
 use crate::ring::Ring;
 use crate::sink::Sink;
 use crate::state::{Command, RingSnapshot, STATE};
@@ -157,8 +157,14 @@ impl Writer {
             Compression::Adaptive => self.busy <= COMPRESS_BELOW_BUSY,
             Compression::Always => true,
         };
+        let mut room = self.driver.room();
         for RingSnapshot { ring, closed, snapshot } in &rings {
-            self.framer.records(ring, *snapshot, compress);
+            while self.framer.records(ring, *snapshot, compress, room) == Drained::FileFull {
+                // Rotate before the chunk that would not fit; if rotating
+                // fails the file goes on growing rather than stopping here.
+                self.rotate();
+                room = if self.framer.needs_file_start() { None } else { self.driver.room() };
+            }
             if *closed {
                 self.retire(ring);
             }
@@ -186,10 +192,13 @@ impl Writer {
         self.write_out();
     }
 
-    /// Hands a drained ring of an exited thread back to the pool.
+    /// Retires a drained ring of an exited thread (or one its thread left
+    /// for a bigger ring).
     fn retire(&mut self, ring: &Arc<Ring>) {
-        if ring.snapshot().tail == ring.head().0 {
-            self.framer.forget_thread(ring.thread_id());
+        if ring.snapshot().tail == ring.head().tail {
+            if !ring.is_superseded() {
+                self.framer.forget_thread(ring.thread_id());
+            }
             STATE.retire_ring(ring);
         }
     }

@@ -25,6 +25,11 @@ struct Args {
     /// Do not print diagnostics about damaged input (fatal errors are still printed).
     #[arg(short, long)]
     quiet: bool,
+    /// Before decoding, append to FILE what the staging files of processes
+    /// that wrote it and died (SIGKILL, abort, a crash) still hold: what the
+    /// next `lmlog::init` on FILE would recover. Needs FILE.
+    #[arg(long)]
+    recover: bool,
 }
 
 fn main() -> ExitCode {
@@ -46,8 +51,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// Appends to `log` what dead processes staged for it; reports on stderr.
+fn recover(log: &std::path::Path) -> Result<(), DecodeError> {
+    let open_err = |source| DecodeError::Open { path: log.to_owned(), source };
+    let mut file = File::options().append(true).open(log).map_err(open_err)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let recovery = lmlog_format::staging::recover_dead_runs(log, now, |stream| {
+        file.write_all(&stream.bytes)?;
+        file.sync_data()
+    });
+    for (dir, reason) in &recovery.failed {
+        eprintln!("lmlog-decode: cannot recover the staging files in {}: {reason}", dir.display());
+    }
+    for stream in &recovery.streams {
+        eprintln!(
+            "lmlog-decode: recovered {} bytes of records from {} staging rings into {}",
+            stream.record_bytes,
+            stream.rings,
+            log.display()
+        );
+    }
+    Ok(())
+}
+
 /// Decodes; returns whether the input was free of damage.
 fn run(args: &Args, name: &str) -> Result<bool, DecodeError> {
+    if args.recover {
+        match &args.file {
+            Some(p) if p.as_os_str() != "-" => recover(p)?,
+            _ => {
+                return Err(DecodeError::Open {
+                    path: PathBuf::from("-"),
+                    source: io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "--recover needs a log file, not standard input",
+                    ),
+                })
+            }
+        }
+    }
     let input: Box<dyn Read> = match &args.file {
         Some(p) if p.as_os_str() != "-" => {
             Box::new(File::open(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?)

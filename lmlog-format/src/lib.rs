@@ -13,6 +13,8 @@ pub mod fingerprint;
 pub mod frame;
 pub mod level;
 pub mod schema;
+#[cfg(feature = "codec")]
+pub mod staging;
 pub mod template;
 pub mod types;
 pub mod varint;

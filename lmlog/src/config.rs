@@ -64,6 +64,7 @@ pub struct Config {
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) panic_hook: bool,
     pub(crate) compression: Compression,
+    pub(crate) crash_recovery: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -116,6 +117,7 @@ impl Config {
             resource: Vec::new(),
             panic_hook: true,
             compression: Compression::Adaptive,
+            crash_recovery: true,
         }
     }
 
@@ -211,6 +213,18 @@ impl Config {
     /// [`Compression::Adaptive`]).
     pub fn compression(mut self, compression: Compression) -> Config {
         self.compression = compression;
+        self
+    }
+
+    /// Whether a file output's staging buffers live in files that outlive
+    /// the process (default: yes, on Unix), so that events committed before
+    /// a SIGKILL, `abort`, a segfault or `exit` are recovered into the log
+    /// by the next `init` on the same output (or `lmlog-decode --recover`).
+    /// The files are owner-only, under `/dev/shm/lmlog-UID/` (memory, never
+    /// written to disk) or, without `/dev/shm`, in `.lmlog-staging` beside
+    /// the log.
+    pub fn crash_recovery(mut self, enabled: bool) -> Config {
+        self.crash_recovery = enabled;
         self
     }
 

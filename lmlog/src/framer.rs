@@ -145,7 +145,7 @@ impl Framer {
     /// and [`Drained::FileFull`] returned, so a file overshoots its limit
     /// by at most one frame.
     pub(crate) fn records(&mut self, ring: &Ring, snapshot: Snapshot, compress: bool, room: Option<u64>) -> Drained {
-        let mut head = ring.head();
+        let mut head = ring.drained();
         let mut chunks = std::mem::take(&mut self.chunks);
         chunks.clear();
         ring.chunks(snapshot, &mut chunks);
@@ -368,6 +368,7 @@ mod tests {
 
         fn drain_into(&self, framer: &mut Framer, compress: bool) {
             assert_eq!(framer.records(&self.ring, self.ring.snapshot(), compress, None), Drained::All);
+            self.ring.release();
         }
     }
 

@@ -44,6 +44,7 @@ mod producer;
 mod ring;
 mod runtime;
 mod sink;
+mod staging;
 mod state;
 #[cfg(feature = "otel")]
 mod trace;

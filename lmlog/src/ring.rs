@@ -20,8 +20,11 @@
 //! writer frames each stretch on its own, so one damaged frame costs at
 //! most one chunk of records.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{fence, AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
+
+use lmlog_format::staging::{layout, ring_data_offset, ring_file_len, RING_MAGIC};
 
 /// Keeps a value on its own cache lines (128 bytes covers adjacent-line
 /// prefetching on x86).
@@ -64,6 +67,7 @@ struct ChunkMark {
 }
 
 #[derive(Debug, Default)]
+#[repr(C)]
 struct ProducerLine {
     /// End of the last committed record (or padding).
     tail: AtomicU64,
@@ -81,13 +85,62 @@ struct ProducerLine {
 }
 
 #[derive(Debug, Default)]
+#[repr(C)]
 struct ConsumerLine {
-    /// Everything before it has been copied out.
+    /// Everything before it has reached the sink: the producer may reuse it.
     head: AtomicU64,
     /// Records before `head`, modulo [`RECORDS_MODULUS`].
     head_records: AtomicU64,
     /// Drops already reported (claimed by the owner or the writer).
     dropped_reported: AtomicU64,
+    /// Ticks of the record just before `head`.
+    head_ticks: AtomicU64,
+}
+
+/// What identifies the ring in its staging file.
+#[derive(Debug)]
+#[repr(C)]
+struct Header {
+    magic: AtomicU64,
+    capacity: AtomicU64,
+    thread_id: AtomicU32,
+    name_len: AtomicU16,
+    /// The owner's name, for recovery (the writer reads `Ring::owner`).
+    name: [AtomicU8; layout::NAME_MAX],
+}
+
+/// The start of a ring's memory; in a staging file, the layout
+/// `lmlog_format::staging::layout` documents.
+#[derive(Debug)]
+#[repr(C)]
+struct Control {
+    producer: CachePadded<ProducerLine>,
+    consumer: CachePadded<ConsumerLine>,
+    header: CachePadded<Header>,
+}
+
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(Control, producer) + offset_of!(ProducerLine, tail) == layout::TAIL);
+    assert!(offset_of!(Control, producer) + offset_of!(ProducerLine, pad_start) == layout::PAD_START);
+    assert!(offset_of!(Control, consumer) + offset_of!(ConsumerLine, head) == layout::HEAD);
+    assert!(offset_of!(Control, consumer) + offset_of!(ConsumerLine, head_ticks) == layout::HEAD_TICKS);
+    assert!(offset_of!(Control, header) + offset_of!(Header, magic) == layout::MAGIC);
+    assert!(offset_of!(Control, header) + offset_of!(Header, capacity) == layout::CAPACITY);
+    assert!(offset_of!(Control, header) + offset_of!(Header, thread_id) == layout::THREAD_ID);
+    assert!(offset_of!(Control, header) + offset_of!(Header, name_len) == layout::NAME_LEN);
+    assert!(offset_of!(Control, header) + offset_of!(Header, name) == layout::NAME);
+    assert!(std::mem::size_of::<Control>() == layout::MARKS);
+    assert!(std::mem::size_of::<ChunkMark>() == layout::MARK_LEN);
+    assert!(CHUNK == lmlog_format::staging::CHUNK_LEN);
+};
+
+/// Where a ring's memory comes from.
+enum Memory {
+    /// The process's heap.
+    Heap { ptr: *mut u8, layout: std::alloc::Layout },
+    /// A staging file mapped shared: what is committed outlives the process.
+    Mapped { _map: memmap2::MmapMut, path: PathBuf },
 }
 
 /// The thread that currently owns a ring.
@@ -127,74 +180,141 @@ pub(crate) struct Snapshot {
 pub(crate) struct Ring {
     buf: *mut u8,
     capacity: u64,
-    producer: CachePadded<ProducerLine>,
-    consumer: CachePadded<ConsumerLine>,
-    /// Chunk `n` of offsets (`n * CHUNK ..`) is marked in `marks[n % len]`.
-    marks: Box<[ChunkMark]>,
+    ctl: *const Control,
+    /// Chunk `n` of offsets (`n * CHUNK ..`) is marked in `marks[n % marks_len]`.
+    marks: *const ChunkMark,
+    marks_len: u64,
+    memory: Memory,
     /// Set by the owner when its thread exits or moves to a bigger ring,
     /// after its last commit.
     closed: AtomicBool,
     /// The owner moved on to a bigger ring: its thread lives on.
     superseded: AtomicBool,
-    /// Ticks of the record just before `head` (consumer-owned).
-    head_ticks: AtomicU64,
-    thread_id: AtomicU32,
+    /// Drained up to here (writer-owned; `head` follows once the sink has it).
+    drained: AtomicU64,
+    drained_ticks: AtomicU64,
+    drained_records: AtomicU64,
     owner: Mutex<Option<Owner>>,
 }
 
 // SAFETY: the buffer is only accessed through `writable` (the producer, which
 // by construction is one thread at a time: the ring's owner) and `drain` (the
-// consumer, one writer thread); the atomics order their disjoint regions.
+// consumer, one writer thread); the atomics order their disjoint regions. The
+// control block and marks are atomics.
 unsafe impl Send for Ring {}
 // SAFETY: as above.
 unsafe impl Sync for Ring {}
 
 impl std::fmt::Debug for Ring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ring")
-            .field("capacity", &self.capacity)
-            .field("producer", &self.producer)
-            .field("consumer", &self.consumer)
-            .finish_non_exhaustive()
+        f.debug_struct("Ring").field("capacity", &self.capacity).field("control", self.ctl()).finish_non_exhaustive()
     }
 }
 
 impl Drop for Ring {
     fn drop(&mut self) {
-        // SAFETY: `buf` came from `Box::into_raw` of a slice of `capacity`
-        // bytes in `Ring::new` and is freed only here.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.buf, self.capacity as usize)) });
+        match &self.memory {
+            // SAFETY: allocated in `Ring::with_memory` with this layout and
+            // freed only here; nothing points into it once the ring is dropped.
+            Memory::Heap { ptr, layout } => unsafe { std::alloc::dealloc(*ptr, *layout) },
+            // Its records have all reached the sink (or the process is
+            // going away cleanly): the file is no longer needed.
+            Memory::Mapped { path, .. } => {
+                let _ = std::fs::remove_file(path);
+            }
+        }
     }
 }
 
 impl Ring {
-    /// A ring of `capacity` bytes, rounded up to a power of two.
+    /// A ring of `capacity` bytes (rounded up to a power of two) on the heap.
     pub(crate) fn new(capacity: usize) -> Ring {
-        let capacity = capacity.max(64).next_power_of_two();
-        let mut bytes = vec![0u8; capacity].into_boxed_slice();
-        // The zeroed allocation is mapped lazily: without touching every page
-        // now, the first lap would take a page fault (~1 µs) every 4 KiB of
-        // records, in the calling thread.
-        for page in bytes.chunks_mut(4096) {
-            // SAFETY: `page` is a valid, exclusive, non-empty slice; a volatile
-            // store is used only so the compiler cannot drop a store of the
-            // value the allocation already holds.
-            unsafe { std::ptr::write_volatile(page.as_mut_ptr(), 0) };
+        let capacity = (capacity.max(64).next_power_of_two()) as u64;
+        let layout = std::alloc::Layout::from_size_align(ring_file_len(capacity), 4096).expect("ring layout");
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
         }
-        let buf = Box::into_raw(bytes) as *mut u8;
-        Ring {
-            buf,
-            capacity: capacity as u64,
-            // No padding yet: a value no position can equal.
-            producer: CachePadded(ProducerLine { pad_start: AtomicU64::new(u64::MAX), ..ProducerLine::default() }),
-            consumer: CachePadded::default(),
-            marks: (0..(capacity as u64 / CHUNK).max(1)).map(|_| ChunkMark::default()).collect(),
+        // SAFETY: `ptr` is a fresh, zeroed, 4096-aligned block of the
+        // layout's size, owned by the ring from here on.
+        unsafe { Ring::with_memory(ptr, capacity, Memory::Heap { ptr, layout }) }
+    }
+
+    /// A ring of `capacity` bytes in a new staging file at `path`
+    /// (owner-only), mapped shared, so that its committed records survive
+    /// the process.
+    pub(crate) fn mapped(capacity: usize, path: PathBuf) -> std::io::Result<Ring> {
+        let capacity = (capacity.max(64).next_power_of_two()) as u64;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path)?;
+        file.set_len(ring_file_len(capacity) as u64)?;
+        // SAFETY: the file was just created by this process, owner-only, in
+        // a directory only its owner can write; nothing else maps or
+        // truncates it while the ring lives.
+        let mut map = unsafe { memmap2::MmapOptions::new().populate().map_mut(&file) }?;
+        let ptr = map.as_mut_ptr();
+        // SAFETY: the mapping is `ring_file_len(capacity)` bytes, zeroed (a
+        // new file), page-aligned, and lives as long as the ring.
+        Ok(unsafe { Ring::with_memory(ptr, capacity, Memory::Mapped { _map: map, path }) })
+    }
+
+    /// # Safety
+    /// `ptr` points to `ring_file_len(capacity)` zeroed, 4096-aligned bytes
+    /// that `memory` keeps alive until the ring is dropped.
+    unsafe fn with_memory(ptr: *mut u8, capacity: u64, memory: Memory) -> Ring {
+        let data = ring_data_offset(capacity);
+        // Zeroed memory is mapped lazily: without touching every page now,
+        // the first lap would take a page fault (~1 µs) every 4 KiB of
+        // records, in the calling thread.
+        for page in (0..ring_file_len(capacity)).step_by(4096) {
+            // SAFETY: `page` is inside the block; a volatile store is used
+            // only so the compiler cannot drop a store of the value the
+            // memory already holds.
+            unsafe { std::ptr::write_volatile(ptr.add(page), 0) };
+        }
+        let ctl = ptr as *const Control;
+        // SAFETY: all-zero bytes are a valid `Control` (atomics) and
+        // `ChunkMark`s; the block is aligned for both and large enough.
+        let ring = Ring {
+            // SAFETY: `data < ring_file_len(capacity)`.
+            buf: unsafe { ptr.add(data) },
+            capacity,
+            ctl,
+            // SAFETY: the marks start at `layout::MARKS`, inside the block.
+            marks: unsafe { ptr.add(layout::MARKS) } as *const ChunkMark,
+            marks_len: (capacity / CHUNK).max(1),
+            memory,
             closed: AtomicBool::new(false),
             superseded: AtomicBool::new(false),
-            head_ticks: AtomicU64::new(0),
-            thread_id: AtomicU32::new(0),
+            drained: AtomicU64::new(0),
+            drained_ticks: AtomicU64::new(0),
+            drained_records: AtomicU64::new(0),
             owner: Mutex::new(None),
-        }
+        };
+        let control = ring.ctl();
+        // No padding yet: a value no position can equal.
+        control.producer.0.pad_start.store(u64::MAX, Ordering::Relaxed);
+        control.header.0.capacity.store(capacity, Ordering::Relaxed);
+        control.header.0.magic.store(RING_MAGIC, Ordering::Release);
+        ring
+    }
+
+    #[inline(always)]
+    fn ctl(&self) -> &Control {
+        // SAFETY: `ctl` points to the start of the ring's memory, which
+        // holds a `Control` and lives as long as `self`.
+        unsafe { &*self.ctl }
+    }
+
+    #[inline(always)]
+    fn mark(&self, chunk: u64) -> &ChunkMark {
+        // SAFETY: the index is below `marks_len`, the number of marks in
+        // the ring's memory.
+        unsafe { &*self.marks.add((chunk % self.marks_len) as usize) }
     }
 
     pub(crate) fn capacity(&self) -> u64 {
@@ -203,15 +323,25 @@ impl Ring {
 
     /// Hands the ring to a new producer thread. The ring must be fully drained.
     pub(crate) fn adopt(&self, owner: Owner) -> (Cursor, u64) {
-        self.thread_id.store(owner.thread_id, Ordering::Relaxed);
+        let header = &self.ctl().header.0;
+        header.thread_id.store(owner.thread_id, Ordering::Relaxed);
+        let name = owner.name.as_deref().unwrap_or("").as_bytes();
+        let mut len = name.len().min(layout::NAME_MAX);
+        while std::str::from_utf8(&name[..len]).is_err() {
+            len -= 1;
+        }
+        for (slot, byte) in header.name.iter().zip(&name[..len]) {
+            slot.store(*byte, Ordering::Relaxed);
+        }
+        header.name_len.store(len as u16, Ordering::Relaxed);
         *self.owner.lock().unwrap_or_else(|p| p.into_inner()) = Some(owner);
         self.closed.store(false, Ordering::Relaxed);
         self.superseded.store(false, Ordering::Relaxed);
-        let line = &self.producer.0;
+        let line = &self.ctl().producer.0;
         let tail = line.tail.load(Ordering::Relaxed);
         let ticks = line.tail_ticks.load(Ordering::Relaxed);
         let records = line.tail_seq.load(Ordering::Relaxed) >> OFFSET_BITS;
-        (Cursor { tail, head_cache: self.consumer.0.head.load(Ordering::Acquire), records }, ticks)
+        (Cursor { tail, head_cache: self.ctl().consumer.0.head.load(Ordering::Acquire), records }, ticks)
     }
 
     pub(crate) fn owner(&self) -> Option<Owner> {
@@ -219,7 +349,7 @@ impl Ring {
     }
 
     pub(crate) fn thread_id(&self) -> u32 {
-        self.thread_id.load(Ordering::Relaxed)
+        self.ctl().header.0.thread_id.load(Ordering::Relaxed)
     }
 
     /// The contiguous free space at the producer's tail.
@@ -257,7 +387,7 @@ impl Ring {
         if (start ^ cursor.tail) >> CHUNK_SHIFT != 0 {
             self.mark_chunk(cursor, ticks);
         }
-        let line = &self.producer.0;
+        let line = &self.ctl().producer.0;
         line.tail_seq.store(pack(cursor.tail, cursor.records), Ordering::Relaxed);
         fence(Ordering::Release);
         line.tail_ticks.store(ticks, Ordering::Relaxed);
@@ -270,7 +400,7 @@ impl Ring {
     #[inline(never)]
     fn mark_chunk(&self, cursor: &Cursor, ticks: u64) {
         let chunk = cursor.tail >> CHUNK_SHIFT;
-        let mark = &self.marks[(chunk % self.marks.len() as u64) as usize];
+        let mark = self.mark(chunk);
         mark.packed.store(pack(cursor.tail, cursor.records), Ordering::Relaxed);
         fence(Ordering::Release);
         mark.ticks.store(ticks, Ordering::Relaxed);
@@ -280,7 +410,7 @@ impl Ring {
     /// Counts an event the owner could not place.
     #[cold]
     pub(crate) fn count_dropped(&self) {
-        let dropped = &self.producer.0.dropped;
+        let dropped = &self.ctl().producer.0.dropped;
         dropped.store(dropped.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
@@ -288,14 +418,19 @@ impl Ring {
     /// them, the owner in its next record or the writer after a drain, by
     /// [`claim_drops`](Self::claim_drops).
     pub(crate) fn unreported_drops(&self) -> (u64, u64) {
-        let reported = self.consumer.0.dropped_reported.load(Ordering::Acquire);
-        (reported, self.producer.0.dropped.load(Ordering::Relaxed))
+        let reported = self.ctl().consumer.0.dropped_reported.load(Ordering::Acquire);
+        (reported, self.ctl().producer.0.dropped.load(Ordering::Relaxed))
     }
 
     /// Claims the drops from `reported` to `total` for one report; false if
     /// the other side claimed some first.
     pub(crate) fn claim_drops(&self, reported: u64, total: u64) -> bool {
-        self.consumer.0.dropped_reported.compare_exchange(reported, total, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        self.ctl()
+            .consumer
+            .0
+            .dropped_reported
+            .compare_exchange(reported, total, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     /// Asks for the cache line a few records ahead of the tail, for writing,
@@ -326,7 +461,7 @@ impl Ring {
         let free = cursor.head_cache + self.capacity - cursor.tail;
         if contiguous <= free && physical != 0 {
             // The record was cut short by the physical end: pad to the next lap.
-            let line = &self.producer.0;
+            let line = &self.ctl().producer.0;
             line.pad_start.store(cursor.tail, Ordering::Relaxed);
             let ticks = line.tail_ticks.load(Ordering::Relaxed);
             self.publish(cursor, contiguous as usize, ticks);
@@ -335,7 +470,7 @@ impl Ring {
         if physical == 0 && free == self.capacity {
             return Err(NoRoom::TooBig);
         }
-        let head = self.consumer.0.head.load(Ordering::Acquire);
+        let head = self.ctl().consumer.0.head.load(Ordering::Acquire);
         if head != cursor.head_cache {
             cursor.head_cache = head;
             return Ok(());
@@ -345,7 +480,7 @@ impl Ring {
 
     /// Re-reads the consumer's head; returns the bytes still in the ring.
     pub(crate) fn refresh_head(&self, cursor: &mut Cursor) -> u64 {
-        cursor.head_cache = self.consumer.0.head.load(Ordering::Acquire);
+        cursor.head_cache = self.ctl().consumer.0.head.load(Ordering::Acquire);
         cursor.tail - cursor.head_cache
     }
 
@@ -373,19 +508,34 @@ impl Ring {
 
     /// A consistent reading of the tail, its ticks and record count.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let line = &self.producer.0;
+        let line = &self.ctl().producer.0;
         read_consistent(&line.tail, &line.tail_ticks, &line.tail_seq)
     }
 
-    /// The consumer's head, the ticks of the record before it and the
-    /// records before it.
-    pub(crate) fn head(&self) -> Snapshot {
-        let consumer = &self.consumer.0;
+    /// Where the writer's next drain starts: the end of what it drained,
+    /// the ticks of the record before it and the records before it.
+    pub(crate) fn drained(&self) -> Snapshot {
         Snapshot {
-            tail: consumer.head.load(Ordering::Relaxed),
-            tail_ticks: self.head_ticks.load(Ordering::Relaxed),
-            records: consumer.head_records.load(Ordering::Relaxed) as u32,
+            tail: self.drained.load(Ordering::Relaxed),
+            tail_ticks: self.drained_ticks.load(Ordering::Relaxed),
+            records: self.drained_records.load(Ordering::Relaxed) as u32,
         }
+    }
+
+    /// Hands what was drained back to the producer, once the sink has it
+    /// (or its loss is counted): until then a process death leaves it in
+    /// the staging file for recovery.
+    pub(crate) fn release(&self) {
+        let consumer = &self.ctl().consumer.0;
+        let drained = self.drained();
+        consumer.head_ticks.store(drained.tail_ticks, Ordering::Relaxed);
+        consumer.head_records.store(u64::from(drained.records), Ordering::Relaxed);
+        consumer.head.store(drained.tail, Ordering::Release);
+    }
+
+    /// The producer's head: everything before it was released.
+    pub(crate) fn released(&self) -> u64 {
+        self.ctl().consumer.0.head.load(Ordering::Relaxed)
     }
 
     /// Cuts `[head, snapshot.tail)` into chunks of about [`CHUNK`] bytes at
@@ -394,10 +544,10 @@ impl Ring {
     /// overwrite (one lap on) is recognised and skipped, which only makes
     /// that chunk longer.
     pub(crate) fn chunks(&self, snapshot: Snapshot, out: &mut Vec<Snapshot>) {
-        let head = self.consumer.0.head.load(Ordering::Relaxed);
+        let head = self.drained.load(Ordering::Relaxed);
         if snapshot.tail > head {
             for chunk in (head >> CHUNK_SHIFT) + 1..=snapshot.tail >> CHUNK_SHIFT {
-                let mark = &self.marks[(chunk % self.marks.len() as u64) as usize];
+                let mark = self.mark(chunk);
                 let end = read_consistent(&mark.end, &mark.ticks, &mark.packed);
                 if end.tail >> CHUNK_SHIFT == chunk && end.tail > head && end.tail < snapshot.tail {
                     out.push(end);
@@ -407,19 +557,20 @@ impl Ring {
         out.push(snapshot);
     }
 
-    /// Passes the committed bytes `[head, snapshot.tail)` to `sink` in at
-    /// most two slices, without the padding, then frees them.
+    /// Passes the committed bytes `[drained, snapshot.tail)` to `sink` in
+    /// at most two slices, without the padding; [`release`](Self::release)
+    /// frees them.
     ///
     /// Only the writer thread may call this.
     pub(crate) fn drain(&self, snapshot: Snapshot, mut sink: impl FnMut(&[u8])) {
         let mask = self.capacity - 1;
-        let mut pos = self.consumer.0.head.load(Ordering::Relaxed);
+        let mut pos = self.drained.load(Ordering::Relaxed);
         while pos < snapshot.tail {
             let lap_end = (pos | mask) + 1;
             let end = if snapshot.tail < lap_end {
                 snapshot.tail
             } else {
-                let pad = self.producer.0.pad_start.load(Ordering::Relaxed);
+                let pad = self.ctl().producer.0.pad_start.load(Ordering::Relaxed);
                 if pad >= pos && pad < lap_end {
                     pad
                 } else {
@@ -429,7 +580,7 @@ impl Ring {
             // SAFETY: `[pos, end)` lies within one lap and below the tail the
             // producer published with Release (we loaded it with Acquire), so
             // the bytes are initialised and the producer will not touch them
-            // until `head` moves past them below.
+            // until `release` moves `head` past them.
             let bytes =
                 unsafe { std::slice::from_raw_parts(self.buf.add((pos & mask) as usize), (end - pos) as usize) };
             if !bytes.is_empty() {
@@ -437,9 +588,9 @@ impl Ring {
             }
             pos = if end == snapshot.tail { end } else { lap_end };
         }
-        self.head_ticks.store(snapshot.tail_ticks, Ordering::Relaxed);
-        self.consumer.0.head_records.store(u64::from(snapshot.records), Ordering::Relaxed);
-        self.consumer.0.head.store(snapshot.tail, Ordering::Release);
+        self.drained_ticks.store(snapshot.tail_ticks, Ordering::Relaxed);
+        self.drained_records.store(u64::from(snapshot.records), Ordering::Relaxed);
+        self.drained.store(snapshot.tail, Ordering::Relaxed);
     }
 }
 
@@ -518,6 +669,7 @@ mod tests {
                 assert_eq!(u64::from(end.records), u64::from(expected) % RECORDS_MODULUS);
                 pending.clear();
             }
+            ring.release();
             if expected > 0 && snapshot.tail_ticks != u64::from(expected - 1) {
                 panic!("snapshot ticks {} after record {}", snapshot.tail_ticks, expected - 1);
             }

@@ -61,27 +61,37 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     let filter = config.resolved_filter()?;
-    let sink: Box<dyn Sink> = match std::mem::replace(&mut config.output, Output::File(PathBuf::new())) {
+    // The log a file output writes: its staging files survive a crash.
+    let mut log_path = None;
+    let mut sink: Box<dyn Sink> = match std::mem::replace(&mut config.output, Output::File(PathBuf::new())) {
         Output::File(path) => {
             let sink = FileSink::create(&path).map_err(|source| InitError::Open { path: path.clone(), source })?;
+            log_path = Some(path);
             match config.rotate {
                 Some((max, keep)) => Box::new(sink.with_rotation(max, keep)),
                 None => Box::new(sink),
             }
         }
         #[cfg(feature = "jsonl")]
-        Output::Jsonl(path) => Box::new(
-            crate::sink::JsonlSink::create(&path).map_err(|source| InitError::Open { path: path.clone(), source })?,
-        ),
+        Output::Jsonl(path) => {
+            let sink = crate::sink::JsonlSink::create(&path)
+                .map_err(|source| InitError::Open { path: path.clone(), source })?;
+            log_path = Some(path);
+            Box::new(sink)
+        }
         Output::Sink(sink) => sink,
     };
+    let service_name = config.service_name.take().or_else(|| std::env::var("OTEL_SERVICE_NAME").ok());
     let settings = WriterSettings {
         flush_interval: config.flush_interval,
         compression: config.compression,
-        service_name: config.service_name.take(),
+        service_name,
         resource: std::mem::take(&mut config.resource),
         clock: crate::clock::calibrated(),
     };
+    if let (Some(path), true) = (&log_path, config.crash_recovery) {
+        start_crash_survival(path, sink.as_mut(), &settings);
+    }
     let (commands, receiver) = flume::unbounded();
     let writer = Writer::new(sink, receiver, settings);
     let join = std::thread::Builder::new()
@@ -115,7 +125,36 @@ fn shutdown() {
     if let Some(join) = control.join.take() {
         if std::thread::current().id() != control.writer_id() {
             let _ = join.join();
+            // Everything staged has reached the sink.
+            if let Some(run) = STATE.detach_run() {
+                run.remove();
+            }
         }
+    }
+}
+
+/// Recovers what earlier processes on the log at `path` staged and never
+/// wrote (appending it to `sink` before this run's first frame), then keeps
+/// this run's rings in staging files. Failures leave logging running
+/// without crash survival, with one line on stderr.
+fn start_crash_survival(path: &std::path::Path, sink: &mut dyn Sink, settings: &WriterSettings) {
+    let recovery = lmlog_format::staging::recover_dead_runs(path, crate::clock::unix_nanos(), |stream| {
+        sink.write_all(&stream.bytes).and_then(|()| sink.flush())
+    });
+    for (dir, reason) in &recovery.failed {
+        eprintln!("lmlog: cannot recover the staging files in {}: {reason}", dir.display());
+    }
+    for stream in &recovery.streams {
+        eprintln!(
+            "lmlog: recovered {} bytes of records from {} staging rings of an earlier process into {}",
+            stream.record_bytes,
+            stream.rings,
+            path.display()
+        );
+    }
+    match crate::staging::Run::create(path, &settings.session(sink.file_index())) {
+        Ok(run) => STATE.attach_run(std::sync::Arc::new(run)),
+        Err(e) => eprintln!("lmlog: events are not crash-safe: cannot create staging files: {e}"),
     }
 }
 

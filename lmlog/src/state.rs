@@ -13,13 +13,14 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 use std::thread::{JoinHandle, Thread, ThreadId};
 
-use lmlog_format::Level;
+use lmlog_format::{FrameKind, Level};
 
 use crate::callsite::{Callsite, Interned, MAX_ID};
 use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
 use crate::ring::{Owner, Ring, Snapshot};
+use crate::staging::Run;
 
 /// The process's runtime state; see the module documentation.
 pub(crate) static STATE: State = State::new();
@@ -68,6 +69,8 @@ pub(crate) struct State {
     /// committed.
     interned_count: AtomicU32,
     rings: Mutex<Rings>,
+    /// The run directory whose files hold the rings (file outputs on Unix).
+    run: Mutex<Option<Arc<Run>>>,
     /// Events that could not even be counted in a ring (emitted during
     /// thread teardown or re-entrantly from inside an encoder); the writer
     /// reports them.
@@ -91,6 +94,8 @@ struct Registry {
     callsites: Vec<&'static Callsite>,
     /// Interned (call site, schema) pairs; id `n` is at index `n - 1`.
     interned: Vec<Interned>,
+    /// Where new schemas are recorded for crash recovery.
+    run: Option<Arc<Run>>,
 }
 
 /// Rings with an owner or still holding records (`active`, drained by the
@@ -121,9 +126,10 @@ impl State {
             control: Mutex::new(None),
             writer_thread: AtomicPtr::new(std::ptr::null_mut()),
             panic_hook: Once::new(),
-            registry: Mutex::new(Registry { filter: None, callsites: Vec::new(), interned: Vec::new() }),
+            registry: Mutex::new(Registry { filter: None, callsites: Vec::new(), interned: Vec::new(), run: None }),
             interned_count: AtomicU32::new(0),
             rings: Mutex::new(Rings { active: Vec::new(), pool: Vec::new() }),
+            run: Mutex::new(None),
             lost_events: AtomicU64::new(0),
             next_thread_id: AtomicU32::new(1),
         }
@@ -232,6 +238,10 @@ impl State {
         registry.interned.push(Interned { callsite, schema });
         let id = registry.interned.len() as u32;
         assert!(id <= MAX_ID, "more than {MAX_ID} call sites");
+        if let Some(run) = &registry.run {
+            // Before any record with the id exists: recovery can decode it.
+            run.append_meta(FrameKind::Schema, &Interned { callsite, schema }.encode_schema(id));
+        }
         callsite.add_id(schema, id, ceiling);
         self.interned_count.store(id, Ordering::Release);
         Some(id)
@@ -264,7 +274,7 @@ impl State {
         let mut rings = lock(&self.rings);
         let ring = match rings.pool.iter().position(|r| r.capacity() == capacity) {
             Some(i) => rings.pool.swap_remove(i),
-            None => Arc::new(Ring::new(capacity as usize)),
+            None => Arc::new(self.new_ring(capacity)),
         };
         let (cursor, last_ticks) = ring.adopt(owner);
         rings.active.push(ring.clone());
@@ -278,7 +288,7 @@ impl State {
         let owner = old.owner().unwrap_or(Owner { thread_id: old.thread_id(), name: None });
         let capacity = (old.capacity() * 2).min(self.ring_capacity());
         // Allocated (and its pages touched) outside the lock.
-        let ring = Arc::new(Ring::new(capacity as usize));
+        let ring = Arc::new(self.new_ring(capacity));
         let (cursor, last_ticks) = ring.adopt(owner);
         old.supersede();
         lock(&self.rings).active.push(ring.clone());
@@ -312,6 +322,52 @@ impl State {
                 rings.pool.push(ring);
             }
         }
+    }
+
+    // --- Crash survival (used by `runtime` and the writer). ---
+
+    /// Keeps new rings in `run`'s files and records every schema there,
+    /// starting with those interned so far.
+    pub fn attach_run(&self, run: Arc<Run>) {
+        let mut registry = lock(&self.registry);
+        for (i, interned) in registry.interned.iter().enumerate() {
+            run.append_meta(FrameKind::Schema, &interned.encode_schema(i as u32 + 1));
+        }
+        registry.run = Some(run.clone());
+        *lock(&self.run) = Some(run);
+    }
+
+    /// Stops keeping rings in the run's files (after the writer drained
+    /// everything) and frees the pooled ones; returns the run to remove.
+    pub fn detach_run(&self) -> Option<Arc<Run>> {
+        lock(&self.registry).run = None;
+        let run = lock(&self.run).take();
+        if run.is_some() {
+            lock(&self.rings).pool.clear();
+        }
+        run
+    }
+
+    /// The current run directory, if rings survive the process.
+    pub fn run(&self) -> Option<Arc<Run>> {
+        lock(&self.run).clone()
+    }
+
+    /// A new ring: in the run directory when there is one (on the heap if
+    /// that fails: logging goes on without crash survival).
+    fn new_ring(&self, capacity: u64) -> Ring {
+        if let Some(run) = self.run() {
+            match run.ring(capacity as usize) {
+                Ok(ring) => return ring,
+                Err(e) => {
+                    static REPORTED: Once = Once::new();
+                    REPORTED.call_once(|| {
+                        eprintln!("lmlog: cannot create a staging file ({e}); events of this thread are not crash-safe")
+                    });
+                }
+            }
+        }
+        Ring::new(capacity as usize)
     }
 
     // --- Loss (producers count, the writer reports). ---

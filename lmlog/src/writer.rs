@@ -36,6 +36,22 @@ pub(crate) struct WriterSettings {
     pub clock: ClockInfo,
 }
 
+impl WriterSettings {
+    /// The session frame of a file with index `file_index`, anchored now.
+    pub(crate) fn session(&self, file_index: u32) -> SessionInfo {
+        SessionInfo {
+            writer_version: env!("CARGO_PKG_VERSION").to_string(),
+            clock: ClockInfo { anchor: crate::clock::anchor(), ..self.clock },
+            pid: std::process::id(),
+            executable: std::env::current_exe().ok().map(|p| p.display().to_string()),
+            hostname: hostname(),
+            service_name: self.service_name.clone(),
+            resource: self.resource.clone(),
+            file_index,
+        }
+    }
+}
+
 pub(crate) struct Writer {
     settings: WriterSettings,
     framer: Framer,
@@ -59,8 +75,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(sink: Box<dyn Sink>, commands: flume::Receiver<Command>, mut settings: WriterSettings) -> Writer {
-        settings.service_name = settings.service_name.or_else(|| std::env::var("OTEL_SERVICE_NAME").ok());
+    pub(crate) fn new(sink: Box<dyn Sink>, commands: flume::Receiver<Command>, settings: WriterSettings) -> Writer {
         Writer {
             settings,
             framer: Framer::new(),
@@ -104,16 +119,7 @@ impl Writer {
 
     /// Frames the start of a file: session header and every schema so far.
     fn start_file(&mut self) {
-        let session = SessionInfo {
-            writer_version: env!("CARGO_PKG_VERSION").to_string(),
-            clock: ClockInfo { anchor: crate::clock::anchor(), ..self.settings.clock },
-            pid: std::process::id(),
-            executable: std::env::current_exe().ok().map(|p| p.display().to_string()),
-            hostname: hostname(),
-            service_name: self.settings.service_name.clone(),
-            resource: self.settings.resource.clone(),
-            file_index: self.driver.file_index(),
-        };
+        let session = self.settings.session(self.driver.file_index());
         self.last_anchor = Instant::now();
         let interned = STATE.interned(0, STATE.interned_count());
         self.framer.start_file(&session, &interned);
@@ -150,7 +156,11 @@ impl Writer {
         }
         if self.last_anchor.elapsed() >= ANCHOR_INTERVAL {
             self.last_anchor = Instant::now();
-            self.framer.meta(FrameKind::Clock, &crate::clock::anchor());
+            let anchor = crate::clock::anchor();
+            self.framer.meta(FrameKind::Clock, &anchor);
+            if let Some(run) = STATE.run() {
+                run.append_meta(FrameKind::Clock, &lmlog_format::schema::to_payload(&anchor));
+            }
         }
         let compress = match self.settings.compression {
             Compression::Off => false,
@@ -158,19 +168,14 @@ impl Writer {
             Compression::Always => true,
         };
         let mut room = self.driver.room();
-        for RingSnapshot { ring, closed, snapshot } in &rings {
+        for RingSnapshot { ring, snapshot, .. } in &rings {
             while self.framer.records(ring, *snapshot, compress, room) == Drained::FileFull {
                 // Rotate before the chunk that would not fit; if rotating
                 // fails the file goes on growing rather than stopping here.
                 self.rotate();
                 room = if self.framer.needs_file_start() { None } else { self.driver.room() };
             }
-            if *closed {
-                self.retire(ring);
-            }
         }
-        rings.clear();
-        self.rings = rings;
         let lost = STATE.lost_events();
         if lost > self.lost_events_reported {
             let now = unix_nanos();
@@ -190,12 +195,22 @@ impl Writer {
         self.framer.end_drain(self.last_drain_ticks);
         self.last_drain_ticks = Some(drain_ticks);
         self.write_out();
+        // Only now may producers reuse what was drained: until the sink has
+        // it, a process death leaves it in the staging files.
+        for RingSnapshot { ring, closed, .. } in &rings {
+            ring.release();
+            if *closed {
+                self.retire(ring);
+            }
+        }
+        rings.clear();
+        self.rings = rings;
     }
 
     /// Retires a drained ring of an exited thread (or one its thread left
     /// for a bigger ring).
     fn retire(&mut self, ring: &Arc<Ring>) {
-        if ring.snapshot().tail == ring.head().tail {
+        if ring.snapshot().tail == ring.released() {
             if !ring.is_superseded() {
                 self.framer.forget_thread(ring.thread_id());
             }

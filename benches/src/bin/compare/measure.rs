@@ -109,9 +109,9 @@ fn order(i: u64) -> Order<'static> {
         customer: "acme-corp",
         amount: 99.5 + (i % 7) as f64,
         items: (i % 13) as u32,
-        express: i % 2 == 0,
+        express: i.is_multiple_of(2),
         region: "eu-north",
-        discount: if i % 3 == 0 { None } else { Some(0.1) },
+        discount: if i.is_multiple_of(3) { None } else { Some(0.1) },
         retries: -((i % 4) as i16),
     }
 }

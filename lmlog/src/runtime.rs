@@ -32,6 +32,18 @@ pub enum InitError {
     /// The writer thread could not be started.
     #[error("cannot start the lmlog writer thread: {0}")]
     Spawn(io::Error),
+    /// A file setting (rotation, retention, truncation or file mode) was
+    /// given together with a custom [`Config::sink`], which would ignore it.
+    /// A custom sink rotates itself through [`Sink::wants_rotation`],
+    /// [`Sink::room`] and [`Sink::rotate`].
+    #[error(
+        "Config::{setting} applies to lmlog's own file outputs, not to a custom sink \
+         (a custom sink rotates itself through the Sink trait)"
+    )]
+    FileSettingWithCustomSink {
+        /// The [`Config`] method that was called.
+        setting: &'static str,
+    },
 }
 
 /// Keeps the runtime alive. Dropping it writes every pending event, ends
@@ -61,17 +73,17 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     let filter = config.resolved_filter()?;
+    if let (Output::Sink(_), Some(setting)) = (&config.output, config.file.first_setting()) {
+        return Err(InitError::FileSettingWithCustomSink { setting });
+    }
     let sink: Box<dyn Sink> = match std::mem::replace(&mut config.output, Output::File(PathBuf::new())) {
-        Output::File(path) => {
-            let sink = FileSink::create(&path).map_err(|source| InitError::Open { path: path.clone(), source })?;
-            match config.rotate {
-                Some((max, keep)) => Box::new(sink.with_rotation(max, keep)),
-                None => Box::new(sink),
-            }
-        }
+        Output::File(path) => Box::new(
+            FileSink::open(&path, &config.file).map_err(|source| InitError::Open { path: path.clone(), source })?,
+        ),
         #[cfg(feature = "jsonl")]
         Output::Jsonl(path) => Box::new(
-            crate::sink::JsonlSink::create(&path).map_err(|source| InitError::Open { path: path.clone(), source })?,
+            crate::sink::JsonlSink::create(&path, &config.file)
+                .map_err(|source| InitError::Open { path: path.clone(), source })?,
         ),
         Output::Sink(sink) => sink,
     };

@@ -62,6 +62,9 @@ impl Drop for Guard {
 }
 
 /// Starts the runtime: opens the output and starts the writer thread.
+/// Once it returns, the output holds the file header (preamble and
+/// session), so even a program that exits at once leaves a file that
+/// decodes.
 ///
 /// ```no_run
 /// let _guard = lmlog::init(lmlog::Config::new().output("app.lmlog"))?;
@@ -112,6 +115,10 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
             }));
         });
     }
+    // The writer framed the file header as it started: have it written now,
+    // so that a program that exits before the first drain leaves a file
+    // that decodes.
+    flush();
     Ok(Guard { _private: () })
 }
 

@@ -1,9 +1,10 @@
 //! What the file outputs promise across runs and to other users: a run
-//! appends to the previous run's file (`lmlog-scenario append`), file
-//! settings are refused with a custom sink (`custom-sink-settings`), and
-//! files are created with mode 0640 (`file-modes`).
+//! appends to the previous run's file (`lmlog-scenario append`), the file
+//! holds its header once `init` returns (`early-exit`), file settings are
+//! refused with a custom sink (`custom-sink-settings`), and files are
+//! created with mode 0640 (`file-modes`).
 
-use crate::support::{decode_lines, run_scenario, scenario_output, TempDir};
+use crate::support::{decode_lines, run_scenario, scenario_output, session_indices, TempDir};
 
 /// Every event's (run, i), in file order.
 fn runs(path: &std::path::Path) -> (Vec<(u64, u64)>, lmlog_decode::DecodeSummary) {
@@ -47,6 +48,18 @@ fn a_run_cut_short_loses_only_its_cut_frame_to_the_next() {
     assert_eq!(events, events_of(&[1, 2]));
     assert_eq!(summary.files, 2);
     assert_eq!(summary.damaged_regions, 1, "{:?}", summary.diagnostics);
+}
+
+#[test]
+fn the_file_holds_its_header_once_init_returns() {
+    let dir = TempDir::new("early-exit");
+    let path = dir.path().join("app.lmlog");
+    run_scenario(&["early-exit", path.to_str().unwrap()]);
+    let (lines, summary) = decode_lines(&path);
+    assert!(lines.is_empty());
+    assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+    assert_eq!(summary.files, 1);
+    assert_eq!(session_indices(&path), [0]);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod append;
 mod custom_sink_settings;
+mod early_exit;
 mod failing_rotation;
 mod failing_sink;
 mod file_modes;
@@ -23,7 +24,7 @@ mod rotation;
 mod round_trip;
 mod time_rotation;
 
-const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | custom-sink-settings \
+const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | custom-sink-settings | early-exit FILE \
                      | failing-rotation DIR | failing-sink FILE | file-modes DIR | golden DIR | generic-sites FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
                      | rotation DIR RUN | round-trip FILE | time-rotation DIR)";
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("append") if args.len() == 4 => append::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
         Some("custom-sink-settings") if args.len() == 1 => custom_sink_settings::run(),
+        Some("early-exit") if args.len() == 2 => early_exit::run(&PathBuf::from(&args[1])),
         Some("failing-rotation") if args.len() == 2 => failing_rotation::run(&PathBuf::from(&args[1])),
         Some("failing-sink") if args.len() == 2 => failing_sink::run(&PathBuf::from(&args[1])),
         Some("file-modes") if args.len() == 2 => file_modes::run(&PathBuf::from(&args[1])),

@@ -210,7 +210,10 @@ impl Config {
     /// hour, `Duration::from_secs(86_400)` at midnight UTC; combines with
     /// [`Config::rotate`] (whichever comes first). Periods shorter than a
     /// second are for tests. A live file last written in an earlier period
-    /// is closed when the next run opens it.
+    /// is closed when the next run opens it. The binary output rotates at
+    /// the first drain after the boundary (an idle file is closed too);
+    /// the JSON Lines output before the first line written after it, so a
+    /// JSON file holds the lines written in its period.
     pub fn rotate_every(mut self, period: Duration) -> Config {
         self.file = self.file.rotate_every(period);
         self

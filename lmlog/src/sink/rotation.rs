@@ -78,6 +78,8 @@ impl FileOptions {
     /// epoch, so `Duration::from_secs(3600)` rotates on the hour and
     /// `Duration::from_secs(86_400)` at midnight UTC. Periods shorter
     /// than a second are for tests (at least [`FileOptions::MIN_PERIOD`]).
+    /// The JSON Lines output closes its file before the first line written
+    /// after the boundary.
     pub fn rotate_every(mut self, period: Duration) -> FileOptions {
         self.rotate_every = Some(period.max(FileOptions::MIN_PERIOD));
         self

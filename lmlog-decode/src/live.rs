@@ -17,10 +17,14 @@ enum Msg {
 ///
 /// Chunks of the binary stream are sent to the thread over a bounded
 /// channel: [`feed`](Self::feed) blocks while the channel is full, so
-/// nothing is ever dropped. [`sync`](Self::sync) waits until everything fed
-/// before it is decoded and written; [`finish`](Self::finish) (or dropping
-/// the decoder) ends the stream and joins the thread. Buffers the thread has
-/// drained come back through [`recycle`](Self::recycle) for reuse.
+/// nothing is ever dropped. Whenever the thread has decoded every chunk fed
+/// so far, it writes its output out and flushes it: a reader of the output
+/// (`tail -f` of a file) sees each chunk's lines as soon as they are decoded,
+/// whole lines only, and the feeder never waits for it.
+/// [`sync`](Self::sync) waits until everything fed before it is decoded and
+/// written; [`finish`](Self::finish) (or dropping the decoder) ends the
+/// stream and joins the thread. Buffers the thread has drained come back
+/// through [`recycle`](Self::recycle) for reuse.
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -76,6 +80,10 @@ impl LiveDecoder {
                         let _ = decoder.feed(&chunk);
                         chunk.clear();
                         let _ = recycle_tx.try_send(chunk);
+                        // Caught up: write through, so the output is live.
+                        if rx.is_empty() {
+                            let _ = decoder.flush();
+                        }
                     }
                     Msg::Sync(reply) => {
                         let _ = reply.send(decoder.flush());

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lmlog_decode::{DecodeError, LiveDecoder};
 use lmlog_format::types::TypeDesc;
@@ -122,4 +123,46 @@ fn drop_flushes_everything() {
         live.feed(s.bytes.clone());
     }
     assert_eq!(out.text(), expected);
+}
+
+/// A writer like a `BufWriter`: what is written shows only once flushed.
+#[derive(Default)]
+struct ShownWhenFlushed {
+    pending: Vec<u8>,
+    shown: Shared,
+}
+
+impl Write for ShownWhenFlushed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.shown.write_all(&self.pending)?;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+#[test]
+fn writes_through_whenever_it_has_caught_up() {
+    let s = stream();
+    let (expected, _) = decode(&s.bytes);
+    let out = ShownWhenFlushed::default();
+    let shown = out.shown.clone();
+    let live = LiveDecoder::spawn(out).unwrap();
+    // Two feeds and no sync: each time the thread has decoded all it was
+    // fed, the lines so far are written out and flushed.
+    let half = s.frames[10].1;
+    for (part, upto) in [(&s.bytes[..half], half), (&s.bytes[half..], s.bytes.len())] {
+        live.feed(part.to_vec());
+        let (want, _) = decode(&s.bytes[..upto]);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while shown.text() != want {
+            assert!(Instant::now() < deadline, "the output never showed the lines fed: {:?}", shown.text());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    assert_eq!(shown.text(), expected);
+    live.finish().unwrap();
 }

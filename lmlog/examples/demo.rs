@@ -17,7 +17,7 @@ struct PaymentFailed<'a> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).unwrap_or_else(|| "demo.lmlog".to_string());
     {
-        let _guard = lmlog::init(lmlog::Config::new().output(&path))?;
+        let _guard = lmlog::init(lmlog::Config::new().output(&path).truncate(true))?; // a fresh file each run
         lm_event!(PaymentFailed {
             user_id: 7,
             amount: 12.5,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::filter::Filter;
-use crate::sink::Sink;
+use crate::sink::{FileOptions, Sink};
 
 /// What a producer does when its staging buffer is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,6 +49,7 @@ pub(crate) enum Output {
 ///     .filter("info,my_crate::db=debug")
 ///     .flush_interval(Duration::from_millis(50))
 ///     .rotate(64 << 20, 4)
+///     .retain_max_age(Duration::from_secs(7 * 24 * 3600))
 ///     .service_name("checkout");
 /// # drop(config);
 /// ```
@@ -59,7 +60,7 @@ pub struct Config {
     pub(crate) buffer_capacity: usize,
     pub(crate) overflow: Overflow,
     pub(crate) flush_interval: Duration,
-    pub(crate) rotate: Option<(u64, u32)>,
+    pub(crate) file: FileOptions,
     pub(crate) service_name: Option<String>,
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) panic_hook: bool,
@@ -82,7 +83,7 @@ impl std::fmt::Debug for Config {
             .field("buffer_capacity", &self.buffer_capacity)
             .field("overflow", &self.overflow)
             .field("flush_interval", &self.flush_interval)
-            .field("rotate", &self.rotate)
+            .field("file", &self.file)
             .field("service_name", &self.service_name)
             .field("compression", &self.compression)
             .finish_non_exhaustive()
@@ -112,7 +113,7 @@ impl Config {
             buffer_capacity: Config::DEFAULT_BUFFER_CAPACITY,
             overflow: Overflow::Block,
             flush_interval: Config::DEFAULT_FLUSH_INTERVAL,
-            rotate: None,
+            file: FileOptions::new(),
             service_name: None,
             resource: Vec::new(),
             panic_hook: true,
@@ -121,21 +122,31 @@ impl Config {
         }
     }
 
-    /// Writes the binary log to `path` (created or truncated).
+    /// Writes the binary log to `path`, appending to what an earlier run
+    /// left there (see [`Config::truncate`]). The file settings below
+    /// (rotation, retention, truncation, mode) apply to it.
     pub fn output(mut self, path: impl Into<PathBuf>) -> Config {
         self.output = Output::File(path.into());
         self
     }
 
     /// Writes JSON Lines to `path`, decoding on a background thread (the
-    /// same output `lmlog-decode` would give for the binary log).
+    /// same output `lmlog-decode` would give for the binary log). The file
+    /// is appended to and rotates like the binary log (sizes count JSON
+    /// bytes, and files are closed between lines, so a file overshoots its
+    /// limit by at most one line). Lines are written through whenever the
+    /// decoder has caught up with the writer, so `tail -f` shows each
+    /// drain's events within the flush interval and a process that dies
+    /// leaves only whole lines.
     #[cfg(feature = "jsonl")]
     pub fn output_jsonl(mut self, path: impl Into<PathBuf>) -> Config {
         self.output = Output::Jsonl(path.into());
         self
     }
 
-    /// Writes the binary stream to a custom [`Sink`].
+    /// Writes the binary stream to a custom [`Sink`]. A custom sink rotates
+    /// itself through the [`Sink`] trait: [`init`](crate::init) refuses
+    /// the file settings (rotation, retention, truncation, mode) with it.
     pub fn sink(mut self, sink: impl Sink + 'static) -> Config {
         self.output = Output::Sink(Box::new(sink));
         self
@@ -180,12 +191,73 @@ impl Config {
         self
     }
 
-    /// Starts a new file when the current one exceeds `max_bytes`, keeping
-    /// `keep` older files as `PATH.1` (newest) … `PATH.keep`. Each file is
-    /// self-contained: it repeats the session header, every schema and every
-    /// thread description.
+    /// Rotates by size: closes the live file before it exceeds `max_bytes`
+    /// (at least 4 KiB) and keeps the newest `keep` closed files
+    /// ([`Config::retain_max_files`]).
+    ///
+    /// The live file keeps its name; each closed file gets the live name
+    /// plus its ten-digit index in the series (`app.lmlog.0000000000`,
+    /// `app.lmlog.0000000001`, …), so `ls` and a glob list the series oldest
+    /// first. A restart continues the series: the index goes on from the
+    /// highest closed file present. Each binary file is self-contained: it
+    /// repeats the session header, every schema and every thread
+    /// description, and its session records its index.
     pub fn rotate(mut self, max_bytes: u64, keep: u32) -> Config {
-        self.rotate = Some((max_bytes.max(4096), keep));
+        self.file = self.file.max_file_bytes(max_bytes).retain_max_files(keep);
+        self
+    }
+
+    /// Rotates by time: closes the live file at every multiple of `period`
+    /// since the Unix epoch (UTC), e.g. `Duration::from_secs(3600)` on the
+    /// hour, `Duration::from_secs(86_400)` at midnight UTC; combines with
+    /// [`Config::rotate`] (whichever comes first). Periods shorter than a
+    /// second are for tests. A live file last written in an earlier period
+    /// is closed when the next run opens it. The binary output rotates at
+    /// the first drain after the boundary (an idle file is closed too);
+    /// the JSON Lines output before the first line written after it, so a
+    /// JSON file holds the lines written in its period.
+    pub fn rotate_every(mut self, period: Duration) -> Config {
+        self.file = self.file.rotate_every(period);
+        self
+    }
+
+    /// Keeps at most `files` closed files of the series, deleting the
+    /// oldest (the live file does not count). Checked when the output is
+    /// opened and after each rotation, like every retention limit.
+    pub fn retain_max_files(mut self, files: u32) -> Config {
+        self.file = self.file.retain_max_files(files);
+        self
+    }
+
+    /// Deletes closed files of the series last written more than `age` ago.
+    pub fn retain_max_age(mut self, age: Duration) -> Config {
+        self.file = self.file.retain_max_age(age);
+        self
+    }
+
+    /// Keeps the closed files of the series together under `bytes`,
+    /// deleting the oldest first; the live file comes on top (bounded by
+    /// [`Config::rotate`]'s size).
+    pub fn retain_max_bytes(mut self, bytes: u64) -> Config {
+        self.file = self.file.retain_max_bytes(bytes);
+        self
+    }
+
+    /// Whether to empty the output file when it is opened, as lmlog 0.1 did
+    /// (default: no, append). With rotation, only the live file is
+    /// emptied: the closed files of the series stay (retention still
+    /// applies) and the index continues after them.
+    pub fn truncate(mut self, truncate: bool) -> Config {
+        self.file = self.file.truncate(truncate);
+        self
+    }
+
+    /// Permission bits of the log files lmlog creates, binary or JSON Lines
+    /// (Unix; default `0o640`: owner read/write, group read, narrowed by the
+    /// process umask as any file creation is). A file that already exists
+    /// keeps its mode.
+    pub fn file_mode(mut self, mode: u32) -> Config {
+        self.file = self.file.mode(mode);
         self
     }
 

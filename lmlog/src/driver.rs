@@ -74,7 +74,7 @@ impl SinkDriver {
     /// Bytes the sink's current file may still take before it must rotate
     /// (`None`: no size limit).
     pub(crate) fn room(&self) -> Option<u64> {
-        None
+        self.sink.room()
     }
 
     /// Index of the sink's current file in its rotated series.

@@ -57,7 +57,7 @@ pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;
 pub use lmlog_macros::{lm_event, LogEvent, LogValue};
 pub use runtime::{flush, init, is_active, Guard, InitError};
-pub use sink::{FileSink, Sink, WriteSink};
+pub use sink::{FileOptions, FileSink, Sink, WriteSink};
 pub use value::{Bytes, Encoder, LogValue};
 
 /// The most verbose level compiled in, from the `max_level_*` and

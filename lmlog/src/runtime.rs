@@ -32,6 +32,18 @@ pub enum InitError {
     /// The writer thread could not be started.
     #[error("cannot start the lmlog writer thread: {0}")]
     Spawn(io::Error),
+    /// A file setting (rotation, retention, truncation or file mode) was
+    /// given together with a custom [`Config::sink`], which would ignore it.
+    /// A custom sink rotates itself through [`Sink::wants_rotation`],
+    /// [`Sink::room`] and [`Sink::rotate`].
+    #[error(
+        "Config::{setting} applies to lmlog's own file outputs, not to a custom sink \
+         (a custom sink rotates itself through the Sink trait)"
+    )]
+    FileSettingWithCustomSink {
+        /// The [`Config`] method that was called.
+        setting: &'static str,
+    },
 }
 
 /// Keeps the runtime alive. Dropping it writes every pending event, ends
@@ -50,6 +62,9 @@ impl Drop for Guard {
 }
 
 /// Starts the runtime: opens the output and starts the writer thread.
+/// Once it returns, the output holds the file header (preamble and
+/// session), so even a program that exits at once leaves a file that
+/// decodes.
 ///
 /// ```no_run
 /// let _guard = lmlog::init(lmlog::Config::new().output("app.lmlog"))?;
@@ -61,20 +76,21 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     let filter = config.resolved_filter()?;
+    if let (Output::Sink(_), Some(setting)) = (&config.output, config.file.first_setting()) {
+        return Err(InitError::FileSettingWithCustomSink { setting });
+    }
     // The log a file output writes: its staging files survive a crash.
     let mut log_path = None;
     let mut sink: Box<dyn Sink> = match std::mem::replace(&mut config.output, Output::File(PathBuf::new())) {
         Output::File(path) => {
-            let sink = FileSink::create(&path).map_err(|source| InitError::Open { path: path.clone(), source })?;
+            let sink =
+                FileSink::open(&path, &config.file).map_err(|source| InitError::Open { path: path.clone(), source })?;
             log_path = Some(path);
-            match config.rotate {
-                Some((max, keep)) => Box::new(sink.with_rotation(max, keep)),
-                None => Box::new(sink),
-            }
+            Box::new(sink)
         }
         #[cfg(feature = "jsonl")]
         Output::Jsonl(path) => {
-            let sink = crate::sink::JsonlSink::create(&path)
+            let sink = crate::sink::JsonlSink::create(&path, &config.file)
                 .map_err(|source| InitError::Open { path: path.clone(), source })?;
             log_path = Some(path);
             Box::new(sink)
@@ -110,6 +126,10 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
             }));
         });
     }
+    // The writer framed the file header as it started: have it written now,
+    // so that a program that exits before the first drain leaves a file
+    // that decodes.
+    flush();
     Ok(Guard { _private: () })
 }
 

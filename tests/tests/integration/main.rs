@@ -13,6 +13,7 @@
 mod cli;
 mod demo;
 mod failing_sink;
+mod files;
 mod format_doc;
 mod generic_sites;
 mod golden;

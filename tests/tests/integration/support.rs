@@ -55,3 +55,44 @@ pub fn decode_lines(path: &Path) -> (Vec<serde_json::Value>, lmlog_decode::Decod
         .collect();
     (lines, summary)
 }
+
+/// The `file_index` of each session in a file, in order.
+pub fn session_indices(path: &Path) -> Vec<u32> {
+    let mut indices = Vec::new();
+    let mut decoder = lmlog_decode::Decoder::new(lmlog_decode::from_fn(|item| {
+        if let lmlog_decode::Item::Session(session) = item {
+            indices.push(session.file_index);
+        }
+    }));
+    decoder.feed(&std::fs::read(path).unwrap()).unwrap();
+    decoder.finish().unwrap();
+    indices
+}
+
+/// The files of the series whose live file is `dir/name`, oldest first:
+/// the closed files in the lexical order of their names, then the live
+/// file. Asserts that every other name in `dir` is outside the series.
+pub fn series(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    let live = names.iter().position(|n| n == name).expect("the live file exists");
+    let live = names.remove(live);
+    names.push(live);
+    names.into_iter().map(|n| dir.join(n)).collect()
+}
+
+/// The index in a closed file's name (`app.lmlog.0000000042` → 42).
+pub fn closed_index(path: &Path) -> u32 {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let (_, digits) = name.rsplit_once('.').unwrap();
+    assert_eq!(digits.len(), 10, "{name}: ten digits");
+    digits.parse().unwrap()
+}
+
+/// `lmlog-scenario <args>` as a command, to spawn or wrap.
+pub fn scenario_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lmlog-scenario"));
+    command.args(args);
+    command
+}

@@ -7,36 +7,52 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod append;
 mod crash;
+mod custom_sink_settings;
+mod early_exit;
 mod failing_rotation;
 mod failing_sink;
+mod file_modes;
 mod generic_sites;
 mod golden;
+mod jsonl_rotation;
+mod jsonl_tail;
 mod live_jsonl;
 mod otel;
 mod record_size;
 mod rotation;
 mod round_trip;
+mod time_rotation;
 
-const USAGE: &str =
-    "usage: lmlog-scenario (crash FILE (sigkill|abort|segfault|exit) | crash-loop FILE | recover FILE | failing-rotation DIR | failing-sink FILE | golden DIR | generic-sites FILE | live-jsonl FILE | otel FILE \
-                     | record-size FILE (off|always) | rotation DIR | round-trip FILE)";
+const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | crash FILE (sigkill|abort|segfault|exit) \
+                     | crash-loop FILE | custom-sink-settings | early-exit FILE \
+                     | failing-rotation DIR | failing-sink FILE | file-modes DIR | golden DIR | generic-sites FILE \
+                     | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
+                     | recover FILE | rotation DIR RUN | round-trip FILE | time-rotation DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
+        Some("append") if args.len() == 4 => append::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
+        Some("custom-sink-settings") if args.len() == 1 => custom_sink_settings::run(),
+        Some("early-exit") if args.len() == 2 => early_exit::run(&PathBuf::from(&args[1])),
         Some("crash") if args.len() == 3 => crash::run(&PathBuf::from(&args[1]), &args[2]),
         Some("crash-loop") if args.len() == 2 => crash::run_loop(&PathBuf::from(&args[1])),
         Some("recover") if args.len() == 2 => crash::recover(&PathBuf::from(&args[1])),
         Some("failing-rotation") if args.len() == 2 => failing_rotation::run(&PathBuf::from(&args[1])),
         Some("failing-sink") if args.len() == 2 => failing_sink::run(&PathBuf::from(&args[1])),
+        Some("file-modes") if args.len() == 2 => file_modes::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
+        Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
+        Some("jsonl-rotation") if args.len() == 2 => jsonl_rotation::run(&PathBuf::from(&args[1])),
+        Some("jsonl-tail") if args.len() == 2 => jsonl_tail::run(&PathBuf::from(&args[1])),
         Some("live-jsonl") if args.len() == 2 => live_jsonl::run(&PathBuf::from(&args[1])),
         Some("otel") if args.len() == 2 => otel::run(&PathBuf::from(&args[1])),
         Some("record-size") if args.len() == 3 => record_size::run(&PathBuf::from(&args[1]), &args[2]),
-        Some("rotation") if args.len() == 2 => rotation::run(&PathBuf::from(&args[1])),
+        Some("rotation") if args.len() == 3 => rotation::run(&PathBuf::from(&args[1]), &args[2]),
         Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
+        Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

@@ -2,47 +2,19 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Output, Stdio};
 
 use lmlog_format::types::TypeDesc;
 use lmlog_format::varint::push_u64;
 use lmlog_format::Level;
 use lmlog_tests::synth::*;
 
+use crate::support::decode_command;
+
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lmlog-decode-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
-}
-
-/// The `lmlog-decode` command, built for this test binary's target
-/// directory and profile. (Cargo hands a test only its own package's
-/// binaries by path; building once here also keeps the command current when
-/// only this package is tested.)
-fn bin() -> Command {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    let path = BIN.get_or_init(|| {
-        // <target>/<profile>/deps/<this test binary>
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("<target>/<profile>");
-        let target_dir = profile_dir.parent().expect("<target>");
-        let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "--package", "lmlog-decode", "--bin", "lmlog-decode", "--target-dir"]);
-        build.arg(target_dir);
-        match profile_dir.file_name().and_then(|p| p.to_str()) {
-            Some("debug") => {}
-            Some(profile) => {
-                build.args(["--profile", profile]);
-            }
-            None => panic!("unexpected target directory {}", profile_dir.display()),
-        }
-        build.current_dir(env!("CARGO_MANIFEST_DIR"));
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "cargo build of lmlog-decode failed: {status}");
-        profile_dir.join(format!("lmlog-decode{}", std::env::consts::EXE_SUFFIX))
-    });
-    Command::new(path)
 }
 
 fn sample() -> Stream {
@@ -60,7 +32,7 @@ fn sample() -> Stream {
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = bin()
+    let mut child = decode_command()
         .args(args)
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
@@ -175,7 +147,7 @@ fn closed_stdout_is_not_an_error() {
     }
     let path = temp_path("big.lmlog");
     std::fs::write(&path, &s.bytes).unwrap();
-    let mut child = bin().arg(&path).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = decode_command().arg(&path).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));

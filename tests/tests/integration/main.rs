@@ -11,6 +11,7 @@
 //!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
 
 mod cli;
+mod crash;
 mod demo;
 mod failing_sink;
 mod files;

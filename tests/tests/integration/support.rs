@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// A fresh directory for one test, removed when dropped.
 pub struct TempDir(PathBuf);
@@ -95,4 +96,33 @@ pub fn scenario_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lmlog-scenario"));
     command.args(args);
     command
+}
+
+/// The `lmlog-decode` command, built for this test binary's target
+/// directory and profile. (Cargo hands a test only its own package's
+/// binaries by path; building once here also keeps the command current when
+/// only this package is tested.)
+pub fn decode_command() -> Command {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    let path = BIN.get_or_init(|| {
+        // <target>/<profile>/deps/<this test binary>
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("<target>/<profile>");
+        let target_dir = profile_dir.parent().expect("<target>");
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "--package", "lmlog-decode", "--bin", "lmlog-decode", "--target-dir"]);
+        build.arg(target_dir);
+        match profile_dir.file_name().and_then(|p| p.to_str()) {
+            Some("debug") => {}
+            Some(profile) => {
+                build.args(["--profile", profile]);
+            }
+            None => panic!("unexpected target directory {}", profile_dir.display()),
+        }
+        build.current_dir(env!("CARGO_MANIFEST_DIR"));
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "cargo build of lmlog-decode failed: {status}");
+        profile_dir.join(format!("lmlog-decode{}", std::env::consts::EXE_SUFFIX))
+    });
+    Command::new(path)
 }

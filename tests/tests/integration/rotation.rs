@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::support::{closed_index, decode_lines, run_scenario, series, session_indices, TempDir};
+use crate::support::{closed_index, decode_lines, frame_lengths, run_scenario, series, session_indices, TempDir};
 
 /// Decodes each file of the series oldest first, checking that it is one
 /// clean, self-contained file (or, for a file two runs wrote, two) whose
@@ -40,6 +40,26 @@ fn rotated_files_are_self_contained_complete_and_named_in_time_order() {
     assert!(files.len() > 2, "expected several files, got {files:?}");
     let events = decode_series(&files);
     assert_eq!(events, (0..5_000).map(|i| (0, i)).collect::<Vec<_>>());
+}
+
+/// A burst drained at once spans many records frames; the writer rotates
+/// before the frame that would not fit, so a closed file exceeds its
+/// 64 KiB by at most one frame (and its End frame).
+#[test]
+fn a_file_overshoots_its_size_by_at_most_one_frame() {
+    let dir = TempDir::new("rotation-burst");
+    run_scenario(&["rotation-burst", dir.path().to_str().unwrap()]);
+    let files = series(dir.path(), "app.lmlog");
+    assert!(files.len() > 4, "expected several files, got {files:?}");
+    for file in &files[..files.len() - 1] {
+        let frames = frame_lengths(file);
+        let size = std::fs::metadata(file).unwrap().len();
+        let largest = frames.iter().max().unwrap();
+        let end = frames.last().unwrap();
+        assert!(size - largest - end <= 64 << 10, "{}: {size} bytes, frames {frames:?}", file.display());
+    }
+    let ticks: u64 = files.iter().map(|f| decode_lines(f).0.len() as u64).sum();
+    assert_eq!(ticks, 20_000);
 }
 
 #[test]

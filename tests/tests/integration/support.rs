@@ -70,6 +70,26 @@ pub fn session_indices(path: &Path) -> Vec<u32> {
     indices
 }
 
+/// The length (header and payload) of every frame of a file, in order;
+/// preambles (one per run written to it) are skipped.
+pub fn frame_lengths(path: &Path) -> Vec<u64> {
+    use lmlog_format::frame::{FrameHeader, FRAME_HEADER_LEN, MAGIC, PREAMBLE_LEN};
+    let bytes = std::fs::read(path).unwrap();
+    let mut rest = &bytes[..];
+    let mut lengths = Vec::new();
+    while !rest.is_empty() {
+        if rest.starts_with(&MAGIC) {
+            rest = &rest[PREAMBLE_LEN..];
+            continue;
+        }
+        let header = FrameHeader::parse(rest, lmlog_format::FORMAT_VERSION).expect("a frame");
+        let len = FRAME_HEADER_LEN + header.len as usize;
+        lengths.push(len as u64);
+        rest = &rest[len..];
+    }
+    lengths
+}
+
 /// The files of the series whose live file is `dir/name`, oldest first:
 /// the closed files in the lexical order of their names, then the live
 /// file. Asserts that every other name in `dir` is outside the series.

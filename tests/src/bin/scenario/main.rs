@@ -29,7 +29,7 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
                      | failing-rotation DIR | failing-sink FILE | file-modes DIR | golden DIR | generic-sites FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
-                     | recover FILE | rotation DIR RUN | round-trip FILE | time-rotation DIR)";
+                     | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | time-rotation DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         Some("live-jsonl") if args.len() == 2 => live_jsonl::run(&PathBuf::from(&args[1])),
         Some("otel") if args.len() == 2 => otel::run(&PathBuf::from(&args[1])),
         Some("record-size") if args.len() == 3 => record_size::run(&PathBuf::from(&args[1]), &args[2]),
+        Some("rotation-burst") if args.len() == 2 => rotation::run_burst(&PathBuf::from(&args[1])),
         Some("rotation") if args.len() == 3 => rotation::run(&PathBuf::from(&args[1]), &args[2]),
         Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),

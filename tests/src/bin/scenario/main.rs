@@ -23,13 +23,15 @@ mod otel;
 mod record_size;
 mod rotation;
 mod round_trip;
+mod sink_outage;
 mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | golden DIR | generic-sites FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
-                     | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | time-rotation DIR)";
+                     | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
+                     | time-rotation DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Some("rotation-burst") if args.len() == 2 => rotation::run_burst(&PathBuf::from(&args[1])),
         Some("rotation") if args.len() == 3 => rotation::run(&PathBuf::from(&args[1]), &args[2]),
         Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
+        Some("sink-outage") if args.len() == 3 => sink_outage::run(&PathBuf::from(&args[1]), &args[2]),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };

@@ -216,6 +216,7 @@ impl<O: Output> Decoder<O> {
         s.events = e.events;
         s.dropped_events = e.dropped_events;
         s.writer_lost_frames = e.writer_lost_frames;
+        s.writer_lost_events = e.writer_lost_events;
         s.bad_records = e.bad_records;
         s.watermarks = e.watermarks;
         s.clean_end = e.clean_end;

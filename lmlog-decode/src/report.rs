@@ -407,6 +407,9 @@ pub struct DecodeSummary {
     pub dropped_events: u64,
     /// Frames the writer reported it could not write (loss frames).
     pub writer_lost_frames: u64,
+    /// Events the writer reported it could not write (loss frames with
+    /// the appended detail; older loss frames count frames only).
+    pub writer_lost_events: u64,
     /// Files (preambles) seen.
     pub files: u64,
     /// Damaged or truncated regions of the input.

@@ -456,6 +456,35 @@ fn drop_reports_and_writer_loss() {
     assert!(summary.is_clean());
 }
 
+#[test]
+fn a_writer_loss_with_the_appended_detail_counts_events() {
+    use lmlog_format::schema::to_payload;
+    use lmlog_format::{DroppedEnd, LossDetail, LossReport, WriterLoss};
+    let loss = |reason: &str| WriterLoss {
+        frames: 2,
+        bytes: 700,
+        reason: reason.into(),
+        first_unix_nanos: ANCHOR_NANOS - 5,
+        last_unix_nanos: ANCHOR_NANOS,
+    };
+    let detail = LossDetail { events: 41, dropped_end: DroppedEnd::Newest, failed_writes: 6, delayed_events: 900 };
+    let mut s = Stream::standard();
+    s.frame(FrameKind::Loss, &to_payload(&LossReport { loss: loss("disk full"), detail: Some(detail) }))
+        .frame(FrameKind::Loss, &to_payload(&LossReport { loss: loss(""), detail: Some(detail) }))
+        .loss(1, 10, "old layout", ANCHOR_NANOS)
+        .end();
+    let (out, summary) = decode(&s.bytes);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"{"timestamp":"2026-11-25T13:23:10.133324123Z","level":"error","event_type":"lmlog.writer_loss","message":"the writer lost 41 events (2 frames, 700 bytes): disk full","fields":{"frames":2,"bytes":700,"reason":"disk full","events":41,"dropped_end":"newest","failed_writes":6,"delayed_events":900}}"#
+    );
+    assert!(lines[1].contains(r#""message":"the writer lost 41 events (2 frames, 700 bytes)","#), "{}", lines[1]);
+    assert!(lines[2].ends_with(r#""fields":{"frames":1,"bytes":10,"reason":"old layout"}}"#), "{}", lines[2]);
+    assert_eq!((summary.writer_lost_events, summary.writer_lost_frames, summary.events), (82, 5, 3));
+    assert!(summary.is_clean());
+}
+
 fn timestamps(out: &str) -> Vec<String> {
     out.lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["timestamp"].as_str().unwrap().to_owned())

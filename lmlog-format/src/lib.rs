@@ -23,7 +23,7 @@ pub mod wire;
 pub use frame::{FrameHeader, FrameKind, RecordHeader, RecordsHeader, FORMAT_VERSION, MAGIC, SYNC};
 pub use level::Level;
 pub use schema::{
-    CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, EndInfo, SessionInfo, ThreadInfo,
-    Watermark, WriterLoss,
+    CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, DroppedEnd, EndInfo, LossDetail,
+    LossReport, SessionInfo, ThreadInfo, Watermark, WriterLoss,
 };
 pub use types::{Field, FieldDesc, Type, TypeDesc, TypeTag, Variant, VariantDesc, VariantKind, VariantKindDesc};

@@ -181,6 +181,106 @@ pub struct WriterLoss {
     pub last_unix_nanos: u64,
 }
 
+/// Fields appended to a loss frame's [`WriterLoss`] (written from lmlog
+/// 0.2 on; older payloads end before them). See [`LossReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LossDetail {
+    /// Events that could not be kept: those of the records frames counted
+    /// in [`WriterLoss::frames`], plus those counted by reports the lost
+    /// frames held (an event here is one the application emitted).
+    pub events: u64,
+    /// Which end of the writer's spill buffer lost records when it
+    /// overflowed ([`DroppedEnd::None`] when nothing was dropped).
+    pub dropped_end: DroppedEnd,
+    /// Sink calls that failed (returned an error or panicked) since the
+    /// previous report.
+    pub failed_writes: u64,
+    /// Events the writer held in memory while the sink failed and wrote
+    /// late, before this report.
+    pub delayed_events: u64,
+}
+
+/// Which end of the writer's spill buffer gave way when it overflowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DroppedEnd {
+    /// Nothing was dropped.
+    #[default]
+    None,
+    /// The newest records were dropped: what was held is the start of the
+    /// outage, and the lost events are the last ones before the sink
+    /// recovered (what this crate's writer does).
+    Newest,
+    /// The oldest records were dropped: what was held is the end of the
+    /// outage.
+    Oldest,
+}
+
+impl DroppedEnd {
+    /// `"none"`, `"newest"` or `"oldest"`: the name in JSON output.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DroppedEnd::None => "none",
+            DroppedEnd::Newest => "newest",
+            DroppedEnd::Oldest => "oldest",
+        }
+    }
+}
+
+/// The payload of a loss frame: a [`WriterLoss`], then, appended, a
+/// [`LossDetail`] (absent from payloads written before it existed).
+///
+/// A reader that knows only [`WriterLoss`] decodes its prefix and ignores
+/// the rest (postcard ignores trailing bytes):
+///
+/// ```
+/// use lmlog_format::schema::{from_payload, to_payload};
+/// use lmlog_format::{DroppedEnd, LossDetail, LossReport, WriterLoss};
+///
+/// let loss = WriterLoss { frames: 2, bytes: 90, reason: "disk full".into(), first_unix_nanos: 1, last_unix_nanos: 2 };
+/// let detail = LossDetail { events: 40, dropped_end: DroppedEnd::Newest, failed_writes: 5, delayed_events: 900 };
+/// let payload = to_payload(&LossReport { loss: loss.clone(), detail: Some(detail) });
+/// assert_eq!(from_payload::<WriterLoss>(&payload)?, loss);
+/// assert_eq!(LossReport::decode(&payload)?.detail, Some(detail));
+/// // An old payload decodes without the detail.
+/// assert_eq!(LossReport::decode(&to_payload(&loss))?.detail, None);
+/// # Ok::<(), postcard::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LossReport {
+    /// The fields every version writes.
+    pub loss: WriterLoss,
+    /// The appended fields; `None` in payloads written before them.
+    pub detail: Option<LossDetail>,
+}
+
+impl LossReport {
+    /// Decodes a loss frame's payload of any version: the [`WriterLoss`]
+    /// prefix, then the [`LossDetail`] if the payload goes on. Bytes after
+    /// the fields known here (appended by a later writer) are ignored.
+    pub fn decode(payload: &[u8]) -> Result<LossReport, postcard::Error> {
+        let (loss, rest) = postcard::take_from_bytes::<WriterLoss>(payload)?;
+        let detail = match rest {
+            [] => None,
+            rest => Some(postcard::take_from_bytes::<LossDetail>(rest)?.0),
+        };
+        Ok(LossReport { loss, detail })
+    }
+}
+
+impl Serialize for LossReport {
+    /// The fields of [`WriterLoss`], then those of [`LossDetail`] if any:
+    /// postcard writes a tuple's elements back to back.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(1 + usize::from(self.detail.is_some()))?;
+        tuple.serialize_element(&self.loss)?;
+        if let Some(detail) = &self.detail {
+            tuple.serialize_element(detail)?;
+        }
+        tuple.end()
+    }
+}
+
 /// Why a stream ended: the payload of the end frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndInfo {
@@ -263,6 +363,30 @@ mod tests {
         // Every truncation is an error, never a panic.
         for cut in 0..bytes.len() {
             assert!(CallsiteSchema::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn loss_reports_read_old_and_newer_payloads() {
+        let loss =
+            WriterLoss { frames: 3, bytes: 300, reason: "disk full".into(), first_unix_nanos: 10, last_unix_nanos: 20 };
+        let detail = LossDetail { events: 77, dropped_end: DroppedEnd::Newest, failed_writes: 4, delayed_events: 5 };
+        let old = to_payload(&loss);
+        let new = to_payload(&LossReport { loss: loss.clone(), detail: Some(detail) });
+        assert_eq!(&new[..old.len()], old, "the detail is appended, the prefix is the old payload");
+        assert_eq!(LossReport::decode(&old).unwrap(), LossReport { loss: loss.clone(), detail: None });
+        assert_eq!(to_payload(&LossReport { loss: loss.clone(), detail: None }), old);
+        // A later writer's further appended fields are ignored.
+        let mut later = new.clone();
+        later.extend_from_slice(&[9, 9, 9]);
+        assert_eq!(LossReport::decode(&later).unwrap().detail, Some(detail));
+        // A detail cut short is an error, never a panic or a guess.
+        for cut in old.len() + 1..new.len() {
+            assert!(LossReport::decode(&new[..cut]).is_err(), "cut at {cut}");
+        }
+        for (end, name) in [(DroppedEnd::None, "none"), (DroppedEnd::Newest, "newest"), (DroppedEnd::Oldest, "oldest")]
+        {
+            assert_eq!(end.name(), name);
         }
     }
 

@@ -66,6 +66,7 @@ pub struct Config {
     pub(crate) panic_hook: bool,
     pub(crate) compression: Compression,
     pub(crate) crash_recovery: bool,
+    pub(crate) spill_capacity: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -86,6 +87,7 @@ impl std::fmt::Debug for Config {
             .field("file", &self.file)
             .field("service_name", &self.service_name)
             .field("compression", &self.compression)
+            .field("spill_capacity", &self.spill_capacity)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +121,7 @@ impl Config {
             panic_hook: true,
             compression: Compression::Adaptive,
             crash_recovery: true,
+            spill_capacity: Config::DEFAULT_SPILL_CAPACITY,
         }
     }
 
@@ -306,5 +309,30 @@ impl Config {
             Some(spec) => spec.parse(),
             None => Ok(Filter::all()),
         }
+    }
+
+    /// Default for [`Config::spill_capacity`]: 64 MiB.
+    pub const DEFAULT_SPILL_CAPACITY: usize = 64 << 20;
+
+    /// Most bytes of frames the writer holds in memory while the sink
+    /// fails (default [`Config::DEFAULT_SPILL_CAPACITY`]; 0 holds nothing).
+    ///
+    /// After three failed writes in a row the writer stops calling the sink
+    /// and tries again after a back-off (10 ms, doubling to 5 s; see
+    /// [`sink_status`](crate::sink_status)). Meanwhile it goes on draining
+    /// the staging buffers into this spill buffer, so producers never wait
+    /// on a broken sink. When the sink takes data again the held frames are
+    /// written in order, followed by an `lmlog.writer_loss` event with exact
+    /// counts. If the spill fills up, the newest events are dropped (and
+    /// counted) until it has been written: what is kept is the start of the
+    /// outage, where its cause shows, complete and in order.
+    ///
+    /// ```
+    /// let config = lmlog::Config::new().output("app.lmlog").spill_capacity(16 << 20);
+    /// # drop(config);
+    /// ```
+    pub fn spill_capacity(mut self, bytes: usize) -> Config {
+        self.spill_capacity = bytes;
+        self
     }
 }

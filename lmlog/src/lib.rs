@@ -46,6 +46,7 @@ mod runtime;
 mod sink;
 mod staging;
 mod state;
+mod status;
 #[cfg(feature = "otel")]
 mod trace;
 mod value;
@@ -56,8 +57,9 @@ pub use event::{EventSchema, LogEvent};
 pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;
 pub use lmlog_macros::{lm_event, LogEvent, LogValue};
-pub use runtime::{flush, init, is_active, Guard, InitError};
+pub use runtime::{flush, init, is_active, sink_status, Guard, InitError};
 pub use sink::{FileOptions, FileSink, Sink, WriteSink};
+pub use status::{BreakerState, SinkStatus};
 pub use value::{Bytes, Encoder, LogValue};
 
 /// The most verbose level compiled in, from the `max_level_*` and

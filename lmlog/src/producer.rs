@@ -149,7 +149,7 @@ impl Producer {
                 }
                 Err(NoRoom::TooBig) => return false,
                 Err(NoRoom::Full) => {
-                    if STATE.overflow_policy() == Overflow::Drop || !STATE.is_active() {
+                    if STATE.overflow_policy() == Overflow::Drop || !STATE.writer_drains() {
                         return false;
                     }
                     if spins == 0 {

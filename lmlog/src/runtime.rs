@@ -3,12 +3,13 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::{Config, Output};
 use crate::filter::FilterError;
 use crate::sink::{FileSink, Sink};
 use crate::state::{Command, Control, STATE};
+use crate::status::SinkStatus;
 use crate::writer::{Writer, WriterSettings};
 
 /// Why [`init`] failed.
@@ -104,6 +105,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         service_name,
         resource: std::mem::take(&mut config.resource),
         clock: crate::clock::calibrated(),
+        spill_capacity: config.spill_capacity,
     };
     if let (Some(path), true) = (&log_path, config.crash_recovery) {
         start_crash_survival(path, sink.as_mut(), &settings);
@@ -140,7 +142,7 @@ fn shutdown() {
     let (ack, done) = flume::bounded(1);
     if control.commands.send(Command::Shutdown(ack)).is_ok() {
         control.writer.unpark();
-        let _ = done.recv();
+        wait_for_writer(&done, None);
     }
     if let Some(join) = control.join.take() {
         if std::thread::current().id() != control.writer_id() {
@@ -180,7 +182,9 @@ fn start_crash_survival(path: &std::path::Path, sink: &mut dyn Sink, settings: &
 
 /// Returns once every event emitted (by any thread) before the call has been
 /// handed to the sink and the sink flushed. Does nothing when the runtime is
-/// not running.
+/// not running. While the sink fails, the events are held by the writer (or
+/// counted as lost) instead, and `flush` does not wait for the sink: see
+/// [`sink_status`].
 pub fn flush() {
     flush_inner(None);
 }
@@ -211,13 +215,46 @@ fn flush_inner(timeout: Option<Duration>) {
         return;
     }
     writer.unpark();
-    let _ = match timeout {
-        Some(t) => done.recv_timeout(t).map_err(|_| ()),
-        None => done.recv().map_err(|_| ()),
-    };
+    wait_for_writer(&done, timeout);
+}
+
+/// Waits for the writer to acknowledge a command, at most `timeout`, and
+/// no longer than the writer thread lives: a writer that died (a panic
+/// outside any sink call) never acknowledges what it did not read, and the
+/// queued command keeps the acknowledgement channel open.
+fn wait_for_writer(done: &flume::Receiver<()>, timeout: Option<Duration>) {
+    /// How often a waiter checks that the writer still runs.
+    const LIVENESS_CHECK: Duration = Duration::from_millis(20);
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        let slice =
+            deadline.map_or(LIVENESS_CHECK, |d| d.saturating_duration_since(Instant::now()).min(LIVENESS_CHECK));
+        match done.recv_timeout(slice) {
+            Ok(()) | Err(flume::RecvTimeoutError::Disconnected) => return,
+            Err(flume::RecvTimeoutError::Timeout) => {
+                if !STATE.writer_running() || deadline.is_some_and(|d| Instant::now() >= d) {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// Whether a runtime is running (between [`init`] and dropping its guard).
 pub fn is_active() -> bool {
     STATE.is_active()
+}
+
+/// The writer's view of its sink: the circuit breaker's state, failures,
+/// what it holds in memory and what it lost. Reading it takes no lock (a
+/// few relaxed atomic loads), so it may be polled, e.g. by a health check.
+///
+/// ```
+/// let status = lmlog::sink_status();
+/// if status.breaker != lmlog::BreakerState::Closed {
+///     eprintln!("logging is degraded: {} events held, {} lost", status.spilled_events, status.lost_events);
+/// }
+/// ```
+pub fn sink_status() -> SinkStatus {
+    STATE.sink_health().read()
 }

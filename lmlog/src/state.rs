@@ -21,6 +21,7 @@ use crate::event::EventSchema;
 use crate::filter::Filter;
 use crate::ring::{Owner, Ring, Snapshot};
 use crate::staging::Run;
+use crate::status::SinkHealth;
 
 /// The process's runtime state; see the module documentation.
 pub(crate) static STATE: State = State::new();
@@ -76,6 +77,11 @@ pub(crate) struct State {
     /// reports them.
     lost_events: AtomicU64,
     next_thread_id: AtomicU32,
+    /// The writer thread is alive (set before it starts, cleared when it
+    /// exits, even by a panic): producers wait for room only while it is.
+    writer_running: AtomicBool,
+    /// The sink driver's published state, for `lmlog::sink_status`.
+    sink_health: SinkHealth,
 }
 
 /// Size of a new thread's ring: small, so that short-lived and quiet
@@ -132,6 +138,8 @@ impl State {
             run: Mutex::new(None),
             lost_events: AtomicU64::new(0),
             next_thread_id: AtomicU32::new(1),
+            writer_running: AtomicBool::new(false),
+            sink_health: SinkHealth::new(),
         }
     }
 
@@ -380,6 +388,32 @@ impl State {
     /// Events counted by [`count_lost`](Self::count_lost) so far.
     pub fn lost_events(&self) -> u64 {
         self.lost_events.load(Ordering::Relaxed)
+    }
+}
+
+/// The writer thread's liveness and the sink's health (the writer sets
+/// them, producers and `lmlog::sink_status` read them).
+impl State {
+    /// The writer thread is about to start (`true`) or has exited,
+    /// normally or by a panic (`false`).
+    pub fn set_writer_running(&self, running: bool) {
+        self.writer_running.store(running, Ordering::Release);
+    }
+
+    /// Whether the writer thread is alive (it may still be shutting down).
+    pub fn writer_running(&self) -> bool {
+        self.writer_running.load(Ordering::Acquire)
+    }
+
+    /// Whether a producer whose ring is full may wait for the writer to
+    /// make room: a runtime runs and its writer thread is alive.
+    pub fn writer_drains(&self) -> bool {
+        self.is_active() && self.writer_running()
+    }
+
+    /// Where the sink driver publishes its state.
+    pub fn sink_health(&self) -> &SinkHealth {
+        &self.sink_health
     }
 }
 

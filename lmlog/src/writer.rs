@@ -9,11 +9,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lmlog_format::{ClockInfo, EndInfo, FrameKind, SessionInfo, WriterLoss};
+use lmlog_format::{ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SessionInfo, WriterLoss};
 
 use crate::clock::unix_nanos;
 use crate::config::Compression;
-use crate::driver::SinkDriver;
+use crate::driver::{Delivery, SinkDriver};
 use crate::framer::{Drained, Framer};
 use crate::ring::Ring;
 use crate::sink::Sink;
@@ -34,6 +34,8 @@ pub(crate) struct WriterSettings {
     /// Source and rate of the tick counter, measured before the writer
     /// started so that no event waits for the calibration.
     pub clock: ClockInfo,
+    /// Bytes the sink driver holds while the sink fails.
+    pub spill_capacity: usize,
 }
 
 impl WriterSettings {
@@ -76,10 +78,13 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn new(sink: Box<dyn Sink>, commands: flume::Receiver<Command>, settings: WriterSettings) -> Writer {
+        // Before the thread starts: producers may wait for it from `init` on.
+        STATE.set_writer_running(true);
+        let spill_capacity = settings.spill_capacity;
         Writer {
             settings,
             framer: Framer::new(),
-            driver: SinkDriver::new(sink),
+            driver: SinkDriver::new(sink, spill_capacity, STATE.sink_health()),
             commands,
             busy: 0.0,
             last_drain: Instant::now(),
@@ -92,9 +97,12 @@ impl Writer {
     }
 
     pub(crate) fn run(mut self) {
+        let _exit = WriterExit;
         self.start_file();
         loop {
-            std::thread::park_timeout(self.settings.flush_interval);
+            // Wake for the sink's next trial if it comes before the next drain.
+            let interval = self.settings.flush_interval;
+            std::thread::park_timeout(self.driver.trial_in().map_or(interval, |trial| trial.min(interval)));
             self.drain();
             while let Ok(command) = self.commands.try_recv() {
                 match command {
@@ -104,11 +112,14 @@ impl Writer {
                         let _ = ack.send(());
                     }
                     Command::Shutdown(ack) => {
+                        // A failing sink gets one last trial, whatever its back-off.
+                        self.driver.expedite();
                         self.drain();
                         self.framer
                             .meta(FrameKind::End, &EndInfo { reason: "shutdown".into(), unix_nanos: unix_nanos() });
                         self.write_out();
                         self.driver.flush();
+                        self.driver.finish();
                         let _ = ack.send(());
                         return;
                     }
@@ -139,6 +150,9 @@ impl Writer {
     fn drain_rings(&mut self) {
         // Read before any ring: see `Framer::end_drain`.
         let drain_ticks = crate::clock::now();
+        // Before anything is framed: the loss report must follow what the
+        // spill held.
+        self.driver.retry();
         if self.driver.wants_rotation() {
             self.rotate();
         }
@@ -171,9 +185,10 @@ impl Writer {
         for RingSnapshot { ring, snapshot, .. } in &rings {
             while self.framer.records(ring, *snapshot, compress, room) == Drained::FileFull {
                 // Rotate before the chunk that would not fit; if rotating
-                // fails the file goes on growing rather than stopping here.
-                self.rotate();
-                room = if self.framer.needs_file_start() { None } else { self.driver.room() };
+                // fails (or waits for the spill) the file goes on growing
+                // rather than stopping here.
+                let rotated = self.rotate();
+                room = if rotated && !self.framer.needs_file_start() { self.driver.room() } else { None };
             }
         }
         let lost = STATE.lost_events();
@@ -183,12 +198,17 @@ impl Writer {
             self.lost_events_reported = lost;
             self.framer.meta(
                 FrameKind::Loss,
-                &WriterLoss {
-                    frames: 0,
-                    bytes: 0,
-                    reason: format!("{count} events emitted during thread exit or from inside an encoder were dropped"),
-                    first_unix_nanos: now,
-                    last_unix_nanos: now,
+                &LossReport {
+                    loss: WriterLoss {
+                        frames: 0,
+                        bytes: 0,
+                        reason: format!(
+                            "{count} events emitted during thread exit or from inside an encoder were dropped"
+                        ),
+                        first_unix_nanos: now,
+                        last_unix_nanos: now,
+                    },
+                    detail: Some(LossDetail { events: count, ..LossDetail::default() }),
                 },
             );
         }
@@ -218,14 +238,19 @@ impl Writer {
         }
     }
 
-    fn rotate(&mut self) {
+    /// Ends the file and starts a new one; returns whether it did (the
+    /// sink may fail to, and the driver waits while it holds frames of the
+    /// current file).
+    fn rotate(&mut self) -> bool {
         // A pending loss report belongs to the file whose frames were lost.
         self.frame_loss_report();
         self.framer.meta(FrameKind::End, &EndInfo { reason: "rotated".into(), unix_nanos: unix_nanos() });
         self.write_out();
-        if self.driver.rotate().is_ok() {
+        let rotated = self.driver.rotate().is_ok();
+        if rotated {
             self.start_file();
         }
+        rotated
     }
 
     /// Frames the sink driver's pending loss report, once per batch.
@@ -241,10 +266,28 @@ impl Writer {
         if self.framer.is_empty() {
             return;
         }
-        if self.driver.write(self.framer.batch(), std::mem::take(&mut self.report_framed)) {
-            self.framer.delivered();
-        } else {
-            self.framer.lost();
+        match self.driver.write(self.framer.batch(), std::mem::take(&mut self.report_framed)) {
+            // Held frames reach the sink before anything framed later, so
+            // what they describe counts as described.
+            Delivery::Written | Delivery::Spilled => self.framer.delivered(),
+            Delivery::Dropped => self.framer.lost(),
+        }
+    }
+}
+
+/// Lives as long as the writer thread's `run`: when it ends, by a panic
+/// too, producers stop waiting for room and drop (and count) what does not
+/// fit instead of hanging.
+struct WriterExit;
+
+impl Drop for WriterExit {
+    fn drop(&mut self) {
+        STATE.set_writer_running(false);
+        if std::thread::panicking() {
+            eprintln!(
+                "lmlog: the writer thread panicked; events are no longer written, and producers whose staging \
+                 buffer is full drop them instead of waiting"
+            );
         }
     }
 }

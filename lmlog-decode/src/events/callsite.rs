@@ -24,7 +24,12 @@ pub const WRITER_LOSS_EVENT_TYPE: &str = "lmlog.writer_loss";
 /// * `lmlog.writer_loss` (level error, fields `frames`, `bytes`, `reason`,
 ///   message `"the writer lost {frames} frames ({bytes} bytes): {reason}"`,
 ///   without the `": {reason}"` when the reason is empty): frames the writer
-///   could not deliver. Its events have no thread.
+///   could not deliver. Its events have no thread. A loss frame with the
+///   appended [`LossDetail`](lmlog_format::LossDetail) (lmlog 0.2 on) has
+///   the fields `events`, `dropped_end` (`"none"`, `"newest"` or
+///   `"oldest"`), `failed_writes` and `delayed_events` after those three,
+///   and the message `"the writer lost {events} events ({frames} frames,
+///   {bytes} bytes): {reason}"`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Callsite {
@@ -114,19 +119,25 @@ impl Callsite {
     }
 
     /// The built-in `lmlog.writer_loss` call site, with or without the
-    /// reason in its message.
-    pub(crate) fn writer_loss(with_reason: bool) -> Callsite {
-        let message = if with_reason {
-            "the writer lost {frames} frames ({bytes} bytes): {reason}"
-        } else {
-            "the writer lost {frames} frames ({bytes} bytes)"
+    /// reason in its message, and with or without the fields of a loss
+    /// frame's appended detail.
+    pub(crate) fn writer_loss(with_reason: bool, with_detail: bool) -> Callsite {
+        let message = match (with_detail, with_reason) {
+            (false, true) => "the writer lost {frames} frames ({bytes} bytes): {reason}",
+            (false, false) => "the writer lost {frames} frames ({bytes} bytes)",
+            (true, true) => "the writer lost {events} events ({frames} frames, {bytes} bytes): {reason}",
+            (true, false) => "the writer lost {events} events ({frames} frames, {bytes} bytes)",
         };
-        Self::builtin(
-            WRITER_LOSS_EVENT_TYPE,
-            Level::Error,
-            message,
-            &[("frames", Type::U64), ("bytes", Type::U64), ("reason", Type::Str)],
-        )
+        let mut fields = vec![("frames", Type::U64), ("bytes", Type::U64), ("reason", Type::Str)];
+        if with_detail {
+            fields.extend([
+                ("events", Type::U64),
+                ("dropped_end", Type::Str),
+                ("failed_writes", Type::U64),
+                ("delayed_events", Type::U64),
+            ]);
+        }
+        Self::builtin(WRITER_LOSS_EVENT_TYPE, Level::Error, message, &fields)
     }
 
     /// The call-site id records use (0 for built-in call sites).

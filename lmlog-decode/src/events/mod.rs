@@ -17,7 +17,7 @@ use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID, TRACE_CONTEXT_LEN};
 use lmlog_format::schema::from_payload;
 use lmlog_format::varint;
 use lmlog_format::{
-    CallsiteSchema, ClockAnchor, EndInfo, FrameKind, Level, RecordsHeader, SessionInfo, ThreadInfo, WriterLoss,
+    CallsiteSchema, ClockAnchor, EndInfo, FrameKind, Level, LossReport, RecordsHeader, SessionInfo, ThreadInfo,
 };
 
 pub use callsite::{Callsite, Source, TemplatePart, DROPPED_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE};
@@ -139,6 +139,7 @@ pub(crate) struct EventStats {
     pub events: u64,
     pub dropped_events: u64,
     pub writer_lost_frames: u64,
+    pub writer_lost_events: u64,
     /// Records frames cut short by a record that did not decode.
     pub bad_records: u64,
     pub watermarks: u64,
@@ -166,6 +167,9 @@ struct Builtins<C> {
     dropped: Entry<C>,
     loss: Entry<C>,
     loss_without_reason: Entry<C>,
+    /// Loss frames with the appended detail.
+    detailed_loss: Entry<C>,
+    detailed_loss_without_reason: Entry<C>,
 }
 
 /// Why a record could not be decoded, or why decoding stopped.
@@ -200,8 +204,10 @@ impl<C> EventDecoder<C> {
             session: Session::default(),
             builtins: Builtins {
                 dropped: Entry::new(Callsite::dropped(), out),
-                loss: Entry::new(Callsite::writer_loss(true), out),
-                loss_without_reason: Entry::new(Callsite::writer_loss(false), out),
+                loss: Entry::new(Callsite::writer_loss(true, false), out),
+                loss_without_reason: Entry::new(Callsite::writer_loss(false, false), out),
+                detailed_loss: Entry::new(Callsite::writer_loss(true, true), out),
+                detailed_loss_without_reason: Entry::new(Callsite::writer_loss(false, true), out),
             },
             session_open: false,
             loss_fields: Vec::new(),
@@ -281,11 +287,14 @@ impl<C> EventDecoder<C> {
                 Ok(info) => self.session.add_thread(info),
                 Err(e) => rep.report(at, bad(e.to_string())),
             },
-            FrameKind::Loss => match from_payload::<WriterLoss>(payload) {
-                Ok(loss) => {
-                    self.loss(&loss, out).map_err(write)?;
+            FrameKind::Loss => match LossReport::decode(payload) {
+                Ok(report) => {
+                    self.loss(&report, out).map_err(write)?;
                     self.stats.events += 1;
-                    self.stats.writer_lost_frames = self.stats.writer_lost_frames.saturating_add(loss.frames);
+                    let stats = &mut self.stats;
+                    stats.writer_lost_frames = stats.writer_lost_frames.saturating_add(report.loss.frames);
+                    let events = report.detail.map_or(0, |d| d.events);
+                    stats.writer_lost_events = stats.writer_lost_events.saturating_add(events);
                 }
                 Err(e) => rep.report(at, bad(e.to_string())),
             },
@@ -310,15 +319,29 @@ impl<C> EventDecoder<C> {
     }
 
     /// Hands the event of a writer-loss report to `out`.
-    fn loss<O: Output<Callsite = C>>(&mut self, loss: &WriterLoss, out: &mut O) -> std::io::Result<()> {
+    fn loss<O: Output<Callsite = C>>(&mut self, report: &LossReport, out: &mut O) -> std::io::Result<()> {
+        let loss = &report.loss;
         let fields = &mut self.loss_fields;
         fields.clear();
         varint::push_u64(fields, loss.frames);
         varint::push_u64(fields, loss.bytes);
         varint::push_u64(fields, loss.reason.len() as u64);
         fields.extend_from_slice(loss.reason.as_bytes());
-        let entry =
-            if loss.reason.is_empty() { &mut self.builtins.loss_without_reason } else { &mut self.builtins.loss };
+        if let Some(detail) = &report.detail {
+            varint::push_u64(fields, detail.events);
+            let end = detail.dropped_end.name();
+            varint::push_u64(fields, end.len() as u64);
+            fields.extend_from_slice(end.as_bytes());
+            varint::push_u64(fields, detail.failed_writes);
+            varint::push_u64(fields, detail.delayed_events);
+        }
+        let builtins = &mut self.builtins;
+        let entry = match (report.detail.is_some(), loss.reason.is_empty()) {
+            (false, false) => &mut builtins.loss,
+            (false, true) => &mut builtins.loss_without_reason,
+            (true, false) => &mut builtins.detailed_loss,
+            (true, true) => &mut builtins.detailed_loss_without_reason,
+        };
         let mut outcome = Outcome::new();
         let event = Event {
             unix_nanos: loss.last_unix_nanos as i128,

@@ -59,7 +59,9 @@ fn every_golden_log_decodes_to_its_checked_in_lines() {
 
 /// Replaces what changes from run to run of the golden scenario: every
 /// timestamp, and the byte count of the writer's loss report (the lost
-/// records' tick deltas are varints of varying length).
+/// records' tick deltas are varints of varying length). Fields appended to
+/// the loss report after a golden file was written (its `LossDetail`) are
+/// left out: the newest golden file predates them.
 fn normalized(jsonl: &str) -> Vec<String> {
     jsonl
         .lines()
@@ -69,6 +71,8 @@ fn normalized(jsonl: &str) -> Vec<String> {
             if v["event_type"] == "lmlog.writer_loss" {
                 v["fields"]["bytes"] = "B".into();
                 v["message"] = "M".into();
+                let fields = v["fields"].as_object_mut().unwrap();
+                fields.retain(|key, _| ["frames", "bytes", "reason"].contains(&key.as_str()));
             }
             v.to_string()
         })

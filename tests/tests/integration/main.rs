@@ -23,4 +23,5 @@ mod otel;
 mod record_size;
 mod rotation;
 mod round_trip;
+mod sink_outage;
 mod support;

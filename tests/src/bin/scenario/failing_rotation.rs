@@ -1,8 +1,10 @@
-//! `lmlog-scenario failing-rotation DIR`: a sink that rotates through
-//! `DIR/app.lmlog.0`, `.1`, … and fails on cue. Round 1's writes fail; the
-//! sink asks for a new file before round 2; the first write to that new
-//! file (its preamble, session and schemas, with round 2's records) fails
-//! too; round 3 goes through.
+//! `lmlog-scenario failing-rotation DIR SPILL_BYTES`: a sink that rotates
+//! through `DIR/app.lmlog.0`, `.1`, … and fails on cue. Round 1's writes
+//! fail; the sink asks for a new file before round 2; the first write to
+//! that new file (its preamble, session and schemas, with round 2's
+//! records) fails too; round 3 goes through. With `SPILL_BYTES` 0 the
+//! writer drops what the sink does not take; with room it holds it and
+//! writes it late.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -74,7 +76,7 @@ impl lmlog::Sink for RotatingSink {
     }
 }
 
-pub fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+pub fn run(dir: &Path, spill_bytes: usize) -> Result<(), Box<dyn std::error::Error>> {
     let cues = Arc::new(Cues::default());
     let sink = RotatingSink {
         dir: dir.to_path_buf(),
@@ -84,7 +86,11 @@ pub fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         fail_this_file_start: false,
         cues: cues.clone(),
     };
-    let config = lmlog::Config::new().sink(sink).env_filter(false).flush_interval(Duration::from_secs(3600));
+    let config = lmlog::Config::new()
+        .sink(sink)
+        .env_filter(false)
+        .flush_interval(Duration::from_secs(3600))
+        .spill_capacity(spill_bytes);
     let _guard = lmlog::init(config)?;
     for round in 0..4u32 {
         match round {

@@ -23,13 +23,15 @@ mod otel;
 mod record_size;
 mod rotation;
 mod round_trip;
+mod sink_outage;
 mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
-                     | failing-rotation DIR | failing-sink FILE | file-modes DIR | golden DIR | generic-sites FILE \
+                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | golden DIR | generic-sites FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
-                     | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | time-rotation DIR)";
+                     | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
+                     | time-rotation DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,8 +42,12 @@ fn main() -> ExitCode {
         Some("crash") if args.len() == 3 => crash::run(&PathBuf::from(&args[1]), &args[2]),
         Some("crash-loop") if args.len() == 2 => crash::run_loop(&PathBuf::from(&args[1])),
         Some("recover") if args.len() == 2 => crash::recover(&PathBuf::from(&args[1])),
-        Some("failing-rotation") if args.len() == 2 => failing_rotation::run(&PathBuf::from(&args[1])),
-        Some("failing-sink") if args.len() == 2 => failing_sink::run(&PathBuf::from(&args[1])),
+        Some("failing-rotation") if args.len() == 3 => {
+            bytes(&args[2]).and_then(|spill| failing_rotation::run(&PathBuf::from(&args[1]), spill))
+        }
+        Some("failing-sink") if args.len() == 3 => {
+            bytes(&args[2]).and_then(|spill| failing_sink::run(&PathBuf::from(&args[1]), spill))
+        }
         Some("file-modes") if args.len() == 2 => file_modes::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
         Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
@@ -53,6 +59,7 @@ fn main() -> ExitCode {
         Some("rotation-burst") if args.len() == 2 => rotation::run_burst(&PathBuf::from(&args[1])),
         Some("rotation") if args.len() == 3 => rotation::run(&PathBuf::from(&args[1]), &args[2]),
         Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
+        Some("sink-outage") if args.len() == 3 => sink_outage::run(&PathBuf::from(&args[1]), &args[2]),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
@@ -63,4 +70,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A byte count argument.
+fn bytes(arg: &str) -> Result<usize, Box<dyn std::error::Error>> {
+    arg.parse().map_err(|_| format!("not a byte count: {arg}\n{USAGE}").into())
 }

@@ -8,6 +8,7 @@
 //!
 //! - `lock`: locked (`flock`) by the owner for its whole life, so a run
 //!   whose lock can be taken belongs to a process that is gone;
+//! - `log`: the log's absolute path (a run whose log is gone is removed);
 //! - `meta`: a stream prefix: preamble, session frame, then one schema frame
 //!   per call site as it is first used and clock frames, appended as they
 //!   happen, so every record in a ring has its schema here;
@@ -247,21 +248,50 @@ pub fn staging_root(log: &Path) -> PathBuf {
     log.parent().unwrap_or(Path::new(".")).join(".lmlog-staging")
 }
 
-/// The name prefix of the run directories of the log at `log`: a hash of
-/// its absolute path, so that the next run on the same log finds them.
-pub fn run_key(log: &Path) -> String {
-    let absolute = log
-        .parent()
+/// The log's absolute path (its directory canonicalized), as run
+/// directories record it in their `log` file.
+pub fn absolute_log_path(log: &Path) -> PathBuf {
+    log.parent()
         .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
         .and_then(|p| p.canonicalize().ok())
         .map(|dir| dir.join(log.file_name().unwrap_or_default()))
-        .unwrap_or_else(|| log.to_owned());
+        .unwrap_or_else(|| log.to_owned())
+}
+
+/// The name prefix of the run directories of the log at `log`: a hash of
+/// its absolute path, so that the next run on the same log finds them.
+pub fn run_key(log: &Path) -> String {
     // FNV-1a: stable across builds and platforms.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in absolute.as_os_str().as_encoded_bytes() {
+    for byte in absolute_log_path(log).as_os_str().as_encoded_bytes() {
         hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
     }
     format!("{hash:016x}")
+}
+
+/// Removes the run directories under `root` of processes that are gone
+/// whose log no longer exists (nowhere to recover to) or that never
+/// recorded one (the process died creating them); returns how many.
+pub fn remove_orphan_runs(root: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(root) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let dir = entry.path();
+        if !owned_by_us(&dir) || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Ok(lock) = File::options().read(true).write(true).open(dir.join("lock")) else { continue };
+        if lock.try_lock().is_err() {
+            continue; // Its process is alive.
+        }
+        let log = std::fs::read(dir.join("log"))
+            .ok()
+            .map(|bytes| PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()));
+        if log.is_none_or(|log| !log.exists()) && std::fs::remove_dir_all(&dir).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// The run directories of `log` under `root` whose owner is gone (their
@@ -309,6 +339,8 @@ pub struct Recovery {
     pub streams: Vec<Recovered>,
     /// Runs that could not be read or delivered (kept in place).
     pub failed: Vec<(PathBuf, String)>,
+    /// Run directories of dead processes whose log is gone, removed.
+    pub orphans_removed: usize,
 }
 
 /// Recovers the runs of earlier processes on the log at `log` that are
@@ -321,7 +353,9 @@ pub fn recover_dead_runs(
     mut deliver: impl FnMut(&Recovered) -> io::Result<()>,
 ) -> Recovery {
     let mut recovery = Recovery::default();
-    for (dir, _lock) in dead_runs(&staging_root(log), log) {
+    let root = staging_root(log);
+    recovery.orphans_removed = remove_orphan_runs(&root);
+    for (dir, _lock) in dead_runs(&root, log) {
         match recover_run(&dir, now_unix_nanos) {
             Ok(Some(stream)) => match deliver(&stream) {
                 Ok(()) => {

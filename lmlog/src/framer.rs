@@ -34,7 +34,6 @@ pub(crate) struct Batch<'a> {
     pub frames: u64,
     /// Events the batch holds: records, and the drops its drop reports
     /// count (lost with the batch if the sink loses it).
-    #[allow(dead_code)] // Until the sink driver counts lost batches in events.
     pub events: u64,
 }
 

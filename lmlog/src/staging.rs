@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 use lmlog_format::frame::{preamble, push_frame};
 use lmlog_format::schema::to_payload;
-use lmlog_format::staging::{owned_by_us, run_key, staging_root};
+use lmlog_format::staging::{absolute_log_path, owned_by_us, run_key, staging_root};
 use lmlog_format::{FrameKind, SessionInfo};
 
 use crate::ring::Ring;
@@ -81,6 +81,7 @@ impl Run {
         };
         let lock = owner_only(dir.join("lock"))?;
         lock.lock()?;
+        owner_only(dir.join("log"))?.write_all(absolute_log_path(log).as_os_str().as_encoded_bytes())?;
         let mut file = owner_only(dir.join("meta"))?;
         let mut start = preamble().to_vec();
         push_frame(&mut start, FrameKind::Session, 0, &to_payload(session));

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+
 use std::process::{Command, Stdio};
 
 use crate::support::{decode_command, decode_lines, run_scenario, TempDir};
@@ -123,4 +124,64 @@ fn sigkill_at_random_instants_loses_no_committed_event() {
             assert_eq!(*seq, i as u64, "round {round}: a gap or repeat at {i}");
         }
     }
+}
+
+/// The run directory of the process that wrote `log` (which must exist).
+fn run_dirs(log: &Path) -> Vec<std::path::PathBuf> {
+    let root = lmlog_format::staging::staging_root(log);
+    let key = lmlog_format::staging::run_key(log);
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    dirs.retain(|d| d.file_name().unwrap().to_str().unwrap().starts_with(&format!("{key}-")));
+    dirs
+}
+
+/// Staging files are private: the run directory is 0700, its files 0600;
+/// a run directory owned by another user is neither recovered nor removed;
+/// a dead run whose log is gone is removed by the next recovery.
+#[cfg(unix)]
+#[test]
+fn staging_files_are_private_and_only_our_own_runs_are_recovered() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    let dir = TempDir::new("crash-private");
+    let log = dir.path().join("app.lmlog");
+    crash(&log, "sigkill");
+    let runs = run_dirs(&log);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(std::fs::metadata(&runs[0]).unwrap().permissions().mode() & 0o777, 0o700);
+    for file in std::fs::read_dir(&runs[0]).unwrap() {
+        let file = file.unwrap();
+        assert_eq!(file.metadata().unwrap().permissions().mode() & 0o777, 0o600, "{:?}", file.path());
+    }
+
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        // Hand the run to another user: recovery leaves it alone.
+        let other = 65534;
+        for path in
+            std::iter::once(runs[0].clone()).chain(std::fs::read_dir(&runs[0]).unwrap().map(|e| e.unwrap().path()))
+        {
+            std::os::unix::fs::lchown(&path, Some(other), Some(other)).unwrap();
+        }
+        let (before, _) = decode_lines(&log);
+        run_scenario(&["recover", log.to_str().unwrap()]);
+        let (after, _) = decode_lines(&log);
+        assert_eq!(steps(&after).len(), steps(&before).len(), "another user's run was recovered");
+        assert_eq!(std::fs::metadata(&runs[0]).unwrap().uid(), other, "another user's run was touched");
+        std::fs::remove_dir_all(&runs[0]).unwrap();
+    } else {
+        eprintln!("skipped the other-user part: it needs root to create another user's files");
+    }
+
+    // A dead run whose log is gone is removed by the next recovery.
+    let gone = TempDir::new("crash-orphan");
+    let orphan_log = gone.path().join("gone.lmlog");
+    crash(&orphan_log, "sigkill");
+    let orphan = run_dirs(&orphan_log);
+    assert_eq!(orphan.len(), 1);
+    drop(gone);
+    run_scenario(&["recover", log.to_str().unwrap()]);
+    assert!(!orphan[0].exists(), "the orphan run {} is still there", orphan[0].display());
 }

@@ -31,8 +31,11 @@ impl Sink for JsonlSink {
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         match &self.decoder {
             Some(decoder) => {
+                // Waits until the lines are in the file: the writer releases
+                // the staged records only after this returns, so a process
+                // death leaves nothing committed only in the decoder's queue.
                 decoder.feed_slice(bytes);
-                Ok(())
+                decoder.sync().map_err(io::Error::other)
             }
             None => Err(io::Error::other("JSON Lines decoder already finished")),
         }

@@ -61,6 +61,24 @@ fn the_next_init_recovers_what_a_killed_aborted_crashed_or_exited_process_commit
     }
 }
 
+/// The JSON Lines output survives a process death the same way: the next
+/// run decodes what the dead one staged into the JSON file.
+#[test]
+fn the_json_lines_output_recovers_what_a_killed_process_committed() {
+    let dir = TempDir::new("crash-jsonl");
+    let log = dir.path().join("app.jsonl");
+    assert_eq!(crash(&log, "sigkill"), 3 * PER_THREAD + 1);
+    run_scenario(&["recover", log.to_str().unwrap()]);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(steps(&lines).len() as u64, 3 * PER_THREAD);
+    assert_eq!(lines.iter().filter(|l| l["event_type"] == "last_words").count(), 1);
+    assert_eq!(lines.iter().filter(|l| l["event_type"] == "restarted").count(), 1);
+}
+
 #[test]
 fn lmlog_decode_recover_appends_what_a_killed_process_staged() {
     let dir = TempDir::new("crash-decode-recover");

@@ -1,3 +1,5 @@
+//! A FILE ending in `.jsonl` is written with `Config::output_jsonl`.
+//!
 //! `lmlog-scenario crash FILE HOW`: logs from three threads, some of it
 //! flushed and some not, then dies without shutting lmlog down, `HOW`:
 //! `sigkill`, `abort`, `segfault` or `exit`. Prints `committed N` on
@@ -19,8 +21,16 @@ use lmlog::lm_event;
 /// Events each of the three threads of `crash` logs.
 pub const PER_THREAD: u32 = 20_000;
 
+/// The configuration writing FILE: JSON Lines for a `.jsonl` name.
+fn config(path: &Path) -> lmlog::Config {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("jsonl") => lmlog::Config::new().output_jsonl(path),
+        _ => lmlog::Config::new().output(path),
+    }
+}
+
 pub fn run(path: &Path, how: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let guard = lmlog::init(lmlog::Config::new().output(path))?;
+    let guard = lmlog::init(config(path))?;
     let threads: Vec<_> = (0..3u32)
         .map(|t| {
             std::thread::Builder::new().name(format!("worker-{t}")).spawn(move || {
@@ -71,7 +81,7 @@ pub fn run_loop(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 pub fn recover(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let _guard = lmlog::init(lmlog::Config::new().output(path))?;
+    let _guard = lmlog::init(config(path))?;
     lm_event!(info, "restarted");
     Ok(())
 }

@@ -27,8 +27,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::frame::{push_frame, FrameHeader, FrameKind, RecordsHeader, FORMAT_VERSION, PREAMBLE_LEN};
+use crate::frame::{
+    push_frame, FrameHeader, FrameKind, RecordHeader, RecordsHeader, DROP_REPORT_ID, FORMAT_VERSION, PREAMBLE_LEN,
+};
 use crate::schema::{to_payload, EndInfo, ThreadInfo};
+use crate::varint::push_u64;
 
 /// The first word of a ring file's header ("LMLGRNG1").
 pub const RING_MAGIC: u64 = u64::from_le_bytes(*b"LMLGRNG1");
@@ -40,8 +43,12 @@ pub mod layout {
     pub const TAIL: usize = 0;
     /// Where the padding before the most recent lap starts (u64; `u64::MAX`: none).
     pub const PAD_START: usize = 24;
+    /// Events the owner dropped, in total (u64).
+    pub const DROPPED: usize = 32;
     /// Everything before it reached the sink (u64).
     pub const HEAD: usize = 128;
+    /// Drops already reported in the stream (u64).
+    pub const DROPPED_REPORTED: usize = 144;
     /// Ticks of the record just before `HEAD` (u64).
     pub const HEAD_TICKS: usize = 152;
     /// [`RING_MAGIC`](super::RING_MAGIC), written once the file is set up (u64).
@@ -110,6 +117,8 @@ pub struct StagedRing {
     pub base_ticks: u64,
     /// The records, in order (a ring's bytes without lap padding).
     pub records: Vec<u8>,
+    /// Events the thread dropped that no report in the log counts yet.
+    pub unreported_drops: u64,
 }
 
 fn read_u64(bytes: &[u8], at: usize) -> u64 {
@@ -154,7 +163,8 @@ pub fn read_ring(path: &Path, file: &[u8]) -> Result<Option<StagedRing>, Staging
     let name = (name_len > 0).then(|| {
         String::from_utf8_lossy(&file[layout::NAME..layout::NAME + name_len.min(layout::NAME_MAX)]).into_owned()
     });
-    Ok(Some(StagedRing { thread_id, name, base_ticks: read_u64(file, layout::HEAD_TICKS), records }))
+    let unreported_drops = read_u64(file, layout::DROPPED).saturating_sub(read_u64(file, layout::DROPPED_REPORTED));
+    Ok(Some(StagedRing { thread_id, name, base_ticks: read_u64(file, layout::HEAD_TICKS), records, unreported_drops }))
 }
 
 /// A dead run turned back into a stream.
@@ -212,13 +222,19 @@ pub fn recover_run(dir: &Path, now_unix_nanos: u64) -> Result<Option<Recovered>,
     for (_, path) in rings {
         let bytes = std::fs::read(&path).map_err(io_err(&path))?;
         let Some(ring) = read_ring(&path, &bytes)? else { continue };
-        if ring.records.is_empty() {
+        if ring.records.is_empty() && ring.unreported_drops == 0 {
             continue;
         }
         push_frame(&mut out, FrameKind::Thread, seq, &to_payload(&ThreadInfo { id: ring.thread_id, name: ring.name }));
         let mut payload = Vec::with_capacity(ring.records.len() + 20);
         RecordsHeader { thread_id: ring.thread_id, base_ticks: ring.base_ticks }.encode(&mut payload);
         payload.extend_from_slice(&ring.records);
+        if ring.unreported_drops != 0 {
+            // A drop report after the records, as the writer appends one.
+            push_u64(&mut payload, RecordHeader::encode(DROP_REPORT_ID, false));
+            push_u64(&mut payload, 0); // tick delta 0 (zigzag)
+            push_u64(&mut payload, ring.unreported_drops);
+        }
         push_frame(&mut out, FrameKind::Records, seq.wrapping_add(1), &payload);
         seq = seq.wrapping_add(2);
         staged_rings += 1;
@@ -371,4 +387,56 @@ pub fn recover_dead_runs(
         }
     }
     recovery
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring file of `capacity` bytes with `data` at the ring's start.
+    fn ring_file(capacity: u64, head: u64, tail: u64, pad_start: u64, data: &[u8]) -> Vec<u8> {
+        let mut file = vec![0u8; ring_file_len(capacity)];
+        let mut put = |at: usize, v: u64| file[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        put(layout::MAGIC, RING_MAGIC);
+        put(layout::CAPACITY, capacity);
+        put(layout::HEAD, head);
+        put(layout::TAIL, tail);
+        put(layout::PAD_START, pad_start);
+        put(layout::HEAD_TICKS, 77);
+        put(layout::DROPPED, 5);
+        put(layout::DROPPED_REPORTED, 3);
+        file[layout::THREAD_ID..layout::THREAD_ID + 4].copy_from_slice(&9u32.to_le_bytes());
+        file[layout::NAME_LEN..layout::NAME_LEN + 2].copy_from_slice(&4u16.to_le_bytes());
+        file[layout::NAME..layout::NAME + 4].copy_from_slice(b"main");
+        let data_at = ring_data_offset(capacity);
+        file[data_at..data_at + data.len()].copy_from_slice(data);
+        file
+    }
+
+    #[test]
+    fn a_ring_across_a_lap_is_read_without_its_padding() {
+        // 64-byte ring: head at 120 (physical 56), padding from 124 to the
+        // lap end at 128, then records up to 136 (physical 8).
+        let mut data = [0u8; 64];
+        data[56..60].copy_from_slice(b"abcd");
+        data[60..64].copy_from_slice(b"PPPP");
+        data[..8].copy_from_slice(b"efghijkl");
+        let file = ring_file(64, 120, 136, 124, &data);
+        let ring = read_ring(Path::new("ring-0"), &file).unwrap().unwrap();
+        assert_eq!(ring.records, b"abcdefghijkl");
+        assert_eq!((ring.thread_id, ring.name.as_deref(), ring.base_ticks), (9, Some("main"), 77));
+        assert_eq!(ring.unreported_drops, 2);
+    }
+
+    #[test]
+    fn damaged_ring_files_are_refused_and_unfinished_ones_skipped() {
+        let path = Path::new("ring-0");
+        let mut file = ring_file(64, 10, 100, u64::MAX, &[]);
+        assert!(matches!(read_ring(path, &file), Err(StagingError::Invalid { .. })), "more than a lap staged");
+        file.truncate(100);
+        assert!(read_ring(path, &file).unwrap().is_none(), "cut before the magic");
+        let mut odd = ring_file(64, 0, 0, u64::MAX, &[]);
+        odd[layout::CAPACITY..layout::CAPACITY + 8].copy_from_slice(&63u64.to_le_bytes());
+        assert!(matches!(read_ring(path, &odd), Err(StagingError::Invalid { .. })));
+    }
 }

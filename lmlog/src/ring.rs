@@ -123,6 +123,8 @@ const _: () = {
     use std::mem::offset_of;
     assert!(offset_of!(Control, producer) + offset_of!(ProducerLine, tail) == layout::TAIL);
     assert!(offset_of!(Control, producer) + offset_of!(ProducerLine, pad_start) == layout::PAD_START);
+    assert!(offset_of!(Control, producer) + offset_of!(ProducerLine, dropped) == layout::DROPPED);
+    assert!(offset_of!(Control, consumer) + offset_of!(ConsumerLine, dropped_reported) == layout::DROPPED_REPORTED);
     assert!(offset_of!(Control, consumer) + offset_of!(ConsumerLine, head) == layout::HEAD);
     assert!(offset_of!(Control, consumer) + offset_of!(ConsumerLine, head_ticks) == layout::HEAD_TICKS);
     assert!(offset_of!(Control, header) + offset_of!(Header, magic) == layout::MAGIC);
@@ -531,6 +533,11 @@ impl Ring {
         consumer.head_ticks.store(drained.tail_ticks, Ordering::Relaxed);
         consumer.head_records.store(u64::from(drained.records), Ordering::Relaxed);
         consumer.head.store(drained.tail, Ordering::Release);
+    }
+
+    /// Records before the producer's head.
+    pub(crate) fn released_records(&self) -> u32 {
+        self.ctl().consumer.0.head_records.load(Ordering::Relaxed) as u32
     }
 
     /// The producer's head: everything before it was released.

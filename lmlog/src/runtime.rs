@@ -140,19 +140,37 @@ fn shutdown() {
         return;
     };
     let (ack, done) = flume::bounded(1);
+    let mut clean = false;
     if control.commands.send(Command::Shutdown(ack)).is_ok() {
         control.writer.unpark();
-        wait_for_writer(&done, None);
+        clean = wait_for_writer(&done, None);
     }
     if let Some(join) = control.join.take() {
         if std::thread::current().id() != control.writer_id() {
             let _ = join.join();
-            // Everything staged has reached the sink.
-            if let Some(run) = STATE.detach_run() {
-                run.remove();
+            let run = STATE.detach_run();
+            if clean {
+                // Everything staged has reached the sink.
+                if let Some(run) = run {
+                    run.remove();
+                }
+            } else {
+                report_unwritten(run.as_deref());
             }
         }
     }
+}
+
+/// The writer died before it wrote everything: says on stderr exactly how
+/// many events it left (staged, and dropped once the staging buffers were
+/// full), and where they wait for the next run on the same log.
+fn report_unwritten(run: Option<&crate::staging::Run>) {
+    let (staged, dropped) = STATE.unwritten();
+    let kept = match run {
+        Some(run) => format!("they stay in {} and the next run on this log recovers them", run.dir().display()),
+        None => "they are lost".to_owned(),
+    };
+    eprintln!("lmlog: the writer stopped early: {staged} events staged and {dropped} dropped were not written; {kept}");
 }
 
 /// Recovers what earlier processes on the log at `path` staged and never
@@ -222,7 +240,8 @@ fn flush_inner(timeout: Option<Duration>) {
 /// no longer than the writer thread lives: a writer that died (a panic
 /// outside any sink call) never acknowledges what it did not read, and the
 /// queued command keeps the acknowledgement channel open.
-fn wait_for_writer(done: &flume::Receiver<()>, timeout: Option<Duration>) {
+/// Returns whether the writer acknowledged.
+fn wait_for_writer(done: &flume::Receiver<()>, timeout: Option<Duration>) -> bool {
     /// How often a waiter checks that the writer still runs.
     const LIVENESS_CHECK: Duration = Duration::from_millis(20);
     let deadline = timeout.map(|t| Instant::now() + t);
@@ -230,10 +249,11 @@ fn wait_for_writer(done: &flume::Receiver<()>, timeout: Option<Duration>) {
         let slice =
             deadline.map_or(LIVENESS_CHECK, |d| d.saturating_duration_since(Instant::now()).min(LIVENESS_CHECK));
         match done.recv_timeout(slice) {
-            Ok(()) | Err(flume::RecvTimeoutError::Disconnected) => return,
+            Ok(()) => return true,
+            Err(flume::RecvTimeoutError::Disconnected) => return false,
             Err(flume::RecvTimeoutError::Timeout) => {
                 if !STATE.writer_running() || deadline.is_some_and(|d| Instant::now() >= d) {
-                    return;
+                    return false;
                 }
             }
         }

@@ -110,6 +110,11 @@ impl Run {
         Ring::mapped(capacity, self.dir.join(format!("ring-{n}")))
     }
 
+    /// The run directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Removes the run directory after a clean shutdown: everything it
     /// staged has reached the sink.
     pub(crate) fn remove(&self) {

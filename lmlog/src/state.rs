@@ -356,6 +356,19 @@ impl State {
         run
     }
 
+    /// Events committed to the rings but never released (written), and
+    /// events dropped but never reported: what a dead writer left behind.
+    pub fn unwritten(&self) -> (u64, u64) {
+        let rings = lock(&self.rings);
+        let (mut staged, mut dropped) = (0, 0);
+        for ring in &rings.active {
+            staged += crate::ring::records_between(ring.released_records(), ring.snapshot().records);
+            let (reported, total) = ring.unreported_drops();
+            dropped += total - reported;
+        }
+        (staged, dropped)
+    }
+
     /// The current run directory, if rings survive the process.
     pub fn run(&self) -> Option<Arc<Run>> {
         lock(&self.run).clone()

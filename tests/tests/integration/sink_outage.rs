@@ -201,6 +201,10 @@ fn a_dead_writer_turns_events_into_drops_instead_of_a_hang() {
     let (lines, _) = decode_lines(&path);
     let (steps, _) = steps_and_losses(&lines);
     assert_eq!(steps, all(100));
+    // The rest is counted, exactly, on stderr.
+    let counts = run.stderr.split("lmlog: the writer stopped early: ").nth(1).expect("the unwritten counts");
+    let numbers: Vec<u64> = counts.split_whitespace().filter_map(|w| w.parse().ok()).take(2).collect();
+    assert_eq!(steps.len() as u64 + numbers[0] + numbers[1], field(&run.report, "emitted"), "{counts}");
 }
 
 #[test]

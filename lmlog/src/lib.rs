@@ -38,6 +38,8 @@ mod clock;
 mod config;
 mod driver;
 mod event;
+#[cfg(unix)]
+mod fatal;
 mod filter;
 mod framer;
 mod producer;

@@ -107,8 +107,15 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         clock: crate::clock::calibrated(),
         spill_capacity: config.spill_capacity,
     };
-    if let (Some(path), true) = (&log_path, config.crash_recovery) {
-        start_crash_survival(path, sink.as_mut(), &settings);
+    let crash_safe = match (&log_path, config.crash_recovery) {
+        (Some(path), true) => start_crash_survival(path, sink.as_mut(), &settings),
+        _ => false,
+    };
+    #[cfg(unix)]
+    if !crash_safe {
+        // Without staging files, a crash loses what is staged: try to
+        // write it first.
+        crate::fatal::install_once();
     }
     let (commands, receiver) = flume::unbounded();
     let writer = Writer::new(sink, receiver, settings);
@@ -119,6 +126,18 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     let writer = join.thread().clone();
     STATE.start(&mut control, Control { commands, writer, join: Some(join) }, filter, &config);
     drop(control);
+    #[cfg(unix)]
+    {
+        // `std::process::exit` drops no guard: flush in its atexit pass.
+        static AT_EXIT: std::sync::Once = std::sync::Once::new();
+        extern "C" fn flush_at_exit() {
+            flush_within(Duration::from_secs(2));
+        }
+        // SAFETY: registers a plain `extern "C" fn` with no arguments.
+        AT_EXIT.call_once(|| unsafe {
+            libc::atexit(flush_at_exit);
+        });
+    }
     if config.panic_hook {
         STATE.install_panic_hook_once(|| {
             let previous = std::panic::take_hook();
@@ -177,7 +196,8 @@ fn report_unwritten(run: Option<&crate::staging::Run>) {
 /// wrote (appending it to `sink` before this run's first frame), then keeps
 /// this run's rings in staging files. Failures leave logging running
 /// without crash survival, with one line on stderr.
-fn start_crash_survival(path: &std::path::Path, sink: &mut dyn Sink, settings: &WriterSettings) {
+/// Returns whether this run's rings are in staging files.
+fn start_crash_survival(path: &std::path::Path, sink: &mut dyn Sink, settings: &WriterSettings) -> bool {
     let recovery = lmlog_format::staging::recover_dead_runs(path, crate::clock::unix_nanos(), |stream| {
         sink.write_all(&stream.bytes).and_then(|()| sink.flush())
     });
@@ -193,8 +213,14 @@ fn start_crash_survival(path: &std::path::Path, sink: &mut dyn Sink, settings: &
         );
     }
     match crate::staging::Run::create(path, &settings.session(sink.file_index())) {
-        Ok(run) => STATE.attach_run(std::sync::Arc::new(run)),
-        Err(e) => eprintln!("lmlog: events are not crash-safe: cannot create staging files: {e}"),
+        Ok(run) => {
+            STATE.attach_run(std::sync::Arc::new(run));
+            true
+        }
+        Err(e) => {
+            eprintln!("lmlog: events are not crash-safe: cannot create staging files: {e}");
+            false
+        }
     }
 }
 

@@ -103,7 +103,16 @@ impl Writer {
             // Wake for the sink's next trial if it comes before the next drain.
             let interval = self.settings.flush_interval;
             std::thread::park_timeout(self.driver.trial_in().map_or(interval, |trial| trial.min(interval)));
+            #[cfg(unix)]
+            let fatal_signal = crate::fatal::pending();
             self.drain();
+            #[cfg(unix)]
+            if let Some(request) = fatal_signal {
+                // A thread is dying of a fatal signal: what it and the
+                // others committed goes to the sink before it does.
+                self.driver.flush();
+                crate::fatal::served(request);
+            }
             while let Ok(command) = self.commands.try_recv() {
                 match command {
                     Command::Flush(ack) => {

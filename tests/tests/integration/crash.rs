@@ -79,6 +79,21 @@ fn the_json_lines_output_recovers_what_a_killed_process_committed() {
     assert_eq!(lines.iter().filter(|l| l["event_type"] == "restarted").count(), 1);
 }
 
+/// Without staging files (a custom sink), a fatal signal's handler, or
+/// `exit`'s atexit pass, has the writer write what is staged before the
+/// process dies.
+#[cfg(unix)]
+#[test]
+fn without_staging_files_a_fatal_signal_flushes_first() {
+    for how in ["abort", "segfault", "exit"] {
+        let dir = TempDir::new(&format!("crash-sink-{how}"));
+        let log = dir.path().join("app.sink");
+        assert_eq!(crash(&log, how), 3 * PER_THREAD + 1);
+        assert!(run_dirs(&log).is_empty(), "a custom sink has no staging files");
+        assert_every_event_once(&log, how);
+    }
+}
+
 #[test]
 fn lmlog_decode_recover_appends_what_a_killed_process_staged() {
     let dir = TempDir::new("crash-decode-recover");

@@ -1,4 +1,5 @@
-//! A FILE ending in `.jsonl` is written with `Config::output_jsonl`.
+//! A FILE ending in `.jsonl` is written with `Config::output_jsonl`, one
+//! ending in `.sink` through a custom sink (no staging files).
 //!
 //! `lmlog-scenario crash FILE HOW`: logs from three threads, some of it
 //! flushed and some not, then dies without shutting lmlog down, `HOW`:
@@ -21,10 +22,16 @@ use lmlog::lm_event;
 /// Events each of the three threads of `crash` logs.
 pub const PER_THREAD: u32 = 20_000;
 
-/// The configuration writing FILE: JSON Lines for a `.jsonl` name.
+/// The configuration writing FILE: JSON Lines for a `.jsonl` name; for a
+/// `.sink` name a custom sink (no staging files: a fatal signal's handler
+/// flushes instead).
 fn config(path: &Path) -> lmlog::Config {
     match path.extension().and_then(|e| e.to_str()) {
         Some("jsonl") => lmlog::Config::new().output_jsonl(path),
+        Some("sink") => match std::fs::File::create(path) {
+            Ok(file) => lmlog::Config::new().sink(lmlog::WriteSink(file)),
+            Err(e) => panic!("cannot create {}: {e}", path.display()),
+        },
         _ => lmlog::Config::new().output(path),
     }
 }

@@ -64,12 +64,7 @@ fn recover(log: &std::path::Path) -> Result<(), DecodeError> {
         eprintln!("lmlog-decode: cannot recover the staging files in {}: {reason}", dir.display());
     }
     for stream in &recovery.streams {
-        eprintln!(
-            "lmlog-decode: recovered {} bytes of records from {} staging rings into {}",
-            stream.record_bytes,
-            stream.rings,
-            log.display()
-        );
+        eprintln!("lmlog-decode: recovered {stream} into {}", log.display());
     }
     Ok(())
 }

@@ -179,6 +179,12 @@ pub struct Recovered {
     pub record_bytes: u64,
 }
 
+impl std::fmt::Display for Recovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} bytes of records from {} staging rings", self.record_bytes, self.rings)
+    }
+}
+
 /// Frames what the run directory `dir` (of a process that is gone) holds
 /// that its log may not: `None` if no ring holds anything. `now_unix_nanos`
 /// stamps the End frame.

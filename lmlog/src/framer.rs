@@ -296,10 +296,30 @@ impl Framer {
     }
 }
 
+/// A session of a test writer: nanosecond ticks from a fixed instant.
+#[cfg(test)]
+pub(crate) fn test_session() -> SessionInfo {
+    use lmlog_format::{ClockAnchor, ClockInfo, ClockSource};
+    SessionInfo {
+        writer_version: "test".into(),
+        clock: ClockInfo {
+            source: ClockSource::MonotonicNanos,
+            ticks_per_second: 1e9,
+            anchor: ClockAnchor { ticks: 0, unix_nanos: 1_795_612_990_000_000_000 },
+        },
+        pid: 1,
+        executable: None,
+        hostname: None,
+        service_name: None,
+        resource: Vec::new(),
+        file_index: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use lmlog_format::frame::{FrameHeader, RecordHeader, FLAG_LZ4, PREAMBLE_LEN};
-    use lmlog_format::{ClockAnchor, ClockInfo, ClockSource, FORMAT_VERSION};
+    use lmlog_format::{ClockAnchor, FORMAT_VERSION};
 
     use super::*;
     use crate::callsite::{Callsite, CallsiteMeta};
@@ -323,20 +343,7 @@ mod tests {
     }
 
     fn session() -> SessionInfo {
-        SessionInfo {
-            writer_version: "test".into(),
-            clock: ClockInfo {
-                source: ClockSource::MonotonicNanos,
-                ticks_per_second: 1e9,
-                anchor: ClockAnchor { ticks: 0, unix_nanos: 1_795_612_990_000_000_000 },
-            },
-            pid: 1,
-            executable: None,
-            hostname: None,
-            service_name: None,
-            resource: Vec::new(),
-            file_index: 0,
-        }
+        test_session()
     }
 
     /// A ring written by this thread as its producer, for id 1 (`Tick`).

@@ -205,12 +205,7 @@ fn start_crash_survival(path: &std::path::Path, sink: &mut dyn Sink, settings: &
         eprintln!("lmlog: cannot recover the staging files in {}: {reason}", dir.display());
     }
     for stream in &recovery.streams {
-        eprintln!(
-            "lmlog: recovered {} bytes of records from {} staging rings of an earlier process into {}",
-            stream.record_bytes,
-            stream.rings,
-            path.display()
-        );
+        eprintln!("lmlog: recovered {stream} of an earlier process into {}", path.display());
     }
     match crate::staging::Run::create(path, &settings.session(sink.file_index())) {
         Ok(run) => {

@@ -462,7 +462,7 @@ mod tests {
     use lmlog_format::frame::{preamble, push_frame, RecordHeader, DROP_REPORT_ID};
     use lmlog_format::schema::to_payload;
     use lmlog_format::varint::push_u64;
-    use lmlog_format::{ClockAnchor, ClockInfo, ClockSource, EndInfo, RecordsHeader, SessionInfo};
+    use lmlog_format::{EndInfo, RecordsHeader};
 
     use super::*;
 
@@ -551,22 +551,7 @@ mod tests {
         fn start_file(&mut self) -> &mut Self {
             self.out.extend_from_slice(&preamble());
             self.seq = 0;
-            let clock = ClockInfo {
-                source: ClockSource::MonotonicNanos,
-                ticks_per_second: 1e9,
-                anchor: ClockAnchor { ticks: 0, unix_nanos: 1_795_612_990_000_000_000 },
-            };
-            let session = SessionInfo {
-                writer_version: "test".into(),
-                clock,
-                pid: 1,
-                executable: None,
-                hostname: None,
-                service_name: None,
-                resource: Vec::new(),
-                file_index: 0,
-            };
-            self.frame(FrameKind::Session, &to_payload(&session))
+            self.frame(FrameKind::Session, &to_payload(&crate::framer::test_session()))
         }
 
         fn frame(&mut self, kind: FrameKind, payload: &[u8]) -> &mut Self {

@@ -7,9 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use lmlog_decode::DiagnosticKind;
-
-use crate::support::{decode_lines, run_scenario, TempDir};
+use crate::support::{decode_lines, frame_gaps, run_scenario, TempDir};
 
 /// Bytes of spill buffer that hold every batch of these scenarios.
 const ROOMY: &str = "67108864";
@@ -85,16 +83,7 @@ fn without_a_spill_a_failing_sink_loses_only_its_batches_and_says_so() {
     // Rounds 3, 4 and 5: 100 steady events, one of the late call site and
     // one from the late thread each.
     assert_eq!(losses[0]["fields"]["events"].as_u64(), Some(3 * 102));
-    let gaps: Vec<_> = summary
-        .diagnostics
-        .iter()
-        .filter_map(|d| match d.kind {
-            DiagnosticKind::MissingFrames { expected, found, reported_by_writer } => {
-                Some((u64::from(found - expected), reported_by_writer))
-            }
-            _ => None,
-        })
-        .collect();
+    let gaps = frame_gaps(&summary);
     assert_eq!(gaps, [(lost_frames, true)], "one gap, exactly the frames the writer reports lost");
 }
 

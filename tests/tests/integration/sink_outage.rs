@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use lmlog_decode::DiagnosticKind;
 use serde_json::Value;
 
-use crate::support::{decode_lines, TempDir};
+use crate::support::{decode_lines, frame_gaps, TempDir};
 
 /// Longer than any of these scenarios takes on a loaded machine; reaching
 /// it means the scenario hung.
@@ -136,16 +136,7 @@ fn an_overflowing_spill_drops_the_newest_events_and_counts_them_exactly() {
     assert_eq!(missing.last().unwrap() - missing[0] + 1, lost, "one contiguous run: {:?}..", &missing[..3]);
     assert!(missing[0] > 1000, "the first events of the outage were held");
     // The gap in the frame numbers is the one the report accounts for.
-    let gaps: Vec<_> = summary
-        .diagnostics
-        .iter()
-        .filter_map(|d| match d.kind {
-            DiagnosticKind::MissingFrames { expected, found, reported_by_writer } => {
-                Some((u64::from(found - expected), reported_by_writer))
-            }
-            _ => None,
-        })
-        .collect();
+    let gaps = frame_gaps(&summary);
     assert_eq!(gaps, [(field(loss, "frames"), true)]);
     // The status said so while it happened, and after.
     let mid = &run.report["mid_outage"];

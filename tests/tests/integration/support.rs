@@ -146,3 +146,18 @@ pub fn decode_command() -> Command {
     });
     Command::new(path)
 }
+
+/// The gaps in frame numbers a decode reported: `(frames missing, whether
+/// the writer's loss report accounts for them)`.
+pub fn frame_gaps(summary: &lmlog_decode::DecodeSummary) -> Vec<(u64, bool)> {
+    summary
+        .diagnostics
+        .iter()
+        .filter_map(|d| match d.kind {
+            lmlog_decode::DiagnosticKind::MissingFrames { expected, found, reported_by_writer } => {
+                Some((u64::from(found - expected), reported_by_writer))
+            }
+            _ => None,
+        })
+        .collect()
+}

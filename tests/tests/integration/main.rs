@@ -12,6 +12,7 @@
 
 mod cli;
 mod crash;
+mod decode_fuzz;
 mod demo;
 mod failing_sink;
 mod files;

@@ -14,6 +14,7 @@ mod early_exit;
 mod failing_rotation;
 mod failing_sink;
 mod file_modes;
+mod fuzz_corpus;
 mod generic_sites;
 mod golden;
 mod jsonl_rotation;
@@ -31,7 +32,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | golden DIR | generic-sites FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
-                     | time-rotation DIR)";
+                     | time-rotation DIR \
+                     | fuzz-corpus DIR (off|always))";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
         Some("sink-outage") if args.len() == 3 => sink_outage::run(&PathBuf::from(&args[1]), &args[2]),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
+        Some("fuzz-corpus") if args.len() == 3 => fuzz_corpus::run(&PathBuf::from(&args[1]), &args[2]),
         _ => Err(USAGE.into()),
     };
     match result {

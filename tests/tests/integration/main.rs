@@ -21,6 +21,7 @@ mod generic_sites;
 mod golden;
 mod live_jsonl;
 mod otel;
+mod panicking_thread;
 mod record_size;
 mod rotation;
 mod round_trip;

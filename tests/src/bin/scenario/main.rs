@@ -21,6 +21,7 @@ mod jsonl_rotation;
 mod jsonl_tail;
 mod live_jsonl;
 mod otel;
+mod panicking_thread;
 mod record_size;
 mod rotation;
 mod round_trip;
@@ -33,7 +34,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | time-rotation DIR \
-                     | fuzz-corpus DIR (off|always))";
+                     | fuzz-corpus DIR (off|always) \
+                     | panicking-thread FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Some("sink-outage") if args.len() == 3 => sink_outage::run(&PathBuf::from(&args[1]), &args[2]),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
         Some("fuzz-corpus") if args.len() == 3 => fuzz_corpus::run(&PathBuf::from(&args[1]), &args[2]),
+        Some("panicking-thread") if args.len() == 2 => panicking_thread::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

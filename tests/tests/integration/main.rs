@@ -23,6 +23,7 @@ mod live_jsonl;
 mod otel;
 mod panicking_thread;
 mod record_size;
+mod reentrant;
 mod rotation;
 mod round_trip;
 mod sink_outage;

@@ -187,3 +187,17 @@ pub fn scenario_output_within_watchdog(args: &[&str]) -> String {
     assert!(status.success(), "lmlog-scenario {args:?} failed: {status}\n{stderr}");
     stdout
 }
+
+/// The number of events a decoded stream reports lost: the counts of its
+/// `lmlog.dropped` events and the `events` of its `lmlog.writer_loss`
+/// events.
+pub fn events_counted_lost(lines: &[serde_json::Value]) -> u64 {
+    lines
+        .iter()
+        .map(|line| match line["event_type"].as_str() {
+            Some("lmlog.dropped") => line["fields"]["count"].as_u64().expect("a drop count"),
+            Some("lmlog.writer_loss") => line["fields"]["events"].as_u64().expect("a count of events lost"),
+            _ => 0,
+        })
+        .sum()
+}

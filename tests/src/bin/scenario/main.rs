@@ -23,6 +23,7 @@ mod live_jsonl;
 mod otel;
 mod panicking_thread;
 mod record_size;
+mod reentrant;
 mod rotation;
 mod round_trip;
 mod sink_outage;
@@ -35,7 +36,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | time-rotation DIR \
                      | fuzz-corpus DIR (off|always) \
-                     | panicking-thread FILE)";
+                     | panicking-thread FILE \
+                     | reentrant FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
         Some("fuzz-corpus") if args.len() == 3 => fuzz_corpus::run(&PathBuf::from(&args[1]), &args[2]),
         Some("panicking-thread") if args.len() == 2 => panicking_thread::run(&PathBuf::from(&args[1])),
+        Some("reentrant") if args.len() == 2 => reentrant::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

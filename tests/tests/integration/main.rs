@@ -20,6 +20,7 @@ mod format_doc;
 mod generic_sites;
 mod golden;
 mod live_jsonl;
+mod many_sites;
 mod otel;
 mod panicking_thread;
 mod record_size;

@@ -20,6 +20,7 @@ mod golden;
 mod jsonl_rotation;
 mod jsonl_tail;
 mod live_jsonl;
+mod many_sites;
 mod otel;
 mod panicking_thread;
 mod record_size;
@@ -37,7 +38,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | time-rotation DIR \
                      | fuzz-corpus DIR (off|always) \
                      | panicking-thread FILE \
-                     | reentrant FILE)";
+                     | reentrant FILE \
+                     | many-sites FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Some("fuzz-corpus") if args.len() == 3 => fuzz_corpus::run(&PathBuf::from(&args[1]), &args[2]),
         Some("panicking-thread") if args.len() == 2 => panicking_thread::run(&PathBuf::from(&args[1])),
         Some("reentrant") if args.len() == 2 => reentrant::run(&PathBuf::from(&args[1])),
+        Some("many-sites") if args.len() == 2 => many_sites::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

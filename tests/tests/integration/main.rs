@@ -22,6 +22,7 @@ mod golden;
 mod live_jsonl;
 mod many_sites;
 mod otel;
+mod oversized;
 mod panicking_thread;
 mod record_size;
 mod reentrant;

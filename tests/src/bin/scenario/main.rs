@@ -22,6 +22,7 @@ mod jsonl_tail;
 mod live_jsonl;
 mod many_sites;
 mod otel;
+mod oversized;
 mod panicking_thread;
 mod record_size;
 mod reentrant;
@@ -39,7 +40,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | fuzz-corpus DIR (off|always) \
                      | panicking-thread FILE \
                      | reentrant FILE \
-                     | many-sites FILE)";
+                     | many-sites FILE \
+                     | oversized FILE (block|drop) (middle|last))";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Some("panicking-thread") if args.len() == 2 => panicking_thread::run(&PathBuf::from(&args[1])),
         Some("reentrant") if args.len() == 2 => reentrant::run(&PathBuf::from(&args[1])),
         Some("many-sites") if args.len() == 2 => many_sites::run(&PathBuf::from(&args[1])),
+        Some("oversized") if args.len() == 4 => oversized::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
         _ => Err(USAGE.into()),
     };
     match result {

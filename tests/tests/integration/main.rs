@@ -30,3 +30,4 @@ mod rotation;
 mod round_trip;
 mod sink_outage;
 mod support;
+mod thread_churn;

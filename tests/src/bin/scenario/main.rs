@@ -29,6 +29,7 @@ mod reentrant;
 mod rotation;
 mod round_trip;
 mod sink_outage;
+mod thread_churn;
 mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | crash FILE (sigkill|abort|segfault|exit) \
@@ -41,7 +42,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | panicking-thread FILE \
                      | reentrant FILE \
                      | many-sites FILE \
-                     | oversized FILE (block|drop) (middle|last))";
+                     | oversized FILE (block|drop) (middle|last) \
+                     | thread-churn FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Some("reentrant") if args.len() == 2 => reentrant::run(&PathBuf::from(&args[1])),
         Some("many-sites") if args.len() == 2 => many_sites::run(&PathBuf::from(&args[1])),
         Some("oversized") if args.len() == 4 => oversized::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
+        Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

@@ -9,11 +9,11 @@ use crate::support::{decode_lines, events_counted_lost, scenario_output_within_w
 
 /// Of the `middle` variant: the ordinary events, in order, and the
 /// oversized ones (one on the main thread, one on a thread that exits).
-const ORDINARY: [&str; 4] = ["before", "after", "nearly_full", "end"];
-const OVERSIZED: u64 = 2;
+pub(crate) const ORDINARY: [&str; 4] = ["before", "after", "nearly_full", "end"];
+pub(crate) const OVERSIZED: u64 = 2;
 
 /// Runs the scenario; returns the decoded lines.
-fn run(policy: &str, variant: &str) -> Vec<serde_json::Value> {
+pub(crate) fn run(policy: &str, variant: &str) -> Vec<serde_json::Value> {
     let dir = TempDir::new(&format!("oversized-{policy}-{variant}"));
     let path = dir.path().join("oversized.lmlog");
     scenario_output_within_watchdog(&["oversized", path.to_str().unwrap(), policy, variant]);
@@ -23,7 +23,7 @@ fn run(policy: &str, variant: &str) -> Vec<serde_json::Value> {
 }
 
 /// The ordinary events in the stream, in order.
-fn written(lines: &[serde_json::Value]) -> Vec<&str> {
+pub(crate) fn written(lines: &[serde_json::Value]) -> Vec<&str> {
     let written: Vec<&str> =
         lines.iter().map(|l| l["event_type"].as_str().unwrap()).filter(|e| !e.starts_with("lmlog.")).collect();
     assert!(!written.contains(&"oversized"), "{written:?}");

@@ -12,6 +12,7 @@
 
 mod cli;
 mod crash;
+mod decode_fuzz;
 mod demo;
 mod failing_sink;
 mod files;
@@ -19,9 +20,14 @@ mod format_doc;
 mod generic_sites;
 mod golden;
 mod live_jsonl;
+mod many_sites;
 mod otel;
+mod oversized;
+mod panicking_thread;
 mod record_size;
+mod reentrant;
 mod rotation;
 mod round_trip;
 mod sink_outage;
 mod support;
+mod thread_churn;

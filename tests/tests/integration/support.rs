@@ -161,3 +161,58 @@ pub fn frame_gaps(summary: &lmlog_decode::DecodeSummary) -> Vec<(u64, bool)> {
         })
         .collect()
 }
+
+/// How long a scenario run through [`scenario_output_within_watchdog`] may
+/// take before the test takes it for hung. Not a performance bound: the
+/// scenarios that use it take a few seconds at most on a loaded machine.
+pub const SCENARIO_WATCHDOG: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// [`scenario_output`] for scenarios whose point is that nothing hangs:
+/// the child is killed, and the test fails, if it has not finished within
+/// [`SCENARIO_WATCHDOG`].
+pub fn scenario_output_within_watchdog(args: &[&str]) -> String {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let mut child =
+        scenario_command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run lmlog-scenario");
+    // Read both pipes while waiting, so a chatty child never blocks on them.
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("piped")));
+    let stderr = read(Box::new(child.stderr.take().expect("piped")));
+    let deadline = std::time::Instant::now() + SCENARIO_WATCHDOG;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for lmlog-scenario") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("lmlog-scenario {args:?} hung: still running after {SCENARIO_WATCHDOG:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (stdout, stderr) = (stdout.join().expect("stdout reader"), stderr.join().expect("stderr reader"));
+    assert!(status.success(), "lmlog-scenario {args:?} failed: {status}\n{stderr}");
+    stdout
+}
+
+/// The number of events a decoded stream reports lost: the counts of its
+/// `lmlog.dropped` events and the `events` of its `lmlog.writer_loss`
+/// events.
+pub fn events_counted_lost(lines: &[serde_json::Value]) -> u64 {
+    lines
+        .iter()
+        .map(|line| match line["event_type"].as_str() {
+            Some("lmlog.dropped") => line["fields"]["count"].as_u64().expect("a drop count"),
+            Some("lmlog.writer_loss") => line["fields"]["events"].as_u64().expect("a count of events lost"),
+            _ => 0,
+        })
+        .sum()
+}

@@ -14,16 +14,22 @@ mod early_exit;
 mod failing_rotation;
 mod failing_sink;
 mod file_modes;
+mod fuzz_corpus;
 mod generic_sites;
 mod golden;
 mod jsonl_rotation;
 mod jsonl_tail;
 mod live_jsonl;
+mod many_sites;
 mod otel;
+mod oversized;
+mod panicking_thread;
 mod record_size;
+mod reentrant;
 mod rotation;
 mod round_trip;
 mod sink_outage;
+mod thread_churn;
 mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | crash FILE (sigkill|abort|segfault|exit) \
@@ -31,7 +37,13 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | golden DIR | generic-sites FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
-                     | time-rotation DIR)";
+                     | time-rotation DIR \
+                     | fuzz-corpus DIR (off|always) \
+                     | panicking-thread FILE \
+                     | reentrant FILE \
+                     | many-sites FILE \
+                     | oversized FILE (block|drop) (middle|last) \
+                     | thread-churn FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,6 +73,12 @@ fn main() -> ExitCode {
         Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
         Some("sink-outage") if args.len() == 3 => sink_outage::run(&PathBuf::from(&args[1]), &args[2]),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
+        Some("fuzz-corpus") if args.len() == 3 => fuzz_corpus::run(&PathBuf::from(&args[1]), &args[2]),
+        Some("panicking-thread") if args.len() == 2 => panicking_thread::run(&PathBuf::from(&args[1])),
+        Some("reentrant") if args.len() == 2 => reentrant::run(&PathBuf::from(&args[1])),
+        Some("many-sites") if args.len() == 2 => many_sites::run(&PathBuf::from(&args[1])),
+        Some("oversized") if args.len() == 4 => oversized::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
+        Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

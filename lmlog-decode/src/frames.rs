@@ -498,9 +498,14 @@ impl FrameReader {
 struct SeqTracker {
     /// The number the next frame should carry; `None` before the first.
     expected: Option<u32>,
-    /// Bit `i` set: frame `expected - 1 - i` was seen (the last 128).
-    seen: u128,
+    /// Numbers behind `expected` not seen yet, as `start..end` ranges
+    /// (wrapping), oldest first; at most [`MAX_GAPS`] of them.
+    missing: std::collections::VecDeque<(u32, u32)>,
 }
+
+/// Separate gaps remembered: a frame that fills an older one is taken for
+/// a duplicate (bounded memory on hostile input).
+const MAX_GAPS: usize = 1024;
 
 /// What a frame's sequence number says.
 #[derive(Debug, PartialEq, Eq)]
@@ -535,17 +540,36 @@ impl SeqTracker {
         let ahead = seq.wrapping_sub(expected);
         if ahead < u32::MAX / 2 {
             // `seq` is `expected` or later: frames in between are missing.
-            let shift = ahead.saturating_add(1);
-            self.seen = if shift >= 128 { 0 } else { self.seen << shift };
-            self.seen |= 1;
             self.expected = Some(seq.wrapping_add(1));
-            return if ahead == 0 { SeqCheck::InOrder } else { SeqCheck::Gap { expected } };
+            if ahead == 0 {
+                return SeqCheck::InOrder;
+            }
+            if self.missing.len() == MAX_GAPS {
+                self.missing.pop_front();
+            }
+            self.missing.push_back((expected, seq));
+            return SeqCheck::Gap { expected };
         }
-        let back = expected.wrapping_sub(seq) - 1;
-        if back >= 128 || self.seen & (1 << back) != 0 {
+        // Behind: late if it fills a gap, else seen before.
+        let Some(i) = self.missing.iter().position(|&(start, end)| seq.wrapping_sub(start) < end.wrapping_sub(start))
+        else {
             return SeqCheck::Duplicate;
+        };
+        let (start, end) = self.missing[i];
+        match (seq == start, seq.wrapping_add(1) == end) {
+            (true, true) => {
+                self.missing.remove(i);
+            }
+            (true, false) => self.missing[i].0 = seq.wrapping_add(1),
+            (false, true) => self.missing[i].1 = seq,
+            (false, false) => {
+                self.missing[i].1 = seq;
+                self.missing.insert(i + 1, (seq.wrapping_add(1), end));
+                if self.missing.len() > MAX_GAPS {
+                    self.missing.pop_front();
+                }
+            }
         }
-        self.seen |= 1 << back;
         SeqCheck::Late { expected }
     }
 }
@@ -569,7 +593,11 @@ mod tests {
         assert_eq!(t.next(0), SeqCheck::Duplicate);
         assert_eq!(t.next(5), SeqCheck::InOrder);
         assert_eq!(t.next(500), SeqCheck::Gap { expected: 6 });
-        assert_eq!(t.next(100), SeqCheck::Duplicate, "older than the window");
+        assert_eq!(t.next(100), SeqCheck::Late { expected: 501 }, "however late");
+        assert_eq!(t.next(100), SeqCheck::Duplicate);
+        assert_eq!(t.next(6), SeqCheck::Late { expected: 501 });
+        assert_eq!(t.next(499), SeqCheck::Late { expected: 501 });
+        assert_eq!(t.next(7), SeqCheck::Late { expected: 501 });
         let mut t = SeqTracker::default();
         assert_eq!(t.next(3), SeqCheck::Gap { expected: 0 }, "a file's first frame is number 0");
     }

@@ -550,3 +550,24 @@ fn frames_built_with_push_frame_after_garbage_resync() {
     push_frame(&mut p, FrameKind::End, 0, b"");
     assert_eq!(p.len(), FRAME_HEADER_LEN);
 }
+
+/// FORMAT.md: a frame whose number "was missing until then" is a frame out
+/// of order, which a reader decodes where it stands, however late: the
+/// reader remembers the numbers still missing, not the last ones seen.
+#[test]
+fn a_frame_far_out_of_order_is_decoded_where_it_stands() {
+    let mut s = Stream::standard();
+    s.thread(1, Some("main")).schema(1, "tick", Level::Info, None, &[field("i", TypeDesc::U32)]);
+    for i in 0..200u64 {
+        let mut body = Vec::new();
+        push_u64(&mut body, i);
+        s.records(1, i, &[Rec::new(1, 0, body)]);
+    }
+    // The first records frame, moved to the end: 200 numbers late.
+    let (start, end) = s.frames[3];
+    let mut bytes = s.bytes[..start].to_vec();
+    bytes.extend_from_slice(&s.bytes[end..]);
+    bytes.extend_from_slice(&s.bytes[start..end]);
+    let (out, summary) = decode(&bytes);
+    assert_eq!(out.lines().count(), 200, "{:?}", summary.diagnostics);
+}

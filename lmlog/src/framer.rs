@@ -175,7 +175,9 @@ impl Framer {
             // them with its next event, which may never come).
             let (reported, total) = ring.unreported_drops();
             if total > reported && ring.claim_drops(reported, total) {
-                self.drop_report(ring, head.tail_ticks, total - reported);
+                // Timestamped with the latest drop (never before the thread's
+                // last drained record, so the frame's deltas stay forward).
+                self.drop_report(ring, head.tail_ticks.max(ring.dropped_ticks()), total - reported);
             }
         }
         drained
@@ -192,8 +194,8 @@ impl Framer {
         }
     }
 
-    /// A records frame holding one drop report for `ring`'s thread,
-    /// timestamped like its last drained record.
+    /// A records frame holding one drop report for `ring`'s thread, at
+    /// `ticks`.
     fn drop_report(&mut self, ring: &Ring, ticks: u64, dropped: u64) {
         self.announce(ring);
         let header = RecordsHeader { thread_id: ring.thread_id(), base_ticks: ticks };
@@ -627,8 +629,8 @@ mod tests {
         let mut producer = TestProducer::new(1, "main");
         framer.start_file(&session(), &interned());
         producer.tick(1, 100);
-        producer.ring.count_dropped();
-        producer.ring.count_dropped();
+        producer.ring.count_dropped(120);
+        producer.ring.count_dropped(150);
         producer.drain_into(&mut framer, false);
         assert_eq!(framer.batch().events, 3, "one record and two drops");
         // Claimed once: a later drain (or the owner) reports nothing more.
@@ -641,6 +643,7 @@ mod tests {
         let types: Vec<_> = lines.iter().map(|l| l["event_type"].as_str().unwrap().to_owned()).collect();
         assert_eq!(types, ["tick", "lmlog.dropped"]);
         assert_eq!(lines[1]["fields"]["count"], 2);
-        assert_eq!(lines[1]["timestamp"], lines[0]["timestamp"]);
+        assert_eq!(lines[0]["timestamp"], "2026-11-25T13:23:10.000000100Z");
+        assert_eq!(lines[1]["timestamp"], "2026-11-25T13:23:10.000000150Z", "at the latest drop");
     }
 }

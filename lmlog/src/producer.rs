@@ -103,8 +103,8 @@ impl Producer {
                 self.commit(len, ticks);
                 return;
             }
-            if !self.make_room() {
-                self.ring.count_dropped();
+            if !self.make_room(enc.required()) {
+                self.ring.count_dropped(ticks);
                 self.dropped = true;
                 return;
             }
@@ -136,11 +136,21 @@ impl Producer {
         }
     }
 
-    /// Returns false when the event must be dropped.
+    /// Makes room for a record of `len` bytes; returns false when the
+    /// event must be dropped.
     #[cold]
-    fn make_room(&mut self) -> bool {
+    fn make_room(&mut self, len: usize) -> bool {
         let mut spins = 0u32;
         loop {
+            if len as u64 > self.ring.capacity() {
+                // Never fits this ring: a bigger one, or a drop right away
+                // (no padding, no wait for a drain that cannot help).
+                if self.ring.capacity() < STATE.ring_capacity() {
+                    self.grow();
+                    return true;
+                }
+                return false;
+            }
             match self.ring.make_room(&mut self.cursor) {
                 Ok(()) => return true,
                 Err(_) if self.ring.capacity() < STATE.ring_capacity() => {

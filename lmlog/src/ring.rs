@@ -82,6 +82,8 @@ struct ProducerLine {
     /// Events the owner dropped (ring full under [`Overflow::Drop`](crate::Overflow),
     /// or larger than the ring), in total; only the owner writes it.
     dropped: AtomicU64,
+    /// Ticks of the latest dropped event.
+    dropped_ticks: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -409,11 +411,17 @@ impl Ring {
         mark.end.store(cursor.tail, Ordering::Release);
     }
 
-    /// Counts an event the owner could not place.
+    /// Counts an event taken at `ticks` that the owner could not place.
     #[cold]
-    pub(crate) fn count_dropped(&self) {
-        let dropped = &self.ctl().producer.0.dropped;
-        dropped.store(dropped.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    pub(crate) fn count_dropped(&self, ticks: u64) {
+        let line = &self.ctl().producer.0;
+        line.dropped_ticks.store(ticks, Ordering::Relaxed);
+        line.dropped.store(line.dropped.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    /// Ticks of the latest event the owner dropped.
+    pub(crate) fn dropped_ticks(&self) -> u64 {
+        self.ctl().producer.0.dropped_ticks.load(Ordering::Relaxed)
     }
 
     /// Drops not yet reported: `(reported, total)`. Either side may report

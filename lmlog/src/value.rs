@@ -24,6 +24,8 @@ pub struct Encoder<'a> {
     pos: *mut u8,
     end: *mut u8,
     overflowed: bool,
+    /// Bytes of writes that did not fit (after the first, none fit).
+    missing: usize,
     _buf: PhantomData<&'a mut [u8]>,
 }
 
@@ -32,7 +34,14 @@ impl<'a> Encoder<'a> {
     #[inline(always)]
     pub fn new(buf: &'a mut [u8]) -> Self {
         let range = buf.as_mut_ptr_range();
-        Encoder { start: range.start, pos: range.start, end: range.end, overflowed: false, _buf: PhantomData }
+        Encoder {
+            start: range.start,
+            pos: range.start,
+            end: range.end,
+            overflowed: false,
+            missing: 0,
+            _buf: PhantomData,
+        }
     }
 
     /// Bytes written so far (meaningless once [`Self::overflowed`]).
@@ -52,6 +61,21 @@ impl<'a> Encoder<'a> {
         self.overflowed
     }
 
+    /// Bytes the whole encoding needs: what was written plus what did not
+    /// fit (once a write does not fit, no later one is written, so the
+    /// count is exact).
+    pub fn required(&self) -> usize {
+        self.position() + self.missing
+    }
+
+    /// A write of `len` bytes did not fit: nothing more is written.
+    #[cold]
+    fn overflow(&mut self, len: usize) {
+        self.overflowed = true;
+        self.end = self.pos;
+        self.missing += len;
+    }
+
     /// The bytes written so far.
     pub fn written(&self) -> &[u8] {
         // SAFETY: `start..pos` lies within the borrowed buffer and holds
@@ -64,8 +88,7 @@ impl<'a> Encoder<'a> {
     pub fn write_bytes(&mut self, bytes: &[u8]) {
         let len = bytes.len();
         if len > self.room() {
-            self.overflowed = true;
-            return;
+            return self.overflow(len);
         }
         // SAFETY: `len <= room`, so `pos..pos + len` is inside the buffer,
         // which does not overlap `bytes` (the encoder borrows it mutably).
@@ -79,8 +102,7 @@ impl<'a> Encoder<'a> {
     #[inline(always)]
     pub fn write_u8(&mut self, b: u8) {
         if self.pos == self.end {
-            self.overflowed = true;
-            return;
+            return self.overflow(1);
         }
         // SAFETY: `pos < end`, so `pos` is inside the buffer.
         unsafe {

@@ -54,10 +54,6 @@ const DEFAULT_SEED: u64 = 0x6c6d_6c6f_6700_0008;
 /// How long one case may take before the decoder counts as hung. A hang is
 /// not a slow decode: this only ends a test that would never end.
 const WATCHDOG: Duration = Duration::from_secs(120);
-/// How many sequence numbers behind the newest a frame may arrive and
-/// still be decoded (`SeqTracker` in `lmlog-decode/src/frames.rs`): an
-/// older one is taken for a duplicate. FORMAT.md does not say so.
-const LATE_FRAME_WINDOW: u32 = 128;
 
 // --- The largest allocation, per thread. ---
 
@@ -573,7 +569,9 @@ impl FileState {
     fn accept(&mut self, seq: u32) -> bool {
         match self.expected {
             Some(expected) if seq < expected => {
-                if expected - seq > LATE_FRAME_WINDOW || !self.seen.insert(seq) {
+                // Late frames fill gaps whatever their distance (the reader
+                // remembers up to 1,024 separate gaps; a case makes far fewer).
+                if !self.seen.insert(seq) {
                     return false;
                 }
             }

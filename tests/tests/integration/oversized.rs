@@ -67,3 +67,29 @@ fn an_oversized_event_just_before_shutdown_is_counted() {
         assert_eq!(written.len() as u64 + events_counted_lost(&lines), 3 + 3, "{policy}: {written:?}");
     }
 }
+
+/// Under `Overflow::Drop`, an oversized event costs only itself: the
+/// producer knows the record's size once it overflows, and drops a record
+/// larger than the largest buffer at once, without padding the ring (which
+/// would cost the next event its room, or under `Block` a wait).
+#[test]
+fn under_drop_an_oversized_event_costs_no_other_event() {
+    let lines = run("drop", "middle");
+    assert_eq!(written(&lines), ORDINARY);
+}
+
+/// A drop report is timestamped within its run, also the writer's report
+/// for a thread that dropped an event and committed no record (the thread
+/// that logs only an oversized event and exits): the report carries the
+/// time of the latest drop, which the thread notes as it drops.
+#[test]
+fn a_drop_report_is_timestamped_within_its_run() {
+    let lines = run("block", "middle");
+    let time = |event: &str| lines.iter().find(|l| l["event_type"] == event).unwrap()["timestamp"].clone();
+    let (first, last) = (time("before"), time("end"));
+    for report in lines.iter().filter(|l| l["event_type"] == "lmlog.dropped") {
+        // RFC 3339 with nine fractional digits: text order is time order.
+        let at = report["timestamp"].as_str().unwrap();
+        assert!(first.as_str().unwrap() <= at && at <= last.as_str().unwrap(), "{first} .. {last}: {report}");
+    }
+}

@@ -370,7 +370,9 @@ mod tests {
             Tick { n, note: "same text in every record, so that it compresses" }.encode_fields(&mut enc);
             assert!(!enc.overflowed());
             let len = enc.position();
-            self.ring.commit(&mut self.cursor, len, ticks);
+            if self.ring.commit(&mut self.cursor, len, ticks) {
+                self.cursor.next_check = self.ring.next_check(&self.cursor);
+            }
             self.last_ticks = ticks;
         }
 

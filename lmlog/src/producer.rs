@@ -113,11 +113,22 @@ impl Producer {
 
     #[inline(always)]
     fn commit(&mut self, len: usize, ticks: u64) {
-        self.ring.commit(&mut self.cursor, len, ticks);
+        if self.ring.commit(&mut self.cursor, len, ticks) {
+            self.checkpoint();
+        }
         self.last_ticks = ticks;
+    }
+
+    /// The tail reached the cursor's next check (a chunk boundary, or half
+    /// the ring past the head it last saw): wake or grow if the ring is
+    /// half full, then set the next check.
+    #[cold]
+    #[inline(never)]
+    fn checkpoint(&mut self) {
         if self.cursor.tail - self.cursor.head_cache > self.ring.capacity() / 2 {
             self.maybe_wake_writer();
         }
+        self.cursor.next_check = self.ring.next_check(&self.cursor);
     }
 
     /// When the ring passes half full: a ring below the configured size

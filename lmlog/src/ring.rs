@@ -37,19 +37,15 @@ struct CachePadded<T>(T);
 pub(crate) const CHUNK: u64 = 1 << CHUNK_SHIFT;
 const CHUNK_SHIFT: u32 = 15;
 
-/// Low bits of a ring offset kept in a packed `(offset, records)` word.
-const OFFSET_BITS: u32 = 40;
-const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
+/// A record count rides in the bits above this in the word the tail's
+/// consistency check writes: `tail + (records << RECORD_SHIFT)`.
+const RECORD_SHIFT: u32 = 40;
+const OFFSET_MASK: u64 = (1 << RECORD_SHIFT) - 1;
+/// What one record adds to that word besides its length.
+const ONE_RECORD: u64 = 1 << RECORD_SHIFT;
 /// Record counts are kept modulo this: far more records than a ring holds
 /// (at least two bytes each, at most 8 MiB a ring).
-pub(crate) const RECORDS_MODULUS: u64 = 1 << (64 - OFFSET_BITS);
-
-/// `offset` and a record count in one word: the count rides along with the
-/// consistency check of [`Ring::snapshot`] at no extra store.
-#[inline(always)]
-fn pack(offset: u64, records: u64) -> u64 {
-    (offset & OFFSET_MASK) | (records << OFFSET_BITS)
-}
+pub(crate) const RECORDS_MODULUS: u64 = 1 << (64 - RECORD_SHIFT);
 
 /// Records committed from `earlier` to `later` (counts modulo
 /// [`RECORDS_MODULUS`]).
@@ -159,8 +155,13 @@ pub(crate) struct Owner {
 pub(crate) struct Cursor {
     pub tail: u64,
     pub head_cache: u64,
-    /// Records committed, in total.
-    records: u64,
+    /// `tail + (records committed << RECORD_SHIFT)`, wrapping: one add per
+    /// record keeps both.
+    counted: u64,
+    /// The tail at which the producer next looks up from the fast path: the
+    /// next chunk boundary or half the ring past `head_cache`, whichever
+    /// comes first ([`Ring::next_check`]).
+    pub next_check: u64,
 }
 
 /// Why a record could not be placed.
@@ -344,8 +345,11 @@ impl Ring {
         let line = &self.ctl().producer.0;
         let tail = line.tail.load(Ordering::Relaxed);
         let ticks = line.tail_ticks.load(Ordering::Relaxed);
-        let records = line.tail_seq.load(Ordering::Relaxed) >> OFFSET_BITS;
-        (Cursor { tail, head_cache: self.ctl().consumer.0.head.load(Ordering::Acquire), records }, ticks)
+        let counted = line.tail_seq.load(Ordering::Relaxed);
+        let mut cursor =
+            Cursor { tail, head_cache: self.ctl().consumer.0.head.load(Ordering::Acquire), counted, next_check: 0 };
+        cursor.next_check = self.next_check(&cursor);
+        (cursor, ticks)
     }
 
     pub(crate) fn owner(&self) -> Option<Owner> {
@@ -375,37 +379,50 @@ impl Ring {
     }
 
     /// Publishes one record of `len` bytes written at the tail, taken at
-    /// `ticks`.
+    /// `ticks`. Returns true when the tail reached `cursor.next_check`: the
+    /// producer then checks how full the ring is and calls
+    /// [`next_check`](Self::next_check) (a chunk mark, if the record ended in
+    /// a new chunk, is already written).
     #[inline(always)]
-    pub(crate) fn commit(&self, cursor: &mut Cursor, len: usize, ticks: u64) {
-        cursor.records = cursor.records.wrapping_add(1);
-        self.publish(cursor, len, ticks);
-    }
-
-    /// Advances the tail by `len` bytes (records or padding), marking a
-    /// new chunk before the tail that reveals it.
-    #[inline(always)]
-    fn publish(&self, cursor: &mut Cursor, len: usize, ticks: u64) {
+    pub(crate) fn commit(&self, cursor: &mut Cursor, len: usize, ticks: u64) -> bool {
         let start = cursor.tail;
         cursor.tail += len as u64;
-        if (start ^ cursor.tail) >> CHUNK_SHIFT != 0 {
-            self.mark_chunk(cursor, ticks);
+        cursor.counted = cursor.counted.wrapping_add(len as u64 + ONE_RECORD);
+        let check = cursor.tail >= cursor.next_check;
+        if check {
+            self.mark_if_new_chunk(start, cursor, ticks);
         }
+        self.publish(cursor, ticks);
+        check
+    }
+
+    /// The tail at which the producer next leaves the fast path.
+    pub(crate) fn next_check(&self, cursor: &Cursor) -> u64 {
+        let next_chunk = (cursor.tail | (CHUNK - 1)) + 1;
+        next_chunk.min(cursor.head_cache + self.capacity / 2 + 1)
+    }
+
+    /// Publishes the cursor's tail (records or padding) and its count.
+    #[inline(always)]
+    fn publish(&self, cursor: &Cursor, ticks: u64) {
         let line = &self.ctl().producer.0;
-        line.tail_seq.store(pack(cursor.tail, cursor.records), Ordering::Relaxed);
+        line.tail_seq.store(cursor.counted, Ordering::Relaxed);
         fence(Ordering::Release);
         line.tail_ticks.store(ticks, Ordering::Relaxed);
         line.tail.store(cursor.tail, Ordering::Release);
         self.prefetch_ahead(cursor.tail);
     }
 
-    /// The tail entered a new chunk: notes where the chunk's records start.
+    /// Marks where the chunk the tail entered starts, if the bytes from
+    /// `start` crossed into a new one; before the tail that reveals them.
     #[cold]
     #[inline(never)]
-    fn mark_chunk(&self, cursor: &Cursor, ticks: u64) {
-        let chunk = cursor.tail >> CHUNK_SHIFT;
-        let mark = self.mark(chunk);
-        mark.packed.store(pack(cursor.tail, cursor.records), Ordering::Relaxed);
+    fn mark_if_new_chunk(&self, start: u64, cursor: &Cursor, ticks: u64) {
+        if (start ^ cursor.tail) >> CHUNK_SHIFT == 0 {
+            return;
+        }
+        let mark = self.mark(cursor.tail >> CHUNK_SHIFT);
+        mark.packed.store(cursor.counted, Ordering::Relaxed);
         fence(Ordering::Release);
         mark.ticks.store(ticks, Ordering::Relaxed);
         mark.end.store(cursor.tail, Ordering::Release);
@@ -474,7 +491,12 @@ impl Ring {
             let line = &self.ctl().producer.0;
             line.pad_start.store(cursor.tail, Ordering::Relaxed);
             let ticks = line.tail_ticks.load(Ordering::Relaxed);
-            self.publish(cursor, contiguous as usize, ticks);
+            let start = cursor.tail;
+            cursor.tail += contiguous;
+            cursor.counted = cursor.counted.wrapping_add(contiguous);
+            self.mark_if_new_chunk(start, cursor, ticks);
+            self.publish(cursor, ticks);
+            cursor.next_check = self.next_check(cursor);
             return Ok(());
         }
         if physical == 0 && free == self.capacity {
@@ -483,6 +505,7 @@ impl Ring {
         let head = self.ctl().consumer.0.head.load(Ordering::Acquire);
         if head != cursor.head_cache {
             cursor.head_cache = head;
+            cursor.next_check = self.next_check(cursor);
             return Ok(());
         }
         Err(NoRoom::Full)
@@ -618,9 +641,9 @@ fn read_consistent(offset: &AtomicU64, ticks: &AtomicU64, packed: &AtomicU64) ->
         let tail = offset.load(Ordering::Acquire);
         let tail_ticks = ticks.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
-        let packed = packed.load(Ordering::Relaxed);
-        if packed & OFFSET_MASK == tail & OFFSET_MASK {
-            return Snapshot { tail, tail_ticks, records: (packed >> OFFSET_BITS) as u32 };
+        let counted = packed.load(Ordering::Relaxed).wrapping_sub(tail);
+        if counted & OFFSET_MASK == 0 {
+            return Snapshot { tail, tail_ticks, records: (counted >> RECORD_SHIFT) as u32 };
         }
         std::hint::spin_loop();
     }
@@ -649,7 +672,9 @@ mod tests {
                         for b in &mut region[1..=len] {
                             *b = seq as u8;
                         }
-                        producer_ring.commit(&mut cursor, len + 1, seq as u64);
+                        if producer_ring.commit(&mut cursor, len + 1, seq as u64) {
+                            cursor.next_check = producer_ring.next_check(&cursor);
+                        }
                         break;
                     }
                     match producer_ring.make_room(&mut cursor) {

@@ -20,8 +20,8 @@ use loom::sync::Arc;
 use loom::thread;
 
 const CAPACITY: u64 = 2;
-const OFFSET_BITS: u32 = 40;
-const OFFSET_MASK: u64 = (1 << OFFSET_BITS) - 1;
+const RECORD_SHIFT: u32 = 40;
+const OFFSET_MASK: u64 = (1 << RECORD_SHIFT) - 1;
 
 /// Explores interleavings with up to three preemptions (loom's advice for
 /// models with spin loops: the full space does not finish).
@@ -62,12 +62,12 @@ impl Ring {
 
     /// `Ring::commit`/`publish`: one record of one byte, `value`, whose
     /// ticks are `value` too (so a snapshot can check them).
-    fn commit(&self, tail: &mut u64, records: &mut u64, value: u8) {
+    fn commit(&self, tail: &mut u64, counted: &mut u64, value: u8) {
         let pos = (*tail % CAPACITY) as usize;
         self.bytes[pos].with_mut(|b| unsafe { *b = value });
         *tail += 1;
-        *records += 1;
-        self.tail_seq.store((*tail & OFFSET_MASK) | (*records << OFFSET_BITS), Ordering::Relaxed);
+        *counted = counted.wrapping_add(1 + (1 << RECORD_SHIFT));
+        self.tail_seq.store(*counted, Ordering::Relaxed);
         fence(Ordering::Release);
         self.tail_ticks.store(u64::from(value), Ordering::Relaxed);
         self.tail.store(*tail, Ordering::Release);
@@ -84,9 +84,9 @@ impl Ring {
             let tail = self.tail.load(Ordering::Acquire);
             let ticks = self.tail_ticks.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
-            let packed = self.tail_seq.load(Ordering::Relaxed);
-            if packed & OFFSET_MASK == tail & OFFSET_MASK {
-                return Snapshot { tail, ticks, records: packed >> OFFSET_BITS };
+            let counted = self.tail_seq.load(Ordering::Relaxed).wrapping_sub(tail);
+            if counted & OFFSET_MASK == 0 {
+                return Snapshot { tail, ticks, records: counted >> RECORD_SHIFT };
             }
             thread::yield_now();
         }
@@ -128,12 +128,12 @@ fn records_pass_in_order_and_space_is_reused_only_after_release() {
         let producer = {
             let ring = ring.clone();
             thread::spawn(move || {
-                let (mut tail, mut records) = (0, 0);
+                let (mut tail, mut counted) = (0, 0);
                 for value in 1..=3u8 {
                     while !ring.has_room(tail) {
                         thread::yield_now();
                     }
-                    ring.commit(&mut tail, &mut records, value);
+                    ring.commit(&mut tail, &mut counted, value);
                 }
             })
         };

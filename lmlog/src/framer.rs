@@ -44,7 +44,15 @@ pub(crate) enum Drained {
     /// The file has no room for the next chunk: write the batch, start a
     /// new file and call again.
     FileFull,
+    /// The batch holds [`WRITE_AT`] bytes: write it (so the ring's space
+    /// can be handed back) and call again.
+    BatchFull,
 }
+
+/// A batch this large is written before more records are framed, so that
+/// producers get their space back while the writer goes on (records stay
+/// in the ring until the sink has them).
+pub(crate) const WRITE_AT: usize = 128 << 10;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -156,6 +164,10 @@ impl Framer {
             let len = end.tail - head.tail;
             if self.file_has_records && room.is_some_and(|room| self.out.len() as u64 + len > room) {
                 drained = Drained::FileFull;
+                break;
+            }
+            if self.out.len() >= WRITE_AT {
+                drained = Drained::BatchFull;
                 break;
             }
             self.announce(ring);
@@ -579,9 +591,16 @@ mod tests {
         for n in 0..3000 {
             producer.tick(n, u64::from(n) * 10);
         }
-        producer.drain_into(&mut framer, false);
-        assert_eq!(framer.batch().events, 3000);
+        // 150 KB of records: the batch is written once it holds WRITE_AT
+        // bytes, and the rest framed after.
+        let snapshot = producer.ring.snapshot();
+        assert_eq!(framer.records(&producer.ring, snapshot, false, None), Drained::BatchFull);
+        let first = framer.batch().events;
+        assert!(framer.batch().bytes.len() >= WRITE_AT && first < 3000);
         let mut file = Vec::new();
+        deliver(&mut framer, &mut file);
+        assert_eq!(framer.records(&producer.ring, snapshot, false, None), Drained::All);
+        assert_eq!(first + framer.batch().events, 3000);
         deliver(&mut framer, &mut file);
         let mut rest = &file[PREAMBLE_LEN..];
         let mut records_frames = Vec::new();

@@ -191,13 +191,26 @@ impl Writer {
             Compression::Always => true,
         };
         let mut room = self.driver.room();
-        for RingSnapshot { ring, snapshot, .. } in &rings {
-            while self.framer.records(ring, *snapshot, compress, room) == Drained::FileFull {
-                // Rotate before the chunk that would not fit; if rotating
-                // fails (or waits for the spill) the file goes on growing
-                // rather than stopping here.
-                let rotated = self.rotate();
-                room = if rotated && !self.framer.needs_file_start() { self.driver.room() } else { None };
+        for (i, RingSnapshot { ring, snapshot, .. }) in rings.iter().enumerate() {
+            loop {
+                match self.framer.records(ring, *snapshot, compress, room) {
+                    Drained::All => break,
+                    Drained::FileFull => {
+                        // Rotate before the chunk that would not fit; if
+                        // rotating fails (or waits for the spill) the file
+                        // goes on growing rather than stopping here.
+                        let rotated = self.rotate();
+                        room = if rotated && !self.framer.needs_file_start() { self.driver.room() } else { None };
+                    }
+                    Drained::BatchFull => {
+                        self.write_out();
+                        room = room.and(self.driver.room());
+                    }
+                }
+                // What was written is handed back to its producers now.
+                for RingSnapshot { ring, .. } in &rings[..=i] {
+                    ring.release();
+                }
             }
         }
         let lost = STATE.lost_events();

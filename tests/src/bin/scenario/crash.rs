@@ -63,9 +63,11 @@ pub fn run(path: &Path, how: &str) -> Result<(), Box<dyn std::error::Error>> {
             // SAFETY: sends a signal to this process; no memory is involved.
             unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
         }
-        // SAFETY: raising a signal has no memory-safety preconditions.
+        // A real invalid access: the kernel raises SIGSEGV at this store.
+        // SAFETY: none; the point is to crash. A volatile store is not
+        // optimised away.
         "segfault" => unsafe {
-            libc::raise(libc::SIGSEGV);
+            std::ptr::write_volatile(std::ptr::null_mut::<u8>(), 1);
         },
         "abort" => std::process::abort(),
         "exit" => std::process::exit(0),

@@ -4,7 +4,7 @@
 //! copy of the fields into memory only this thread writes. No locks, no
 //! allocation, no shared cache line is written.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID};
@@ -47,25 +47,77 @@ struct Producer {
 }
 
 thread_local! {
-    static PRODUCER: RefCell<Option<Producer>> = const { RefCell::new(None) };
+    /// This thread's producer, while no event is being written with it:
+    /// null before the thread's first event, while an event is being
+    /// written (an event logged from inside an encoder finds it null and is
+    /// counted lost) and once the thread's teardown has begun. No
+    /// destructor and a constant initialiser: reading it is one
+    /// thread-local load, with no state check.
+    static ACTIVE: Cell<*mut Producer> = const { Cell::new(std::ptr::null_mut()) };
+    /// Owns the producer; its destructor, at thread exit, closes the ring.
+    static OWNER: ProducerOwner = const { ProducerOwner(Cell::new(std::ptr::null_mut())) };
+}
+
+/// See [`OWNER`].
+struct ProducerOwner(Cell<*mut Producer>);
+
+impl Drop for ProducerOwner {
+    fn drop(&mut self) {
+        let producer = self.0.replace(std::ptr::null_mut());
+        if !producer.is_null() {
+            ACTIVE.set(std::ptr::null_mut());
+            // SAFETY: `producer` came from `Box::into_raw` in
+            // `write_event_slow` and is freed only here, once; `ACTIVE` no
+            // longer hands it out, and no event is being written with it
+            // (this thread is running its destructors).
+            drop(unsafe { Box::from_raw(producer) });
+        }
+    }
+}
+
+/// Puts the producer back in [`ACTIVE`] when the write ends, also by an
+/// encoder's panic.
+struct Reactivate(*mut Producer);
+
+impl Drop for Reactivate {
+    #[inline(always)]
+    fn drop(&mut self) {
+        ACTIVE.set(self.0);
+    }
 }
 
 /// Writes one record for call site `id`.
 #[inline(always)]
 fn write_event<E: LogEvent>(id: u32, event: &E) {
-    let written = PRODUCER.try_with(|slot| match slot.try_borrow_mut() {
-        Ok(mut slot) => {
-            let producer = match &mut *slot {
-                Some(p) => p,
-                None => slot.insert(Producer::acquire()),
-            };
-            producer.write(id, event);
-            true
+    let producer = ACTIVE.get();
+    if producer.is_null() {
+        return write_event_slow(id, event);
+    }
+    ACTIVE.set(std::ptr::null_mut());
+    let _reactivate = Reactivate(producer);
+    // SAFETY: a non-null `ACTIVE` points to this thread's live producer
+    // (owned by `OWNER`, freed only after `ACTIVE` is nulled), and nulling
+    // `ACTIVE` above makes this the only reference until `_reactivate`
+    // puts it back.
+    unsafe { (*producer).write(id, event) };
+}
+
+/// The thread's first event (creates its producer), an event logged from
+/// inside an encoder, or one logged during the thread's teardown (both
+/// counted lost).
+#[cold]
+#[inline(never)]
+fn write_event_slow<E: LogEvent>(id: u32, event: &E) {
+    match OWNER.try_with(|owner| owner.0.get()) {
+        Ok(owned) if owned.is_null() => {
+            let producer = Box::into_raw(Box::new(Producer::acquire()));
+            OWNER.with(|owner| owner.0.set(producer));
+            let _reactivate = Reactivate(producer);
+            // SAFETY: just created, owned by `OWNER`; `ACTIVE` is null until
+            // `_reactivate` sets it, so this is the only reference.
+            unsafe { (*producer).write(id, event) };
         }
-        Err(_) => false,
-    });
-    if written != Ok(true) {
-        STATE.count_lost(1);
+        _ => STATE.count_lost(1),
     }
 }
 

@@ -162,6 +162,11 @@ pub(crate) struct Cursor {
     /// next chunk boundary or half the ring past `head_cache`, whichever
     /// comes first ([`Ring::next_check`]).
     pub next_check: u64,
+    /// Where the contiguous free space at the tail ends: the lap's end or
+    /// `head_cache + capacity`, whichever comes first. Kept up to date
+    /// whenever `tail` crosses a lap or `head_cache` changes, so that
+    /// [`Ring::writable`] is one subtraction.
+    limit: u64,
 }
 
 /// Why a record could not be placed.
@@ -346,9 +351,15 @@ impl Ring {
         let tail = line.tail.load(Ordering::Relaxed);
         let ticks = line.tail_ticks.load(Ordering::Relaxed);
         let counted = line.tail_seq.load(Ordering::Relaxed);
-        let mut cursor =
-            Cursor { tail, head_cache: self.ctl().consumer.0.head.load(Ordering::Acquire), counted, next_check: 0 };
-        cursor.next_check = self.next_check(&cursor);
+        let mut cursor = Cursor {
+            tail,
+            head_cache: self.ctl().consumer.0.head.load(Ordering::Acquire),
+            counted,
+            next_check: 0,
+            limit: 0,
+        };
+        let head = cursor.head_cache;
+        self.set_head_cache(&mut cursor, head);
         (cursor, ticks)
     }
 
@@ -368,14 +379,22 @@ impl Ring {
     #[inline(always)]
     #[allow(clippy::mut_from_ref)]
     pub(crate) unsafe fn writable(&self, cursor: &Cursor) -> &mut [u8] {
-        let mask = self.capacity - 1;
-        let physical = cursor.tail & mask;
-        let free = cursor.head_cache + self.capacity - cursor.tail;
-        let len = (self.capacity - physical).min(free);
-        // SAFETY: `[tail, head + capacity)` is free: the consumer reads only
-        // `[head, tail)` and the caller is the only producer. `physical + len`
-        // never exceeds `capacity`.
+        let physical = cursor.tail & (self.capacity - 1);
+        let len = cursor.limit - cursor.tail;
+        // SAFETY: `[tail, limit)` is free (`limit <= head + capacity`: the
+        // consumer reads only `[head, tail)`, and the caller is the only
+        // producer) and within one lap (`limit` <= the lap's end), so
+        // `physical + len <= capacity`.
         unsafe { std::slice::from_raw_parts_mut(self.buf.add(physical as usize), len as usize) }
+    }
+
+    /// Sets the producer's copy of the consumer's head, and what depends on
+    /// it and on the tail.
+    fn set_head_cache(&self, cursor: &mut Cursor, head: u64) {
+        cursor.head_cache = head;
+        let lap_end = (cursor.tail | (self.capacity - 1)) + 1;
+        cursor.limit = lap_end.min(head + self.capacity);
+        cursor.next_check = self.next_check(cursor);
     }
 
     /// Publishes one record of `len` bytes written at the tail, taken at
@@ -483,6 +502,12 @@ impl Ring {
     #[cold]
     pub(crate) fn make_room(&self, cursor: &mut Cursor) -> Result<(), NoRoom> {
         let mask = self.capacity - 1;
+        if ((cursor.tail | mask) + 1).min(cursor.head_cache + self.capacity) > cursor.limit {
+            // Records ended exactly at the lap's end: the next lap's space.
+            let head = cursor.head_cache;
+            self.set_head_cache(cursor, head);
+            return Ok(());
+        }
         let physical = cursor.tail & mask;
         let contiguous = self.capacity - physical;
         let free = cursor.head_cache + self.capacity - cursor.tail;
@@ -496,7 +521,8 @@ impl Ring {
             cursor.counted = cursor.counted.wrapping_add(contiguous);
             self.mark_if_new_chunk(start, cursor, ticks);
             self.publish(cursor, ticks);
-            cursor.next_check = self.next_check(cursor);
+            let head = cursor.head_cache;
+            self.set_head_cache(cursor, head);
             return Ok(());
         }
         if physical == 0 && free == self.capacity {
@@ -504,8 +530,7 @@ impl Ring {
         }
         let head = self.ctl().consumer.0.head.load(Ordering::Acquire);
         if head != cursor.head_cache {
-            cursor.head_cache = head;
-            cursor.next_check = self.next_check(cursor);
+            self.set_head_cache(cursor, head);
             return Ok(());
         }
         Err(NoRoom::Full)
@@ -513,7 +538,7 @@ impl Ring {
 
     /// Re-reads the consumer's head; returns the bytes still in the ring.
     pub(crate) fn refresh_head(&self, cursor: &mut Cursor) -> u64 {
-        cursor.head_cache = self.ctl().consumer.0.head.load(Ordering::Acquire);
+        self.set_head_cache(cursor, self.ctl().consumer.0.head.load(Ordering::Acquire));
         cursor.tail - cursor.head_cache
     }
 

@@ -52,6 +52,7 @@
 
 mod decoder;
 mod events;
+pub mod filter;
 mod frames;
 mod json;
 mod live;

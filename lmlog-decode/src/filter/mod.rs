@@ -40,7 +40,9 @@ pub use parse::{parse_time, FilterError, Glob, LevelFilter, ModulePath, ThreadFi
 pub use value::{Op, Where};
 
 /// Conditions on events, all of which must hold (an empty filter accepts
-/// everything).
+/// everything). The built-in events ([`DROPPED_EVENT_TYPE`](crate::DROPPED_EVENT_TYPE),
+/// [`WRITER_LOSS_EVENT_TYPE`](crate::WRITER_LOSS_EVENT_TYPE)) pass the
+/// level and event-type conditions by their own level and type.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Filter {
@@ -48,15 +50,16 @@ pub struct Filter {
     pub level: Option<Level>,
     /// Event-type globs, any of which may match.
     pub events: Option<Glob>,
-    /// A module: events of it and of its submodules are accepted.
+    /// A module: events of it and of its submodules are accepted (never
+    /// the built-in events, which have no source).
     pub module: Option<String>,
-    /// A thread, by name or id.
+    /// A thread, by name or id (never writer-loss events, which have no thread).
     pub thread: Option<ThreadFilter>,
     /// Events at or after this instant (nanoseconds since the Unix epoch).
     pub since: Option<i128>,
     /// Events at or before this instant (nanoseconds since the Unix epoch).
     pub until: Option<i128>,
-    /// The trace the event belongs to.
+    /// The trace the event belongs to (never events outside a span).
     pub trace_id: Option<[u8; 16]>,
     /// Conditions on field values.
     pub conditions: Vec<Where>,

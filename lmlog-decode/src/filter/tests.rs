@@ -285,6 +285,7 @@ fn where_conditions_parse() {
     assert_eq!(w("a=b=c").value(), "b=c");
     assert_eq!(w("a!=").op(), Op::Ne);
     assert_eq!(w(" a <1").path(), ["a"]);
+    assert_eq!(w("key = user:7 ").value(), "user:7");
     for (op, s) in
         [(Op::Eq, "a=1"), (Op::Ne, "a!=1"), (Op::Gt, "a>1"), (Op::Ge, "a>=1"), (Op::Lt, "a<1"), (Op::Le, "a<=1")]
     {

@@ -72,7 +72,8 @@ impl Num {
 }
 
 /// A condition on a field's value: `latency_us>100`, `key=user:7`,
-/// `order.customer.id=7`.
+/// `order.customer.id=7` (spaces around the path and the value are
+/// ignored: `key = user:7`).
 ///
 /// The path names a top-level field, then fields of nested structs, keys
 /// of maps or variants of enums, separated by dots; a sequence's elements
@@ -157,8 +158,8 @@ impl FromStr for Where {
         if path.iter().any(String::is_empty) {
             return Err(err("empty segment in the field path"));
         }
-        let value = s[at + len..].to_owned();
-        let number = Num::parse(value.trim());
+        let value = s[at + len..].trim().to_owned();
+        let number = Num::parse(&value);
         Ok(Where { path, op, value, number })
     }
 }

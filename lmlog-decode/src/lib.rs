@@ -17,6 +17,9 @@
 //! * [`decode_reader`] and [`decode_file`] decode a whole input.
 //! * [`LiveDecoder`] decodes on a background thread, for applications that
 //!   want JSON Lines directly.
+//! * [`filter`] keeps only the events that pass a [`filter::Filter`]
+//!   (level, event type, module, thread, time, trace, field values), for
+//!   any output, rendering none of the others.
 //!
 //! Damage (bad CRCs, missing sync markers, truncation, records that do not
 //! match their schema) never stops decoding: it is reported as
@@ -52,6 +55,7 @@
 
 mod decoder;
 mod events;
+pub mod filter;
 mod frames;
 mod json;
 mod live;

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lmlog_decode::{DecodeError, StreamDecoder};
+use lmlog_decode::filter::{Filter, Filtered};
+use lmlog_decode::{DecodeError, Decoder, JsonLines, Output};
+
+mod filter_args;
 
 /// Decode lmlog binary logs into JSON Lines.
 #[derive(Debug, Parser)]
@@ -30,6 +33,8 @@ struct Args {
     /// next `lmlog::init` on FILE would recover. Needs FILE.
     #[arg(long)]
     recover: bool,
+    #[command(flatten)]
+    filter: filter_args::FilterArgs,
 }
 
 fn main() -> ExitCode {
@@ -38,7 +43,14 @@ fn main() -> ExitCode {
         Some(p) if p.as_os_str() != "-" => p.display().to_string(),
         _ => "<stdin>".to_owned(),
     };
-    match run(&args, &name) {
+    let filter = match args.filter.filter() {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("lmlog-decode: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args, &name, filter) {
         Ok(clean) => ExitCode::from(if clean { 0 } else { 1 }),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
@@ -70,7 +82,7 @@ fn recover(log: &std::path::Path) -> Result<(), DecodeError> {
 }
 
 /// Decodes; returns whether the input was free of damage.
-fn run(args: &Args, name: &str) -> Result<bool, DecodeError> {
+fn run(args: &Args, name: &str, filter: Filter) -> Result<bool, DecodeError> {
     if args.recover {
         match &args.file {
             Some(p) if p.as_os_str() != "-" => recover(p)?,
@@ -95,7 +107,15 @@ fn run(args: &Args, name: &str) -> Result<bool, DecodeError> {
         Some(p) => Box::new(File::create(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?),
         None => Box::new(io::stdout().lock()),
     };
-    let mut decoder = StreamDecoder::new(output);
+    if filter.is_empty() {
+        decode(Decoder::new(JsonLines::new(output)), input, args, name)
+    } else {
+        decode(Decoder::new(Filtered::new(filter, JsonLines::new(output))), input, args, name)
+    }
+}
+
+/// Runs `decoder` over `input`; returns whether it was free of damage.
+fn decode<O: Output>(mut decoder: Decoder<O>, input: impl Read, args: &Args, name: &str) -> Result<bool, DecodeError> {
     if !args.quiet {
         let name = name.to_owned();
         decoder.set_diagnostic_handler(move |d| {

@@ -239,6 +239,24 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Hands every field to `visitor` without giving the fields up: whoever
+    /// gets the event next may read them again (the filter's look before
+    /// an output renders). Notes where the record ends, or why it does not
+    /// decode.
+    pub(crate) fn peek<V: Visitor<'a>>(&mut self, visitor: &mut V) -> Result<(), FieldError> {
+        let mut r = Reader::new(self.data, self.pos);
+        match Walk::new(visitor).fields(&self.callsite.tys, &mut r) {
+            Ok(()) => {
+                self.outcome.end = r.pos;
+                Ok(())
+            }
+            Err(error) => {
+                self.outcome.error = Some(error);
+                Err(FieldError { error })
+            }
+        }
+    }
+
     /// Hands every field to `visitor`, in record order.
     pub fn visit<V: Visitor<'a>>(self, visitor: &mut V) -> Result<(), FieldError> {
         self.read_with(|tys, r| Walk::new(visitor).fields(tys, r))

@@ -16,6 +16,7 @@ mod decode_fuzz;
 mod demo;
 mod failing_sink;
 mod files;
+mod filters;
 mod format_doc;
 mod generic_sites;
 mod golden;

@@ -14,6 +14,7 @@ mod early_exit;
 mod failing_rotation;
 mod failing_sink;
 mod file_modes;
+mod filters;
 mod fuzz_corpus;
 mod generic_sites;
 mod golden;
@@ -34,7 +35,7 @@ mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
-                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | golden DIR | generic-sites FILE \
+                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | filters FILE | golden DIR | generic-sites FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | time-rotation DIR \
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
             bytes(&args[2]).and_then(|spill| failing_sink::run(&PathBuf::from(&args[1]), spill))
         }
         Some("file-modes") if args.len() == 2 => file_modes::run(&PathBuf::from(&args[1])),
+        Some("filters") if args.len() == 2 => filters::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
         Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
         Some("jsonl-rotation") if args.len() == 2 => jsonl_rotation::run(&PathBuf::from(&args[1])),

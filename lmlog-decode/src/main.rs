@@ -9,8 +9,9 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Parser;
-use lmlog_decode::{DecodeError, StreamDecoder};
+use lmlog_decode::{DecodeError, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
 
 /// Decode lmlog binary logs into JSON Lines.
 #[derive(Debug, Parser)]
@@ -30,6 +31,22 @@ struct Args {
     /// next `lmlog::init` on FILE would recover. Needs FILE.
     #[arg(long)]
     recover: bool,
+    /// Output format: JSON Lines, one human line per event, logfmt, or
+    /// OpenTelemetry OTLP/JSON (one ExportLogsServiceRequest per line).
+    #[arg(long, default_value = "jsonl", value_parser = PossibleValuesParser::new(Format::NAMES).try_map(|s| s.parse::<Format>()))]
+    format: Format,
+    /// Colour the `pretty` format: `auto` when standard output is a
+    /// terminal (and `NO_COLOR` is unset).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+/// When to colour the `pretty` format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    Never,
+    Always,
+    Auto,
 }
 
 fn main() -> ExitCode {
@@ -95,7 +112,31 @@ fn run(args: &Args, name: &str) -> Result<bool, DecodeError> {
         Some(p) => Box::new(File::create(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?),
         None => Box::new(io::stdout().lock()),
     };
-    let mut decoder = StreamDecoder::new(output);
+    let color = match args.color {
+        Color::Never => false,
+        Color::Always => true,
+        Color::Auto => {
+            use std::io::IsTerminal;
+            args.output.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    match args.format {
+        Format::Pretty => decode(Decoder::new(Pretty::new(output, color)), input, args, name),
+        Format::Logfmt => decode(Decoder::new(Logfmt::new(output)), input, args, name),
+        Format::OtelJson => decode(Decoder::new(OtelJson::new(output)), input, args, name),
+        _ => decode(Decoder::new(JsonLines::new(output)), input, args, name),
+    }
+}
+
+/// Decodes `input` with `decoder`; returns whether it was free of damage.
+fn decode<O: Output>(
+    mut decoder: Decoder<O>,
+    input: Box<dyn Read>,
+    args: &Args,
+    name: &str,
+) -> Result<bool, DecodeError> {
     if !args.quiet {
         let name = name.to_owned();
         decoder.set_diagnostic_handler(move |d| {

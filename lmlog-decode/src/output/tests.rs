@@ -29,7 +29,7 @@ fn pc<T: Serialize>(v: &T) -> Vec<u8> {
 /// 2, unnamed): `tick`, no message, no fields.
 fn stream() -> Vec<u8> {
     let fields = [
-        field("user", USER.clone()),
+        field("user", USER),
         field("note", TypeDesc::Str),
         field("amount", TypeDesc::F64),
         field("tags", TypeDesc::Seq(&TypeDesc::Str)),

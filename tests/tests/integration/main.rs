@@ -17,6 +17,7 @@ mod demo;
 mod failing_sink;
 mod files;
 mod format_doc;
+mod formats;
 mod generic_sites;
 mod golden;
 mod live_jsonl;

@@ -1,4 +1,5 @@
-//! `lmlog-decode`: turns lmlog binary logs into JSON Lines.
+//! `lmlog-decode`: turns lmlog binary logs into JSON Lines (or, with
+//! `--format`, human-readable lines, logfmt or OTLP/JSON).
 //!
 //! Exit status: 0 if the input decoded cleanly, 1 if damage was found (the
 //! output still holds every intact event), 2 on fatal errors (the input
@@ -20,7 +21,7 @@ struct Args {
     /// Input file; standard input if absent or `-`. Rotated files may be
     /// concatenated: `cat app.lmlog.1 app.lmlog | lmlog-decode`.
     file: Option<PathBuf>,
-    /// Write JSON Lines to this file instead of standard output.
+    /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Do not print diagnostics about damaged input (fatal errors are still printed).

@@ -326,3 +326,76 @@ impl<'a> Visitor<'a> for Flat<'a> {
         self.stack.pop();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys<'a>(flat: &'a Flat<'_>) -> Vec<(&'a str, String)> {
+        flat.entries
+            .iter()
+            .map(|(k, v)| {
+                let mut text = String::new();
+                v.text(&mut text);
+                (k.as_str(), text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nested_values_get_dotted_keys() {
+        let mut f = Flat::default();
+        f.field("order");
+        f.begin_struct("Order");
+        f.field("items");
+        f.begin_seq(SeqKind::Seq, 2);
+        f.begin_struct("Item");
+        f.field("sku");
+        f.str("A-1");
+        f.end_struct();
+        f.begin_variant("Kind", "Gift", 0, true);
+        f.end_variant();
+        f.end_seq();
+        f.field("meta");
+        f.begin_map(2);
+        f.str("a b");
+        f.u8(1);
+        // A composite key: its content is skipped, the entry is numbered.
+        f.begin_seq(SeqKind::Tuple, 2);
+        f.u8(1);
+        f.u8(2);
+        f.end_seq();
+        f.begin_variant("Shape", "Circle", 1, false);
+        f.f32(0.1);
+        f.end_variant();
+        f.end_map();
+        f.field("none");
+        f.begin_struct("Empty");
+        f.end_struct();
+        f.end_struct();
+        f.field("pin");
+        f.redacted();
+        f.field("n");
+        f.some();
+        f.i128(-5);
+        assert_eq!(
+            keys(&f),
+            [
+                ("order.items.0.sku", "A-1".to_owned()),
+                ("order.items.1", "Gift".to_owned()),
+                ("order.meta.a b", "1".to_owned()),
+                ("order.meta.1.Circle", "0.1".to_owned()),
+                ("order.none", "{}".to_owned()),
+                ("pin", "<redacted>".to_owned()),
+                ("n", "-5".to_owned()),
+            ]
+        );
+        assert_eq!(f.top.iter().map(|t| t.0).collect::<Vec<_>>(), ["order", "pin", "n"]);
+        assert_eq!(
+            std::str::from_utf8(f.top_json(0)).unwrap(),
+            r#"{"items":[{"sku":"A-1"},"Gift"],"meta":{"a b":1,"[1,2]":{"Circle":0.1}},"none":{}}"#
+        );
+        assert_eq!(f.top_json(1), b"\"<redacted>\"");
+        assert_eq!(f.top_json(2), b"-5");
+    }
+}

@@ -27,9 +27,14 @@ use crate::json;
 ///
 /// The encoding follows OTLP/JSON: camelCase names, 64-bit integers as
 /// strings, integers beyond `i64` as `stringValue`, bytes as base64
-/// `bytesValue`, non-finite floats as `"NaN"`, `"Infinity"`,
-/// `"-Infinity"`, `None` and `()` as an empty value. Output is buffered in
-/// 64 KiB chunks.
+/// `bytesValue`, non-finite floats as the `stringValue` `"NaN"`,
+/// `"Infinity"` or `"-Infinity"` (readers built on serde, such as the
+/// `opentelemetry-proto` crate, take no strings in `doubleValue`), an empty
+/// sequence as an empty `arrayValue`, an empty map or struct as an empty
+/// `kvlistValue`, and `None` and `()` as an attribute without a value.
+/// Every line parses as an `ExportLogsServiceRequest` with
+/// `opentelemetry-proto` (`with-serde`). Output is buffered in 64 KiB
+/// chunks.
 #[non_exhaustive]
 pub struct OtelJson<W: Write> {
     out: W,
@@ -142,18 +147,15 @@ fn any_value(out: &mut Vec<u8>, v: &Scalar<'_>) {
             json::write_f32(out, *f);
         }
         Scalar::F32(f) => any_value(out, &Scalar::F64(f64::from(*f))),
-        Scalar::F64(f) => {
+        Scalar::F64(f) if f.is_finite() => {
             out.extend_from_slice(b"\"doubleValue\":");
-            if f.is_finite() {
-                json::write_f64(out, *f);
-            } else if f.is_nan() {
-                out.extend_from_slice(b"\"NaN\"");
-            } else if *f > 0.0 {
-                out.extend_from_slice(b"\"Infinity\"");
-            } else {
-                out.extend_from_slice(b"\"-Infinity\"");
-            }
+            json::write_f64(out, *f);
         }
+        // Proto3 JSON allows "NaN" for a double, but serde-based readers
+        // (opentelemetry-proto) take only numbers: a string says it as well.
+        Scalar::F64(f) if f.is_nan() => out.extend_from_slice(b"\"stringValue\":\"NaN\""),
+        Scalar::F64(f) if *f > 0.0 => out.extend_from_slice(b"\"stringValue\":\"Infinity\""),
+        Scalar::F64(_) => out.extend_from_slice(b"\"stringValue\":\"-Infinity\""),
         Scalar::Str(s) => {
             out.extend_from_slice(b"\"stringValue\":");
             json::write_str(out, s);
@@ -169,8 +171,8 @@ fn any_value(out: &mut Vec<u8>, v: &Scalar<'_>) {
         }
         Scalar::Null => {}
         Scalar::Redacted => out.extend_from_slice(b"\"stringValue\":\"<redacted>\""),
-        Scalar::Empty(true) => out.extend_from_slice(b"\"arrayValue\":{}"),
-        Scalar::Empty(false) => out.extend_from_slice(b"\"kvlistValue\":{}"),
+        Scalar::Empty(true) => out.extend_from_slice(b"\"arrayValue\":{\"values\":[]}"),
+        Scalar::Empty(false) => out.extend_from_slice(b"\"kvlistValue\":{\"values\":[]}"),
     }
 }
 
@@ -256,9 +258,16 @@ impl<W: Write> super::Output for OtelJson<W> {
                     b.push(b',');
                 }
                 first = false;
-                attr_open(b, key);
-                any_value(b, value);
-                b.extend_from_slice(b"}}");
+                if *value == Scalar::Null {
+                    // A KeyValue without a value: `None` or `()`.
+                    b.extend_from_slice(b"{\"key\":");
+                    json::write_str(b, key);
+                    b.push(b'}');
+                } else {
+                    attr_open(b, key);
+                    any_value(b, value);
+                    b.extend_from_slice(b"}}");
+                }
             }
             let code: &[u8] = if first && !cs.code.is_empty() { &cs.code[1..] } else { &cs.code };
             first &= cs.code.is_empty();
@@ -367,10 +376,11 @@ mod tests {
         assert_eq!(render(Scalar::U64(u64::MAX)), r#""stringValue":"18446744073709551615""#);
         assert_eq!(render(Scalar::I64(-3)), r#""intValue":"-3""#);
         assert_eq!(render(Scalar::F64(1.5)), r#""doubleValue":1.5"#);
-        assert_eq!(render(Scalar::F64(f64::NEG_INFINITY)), r#""doubleValue":"-Infinity""#);
+        assert_eq!(render(Scalar::F64(f64::NEG_INFINITY)), r#""stringValue":"-Infinity""#);
+        assert_eq!(render(Scalar::F32(f32::NAN)), r#""stringValue":"NaN""#);
+        assert_eq!(render(Scalar::Empty(true)), r#""arrayValue":{"values":[]}"#);
         assert_eq!(render(Scalar::Bool(true)), r#""boolValue":true"#);
         assert_eq!(render(Scalar::Str("a\"b")), r#""stringValue":"a\"b""#);
         assert_eq!(render(Scalar::Bytes(b"foo")), r#""bytesValue":"Zm9v""#);
-        assert_eq!(render(Scalar::Null), "");
     }
 }

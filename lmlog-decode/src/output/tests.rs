@@ -138,7 +138,7 @@ fn otel_json_follows_the_otlp_json_mapping() {
         json!({"key": "user.name", "value": {"stringValue": "Ann Lee"}}),
         json!({"key": "note", "value": {"stringValue": "a \"b\"=c"}}),
         json!({"key": "amount", "value": {"doubleValue": 12.5}}),
-        json!({"key": "tags", "value": {"arrayValue": {}}}),
+        json!({"key": "tags", "value": {"arrayValue": {"values": []}}}),
         json!({"key": "limits.daily", "value": {"intValue": "-1"}}),
         json!({"key": "raw", "value": {"bytesValue": "Zm9v"}}),
         json!({"key": "pin", "value": {"stringValue": "<redacted>"}}),

@@ -136,6 +136,10 @@ fn every_format_holds_every_event_of_a_runtime_file() {
     assert_eq!(find("shapes.3.Rect.height").unwrap(), serde_json::json!({"intValue": "4"}));
     assert_eq!(find("u64v").unwrap(), serde_json::json!({"stringValue": "18446744073709551615"}));
     assert_eq!(find("bytes").unwrap(), serde_json::json!({"bytesValue": "3q2+7w=="}));
+    assert_eq!(find("nan").unwrap(), serde_json::json!({"stringValue": "NaN"}));
+    assert_eq!(find("f32v").unwrap(), serde_json::json!({"doubleValue": 0.1}));
+    let unit = attrs.as_array().unwrap().iter().find(|a| a["key"] == "unit").unwrap();
+    assert!(unit.get("value").is_none(), "`()` is an attribute without a value: {unit}");
     let resource = &request["resourceLogs"][0]["resource"]["attributes"];
     let keys: Vec<&str> = resource.as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap()).collect();
     for key in ["service.name", "host.name", "process.pid", "process.executable.name"] {

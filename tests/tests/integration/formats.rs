@@ -1,11 +1,13 @@
 //! `lmlog-decode --format pretty|logfmt|otel-json` on a file the runtime
 //! wrote (`lmlog-scenario golden`: three threads, a message template,
 //! nested values, a trace context), checked event by event against the
-//! JSON Lines output; and `--color` of `pretty` on a terminal and a pipe.
+//! JSON Lines output (`otel-json` also read back with `opentelemetry-proto`);
+//! and `--color` of `pretty` on a terminal and a pipe.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use serde_json::Value;
 
 use crate::support::{decode_command, run_scenario, TempDir};
@@ -75,7 +77,10 @@ fn every_format_holds_every_event_of_a_runtime_file() {
             assert!(line.contains(&format!(" trace_id={}", trace["trace_id"].as_str().unwrap())), "{line}");
         }
 
-        // otel-json
+        // otel-json: a request the OpenTelemetry crate's OTLP/JSON reader takes.
+        if let Err(e) = serde_json::from_str::<ExportLogsServiceRequest>(&otel[i]) {
+            panic!("not an OTLP/JSON ExportLogsServiceRequest ({e}): {}", otel[i]);
+        }
         let request: Value = serde_json::from_str(&otel[i]).unwrap();
         let resource_logs = &request["resourceLogs"][0];
         let scope_logs = &resource_logs["scopeLogs"][0];

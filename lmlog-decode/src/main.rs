@@ -1,4 +1,5 @@
-//! `lmlog-decode`: turns lmlog binary logs into JSON Lines.
+//! `lmlog-decode`: turns lmlog binary logs into JSON Lines (or, with
+//! `--format`, human-readable lines, logfmt or OTLP/JSON).
 //!
 //! Exit status: 0 if the input decoded cleanly, 1 if damage was found (the
 //! output still holds every intact event), 2 on fatal errors (the input
@@ -9,9 +10,10 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Parser;
 use lmlog_decode::filter::{Filter, Filtered};
-use lmlog_decode::{DecodeError, Decoder, JsonLines, Output};
+use lmlog_decode::{DecodeError, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
 
 mod filter_args;
 
@@ -22,7 +24,7 @@ struct Args {
     /// Input file; standard input if absent or `-`. Rotated files may be
     /// concatenated: `cat app.lmlog.1 app.lmlog | lmlog-decode`.
     file: Option<PathBuf>,
-    /// Write JSON Lines to this file instead of standard output.
+    /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Do not print diagnostics about damaged input (fatal errors are still printed).
@@ -35,6 +37,22 @@ struct Args {
     recover: bool,
     #[command(flatten)]
     filter: filter_args::FilterArgs,
+    /// Output format: JSON Lines, one human line per event, logfmt, or
+    /// OpenTelemetry OTLP/JSON (one ExportLogsServiceRequest per line).
+    #[arg(long, default_value = "jsonl", value_parser = PossibleValuesParser::new(Format::NAMES).try_map(|s| s.parse::<Format>()))]
+    format: Format,
+    /// Colour the `pretty` format: `auto` when standard output is a
+    /// terminal (and `NO_COLOR` is unset).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+/// When to colour the `pretty` format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    Never,
+    Always,
+    Auto,
 }
 
 fn main() -> ExitCode {
@@ -107,15 +125,46 @@ fn run(args: &Args, name: &str, filter: Filter) -> Result<bool, DecodeError> {
         Some(p) => Box::new(File::create(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?),
         None => Box::new(io::stdout().lock()),
     };
-    if filter.is_empty() {
-        decode(Decoder::new(JsonLines::new(output)), input, args, name)
-    } else {
-        decode(Decoder::new(Filtered::new(filter, JsonLines::new(output))), input, args, name)
+    let color = match args.color {
+        Color::Never => false,
+        Color::Always => true,
+        Color::Auto => {
+            use std::io::IsTerminal;
+            args.output.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    match args.format {
+        Format::Pretty => filtered(Pretty::new(output, color), filter, input, args, name),
+        Format::Logfmt => filtered(Logfmt::new(output), filter, input, args, name),
+        Format::OtelJson => filtered(OtelJson::new(output), filter, input, args, name),
+        _ => filtered(JsonLines::new(output), filter, input, args, name),
     }
 }
 
-/// Runs `decoder` over `input`; returns whether it was free of damage.
-fn decode<O: Output>(mut decoder: Decoder<O>, input: impl Read, args: &Args, name: &str) -> Result<bool, DecodeError> {
+/// Decodes into `output`, through `filter` unless it keeps everything.
+fn filtered<O: Output>(
+    output: O,
+    filter: Filter,
+    input: Box<dyn Read>,
+    args: &Args,
+    name: &str,
+) -> Result<bool, DecodeError> {
+    if filter.is_empty() {
+        decode(Decoder::new(output), input, args, name)
+    } else {
+        decode(Decoder::new(Filtered::new(filter, output)), input, args, name)
+    }
+}
+
+/// Decodes `input` with `decoder`; returns whether it was free of damage.
+fn decode<O: Output>(
+    mut decoder: Decoder<O>,
+    input: Box<dyn Read>,
+    args: &Args,
+    name: &str,
+) -> Result<bool, DecodeError> {
     if !args.quiet {
         let name = name.to_owned();
         decoder.set_diagnostic_handler(move |d| {

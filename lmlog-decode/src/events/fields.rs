@@ -537,6 +537,12 @@ pub(crate) struct JsonText {
 }
 
 impl JsonText {
+    /// Whether no struct, sequence, map or variant is open: the next
+    /// [`Visitor::field`] call is that of a top-level field.
+    pub fn at_top(&self) -> bool {
+        self.stack.is_empty()
+    }
+
     /// A value starts.
     fn before(&mut self) {
         match self.stack.last_mut() {

@@ -23,7 +23,7 @@ use lmlog_format::{
 pub use callsite::{Callsite, Source, TemplatePart, DROPPED_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE};
 pub use fields::{FieldError, Fields, SeqKind, Visitor};
 
-pub(crate) use fields::Outcome;
+pub(crate) use fields::{JsonText, Outcome};
 pub(crate) use session::Clock;
 
 use crate::frames::Frame;

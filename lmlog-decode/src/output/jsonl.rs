@@ -12,7 +12,7 @@ use crate::json::{self, TimestampFormatter};
 use crate::record::{self, FieldTy, Out, Reader, ValueError, MAX_EVENT_JSON};
 
 /// Output is handed to the writer once this many bytes are buffered.
-const FLUSH_AT: usize = 64 << 10;
+pub(super) const FLUSH_AT: usize = 64 << 10;
 
 /// Writes one JSON object per event (see the format's documentation for
 /// the keys), buffered internally in 64 KiB chunks: `W` need not be
@@ -137,7 +137,7 @@ impl JsonCallsite {
 /// Writes of whole chunks keep a file's write offsets page-aligned, so the
 /// kernel copies whole pages instead of zero-filling and merging the pages
 /// that each write would otherwise start and end in.
-fn write_chunks<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> io::Result<()> {
+pub(super) fn write_chunks<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> io::Result<()> {
     let n = buf.len() - buf.len() % FLUSH_AT;
     out.write_all(&buf[..n])?;
     buf.drain(..n);

@@ -2,14 +2,24 @@
 //!
 //! An output implements [`Output`]: it prepares what it needs once per call
 //! site ([`Output::Callsite`]) and then gets every event of that call site
-//! with it. [`JsonLines`] writes JSON Lines; [`FnOutput`] hands every
-//! [`Item`] to a closure.
+//! with it. [`JsonLines`] writes JSON Lines, [`Pretty`] lines for people,
+//! [`Logfmt`] logfmt and [`OtelJson`] OTLP/JSON; [`FnOutput`] hands every
+//! [`Item`] to a closure. [`Format`] names the text formats.
 
+mod flat;
 mod jsonl;
+mod logfmt;
+mod otel;
+mod pretty;
+#[cfg(test)]
+mod tests;
 
 use std::io;
 
 pub use jsonl::{JsonCallsite, JsonLines};
+pub use logfmt::{Logfmt, LogfmtCallsite};
+pub use otel::{OtelCallsite, OtelJson};
+pub use pretty::{Pretty, PrettyCallsite};
 
 use crate::events::{Callsite, Event, Item};
 
@@ -95,5 +105,59 @@ impl<F: FnMut(Item<'_>)> Output for FnOutput<F> {
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
         (self.0)(item);
         Ok(())
+    }
+}
+
+/// A text output format, by the name the `lmlog-decode` command takes
+/// (`--format`): `jsonl` ([`JsonLines`]), `pretty` ([`Pretty`]), `logfmt`
+/// ([`Logfmt`]) or `otel-json` ([`OtelJson`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Format {
+    /// [`JsonLines`].
+    #[default]
+    Jsonl,
+    /// [`Pretty`].
+    Pretty,
+    /// [`Logfmt`].
+    Logfmt,
+    /// [`OtelJson`].
+    OtelJson,
+}
+
+impl Format {
+    /// Every format, in the order of [`Format::NAMES`].
+    pub const ALL: [Format; 4] = [Format::Jsonl, Format::Pretty, Format::Logfmt, Format::OtelJson];
+    /// The names of the formats.
+    pub const NAMES: [&'static str; 4] = ["jsonl", "pretty", "logfmt", "otel-json"];
+
+    /// The format's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Pretty => "pretty",
+            Format::Logfmt => "logfmt",
+            Format::OtelJson => "otel-json",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not one of [`Format::NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format `{0}` (expected one of: jsonl, pretty, logfmt, otel-json)")]
+#[non_exhaustive]
+pub struct UnknownFormat(pub String);
+
+impl std::str::FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| UnknownFormat(s.to_owned()))
     }
 }

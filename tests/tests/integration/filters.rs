@@ -160,3 +160,23 @@ fn bad_values_are_one_line_naming_the_flag_and_exit_2() {
         assert!(stderr.starts_with(&format!("lmlog-decode: {flag}: ")), "{args:?}: {stderr}");
     }
 }
+
+/// Filters apply to every output format: the same events are kept in
+/// logfmt and otel-json as in JSON Lines.
+#[test]
+fn filters_apply_to_every_format() {
+    let (dir, _) = file();
+    let path = dir.path().join("filters.lmlog");
+    let want = kept(&["--level", "warn"]);
+    for format in ["logfmt", "pretty", "otel-json"] {
+        let lines = decode(&path, &["--level", "warn", "--format", format, "--color", "never"]);
+        assert_eq!(lines.len(), want.len(), "{format}: {lines:?}");
+        for (line, n) in lines.iter().zip(&want) {
+            let number = match format {
+                "otel-json" => format!("\"key\":\"n\",\"value\":{{\"intValue\":\"{n}\"}}"),
+                _ => format!("n={n}"),
+            };
+            assert!(line.contains(&number), "{format}: event {n} not in {line}");
+        }
+    }
+}

@@ -18,6 +18,7 @@ mod failing_sink;
 mod files;
 mod filters;
 mod format_doc;
+mod formats;
 mod generic_sites;
 mod golden;
 mod live_jsonl;

@@ -132,6 +132,24 @@ impl JsonCallsite {
     }
 }
 
+/// Ends an event: writes what `buf` holds in whole [`FLUSH_AT`]-sized
+/// chunks once it holds one (every output buffers its lines this way).
+pub(super) fn event_written<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> io::Result<()> {
+    if buf.len() >= FLUSH_AT {
+        write_chunks(out, buf)?;
+    }
+    Ok(())
+}
+
+/// Writes everything `buf` holds and flushes `out`.
+pub(super) fn flush_all<W: Write>(out: &mut W, buf: &mut Vec<u8>) -> io::Result<()> {
+    if !buf.is_empty() {
+        out.write_all(buf)?;
+        buf.clear();
+    }
+    out.flush()
+}
+
 /// Writes the whole [`FLUSH_AT`]-sized chunks of `buf` and keeps the rest.
 ///
 /// Writes of whole chunks keep a file's write offsets page-aligned, so the
@@ -284,17 +302,10 @@ impl<W: Write> super::Output for JsonLines<W> {
                 }
             }
         }
-        if self.buf.len() >= FLUSH_AT {
-            write_chunks(&mut self.out, &mut self.buf)?;
-        }
-        Ok(())
+        event_written(&mut self.out, &mut self.buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if !self.buf.is_empty() {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
-        }
-        self.out.flush()
+        flush_all(&mut self.out, &mut self.buf)
     }
 }

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::flat::{Flat, Scalar};
-use super::jsonl::{write_chunks, FLUSH_AT};
+use super::jsonl::{event_written, flush_all, FLUSH_AT};
 use crate::events::{Callsite, Event};
 use crate::json::{self, TimestampFormatter};
 
@@ -157,18 +157,11 @@ impl<W: Write> super::Output for Logfmt<W> {
             self.buf.extend_from_slice(&cs.source);
             self.buf.push(b'\n');
         }
-        if self.buf.len() >= FLUSH_AT {
-            write_chunks(&mut self.out, &mut self.buf)?;
-        }
-        Ok(())
+        event_written(&mut self.out, &mut self.buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if !self.buf.is_empty() {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
-        }
-        self.out.flush()
+        flush_all(&mut self.out, &mut self.buf)
     }
 }
 

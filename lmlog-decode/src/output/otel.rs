@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use lmlog_format::Level;
 
 use super::flat::{Flat, Scalar};
-use super::jsonl::{write_chunks, FLUSH_AT};
+use super::jsonl::{event_written, flush_all, FLUSH_AT};
 use crate::events::{Callsite, Event, Item};
 use crate::json;
 
@@ -294,10 +294,7 @@ impl<W: Write> super::Output for OtelJson<W> {
             b.push(b'}');
             b.extend_from_slice(SUFFIX);
         }
-        if self.buf.len() >= FLUSH_AT {
-            write_chunks(&mut self.out, &mut self.buf)?;
-        }
-        Ok(())
+        event_written(&mut self.out, &mut self.buf)
     }
 
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
@@ -330,11 +327,7 @@ impl<W: Write> super::Output for OtelJson<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if !self.buf.is_empty() {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
-        }
-        self.out.flush()
+        flush_all(&mut self.out, &mut self.buf)
     }
 }
 

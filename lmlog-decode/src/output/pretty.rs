@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::flat::Flat;
-use super::jsonl::{write_chunks, FLUSH_AT};
+use super::jsonl::{event_written, flush_all, FLUSH_AT};
 use lmlog_format::Level;
 
 use crate::events::{Callsite, Event};
@@ -197,18 +197,11 @@ impl<W: Write> super::Output for Pretty<W> {
             self.buf.extend_from_slice(cs.source.as_bytes());
             self.buf.push(b'\n');
         }
-        if self.buf.len() >= FLUSH_AT {
-            write_chunks(&mut self.out, &mut self.buf)?;
-        }
-        Ok(())
+        event_written(&mut self.out, &mut self.buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        if !self.buf.is_empty() {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
-        }
-        self.out.flush()
+        flush_all(&mut self.out, &mut self.buf)
     }
 }
 

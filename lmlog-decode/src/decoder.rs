@@ -100,8 +100,8 @@ struct Pipeline<'d, O: Output> {
 }
 
 impl<O: Output> FrameSink for Pipeline<'_, O> {
-    fn file(&mut self, _offset: u64, _version: u16) {
-        self.events.start_file();
+    fn file(&mut self, _offset: u64, _version: u16) -> Result<(), DecodeError> {
+        self.events.start_file(self.output, self.reporter)
     }
 
     #[inline]
@@ -124,6 +124,41 @@ impl<O: Output> Decoder<O> {
             reporter: Reporter::default(),
             fatal: None,
         }
+    }
+
+    /// Turns time order on or off (off by default; the `lmlog-decode`
+    /// command turns it on unless given `--unordered`).
+    ///
+    /// In time order the events of all threads come out by timestamp: the
+    /// decoder holds each thread's records until a watermark frame
+    /// (FORMAT.md) says that no older record is still to come, so it holds
+    /// about one drain interval of records (64 MiB at most, for files
+    /// without watermarks: then the oldest go out early), and
+    /// [`flush`](Self::flush) does not hand on what it holds; the end of
+    /// each session and [`finish`](Self::finish) do. Files and sessions
+    /// come out one after another, in the order they are fed. Writer-loss
+    /// events come out where their frame is. Turning time order off hands
+    /// on what is held first.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), lmlog_decode::DecodeError> {
+    /// let mut jsonl = Vec::new();
+    /// let mut decoder = lmlog_decode::Decoder::new(lmlog_decode::JsonLines::new(&mut jsonl)).with_time_order();
+    /// decoder.feed(&lmlog_format::frame::preamble())?;
+    /// decoder.finish()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_time_order(&mut self, on: bool) {
+        let Self { events, output, reporter, .. } = self;
+        if let Err(e) = events.set_time_order(on, output, reporter) {
+            self.fatal = Some(e);
+        }
+    }
+
+    /// Builder form of [`set_time_order`](Self::set_time_order)`(true)`.
+    pub fn with_time_order(mut self) -> Self {
+        self.set_time_order(true);
+        self
     }
 
     /// Calls `handler` with every diagnostic as soon as it is found (they

@@ -44,6 +44,25 @@ pub(crate) struct Frame<'a> {
 }
 
 impl Frame<'_> {
+    /// Where the frame came from, for reports about a copy of its payload.
+    pub fn origin(&self) -> FrameOrigin {
+        FrameOrigin { offset: self.offset, decompressed: self.decompressed, version: self.version }
+    }
+}
+
+/// Where a frame's payload lies in the input: what reports about its bytes
+/// need once the frame itself is gone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameOrigin {
+    /// Absolute input offset of the frame's first byte.
+    pub offset: u64,
+    /// Whether the payload was decompressed.
+    pub decompressed: bool,
+    /// Format version of the file the frame belongs to.
+    pub version: u16,
+}
+
+impl FrameOrigin {
     /// The input offset of byte `pos` of the payload: for a decompressed
     /// payload, which has no bytes of its own in the input, the frame's.
     #[inline]
@@ -58,8 +77,9 @@ impl Frame<'_> {
 
 /// What a [`FrameReader`] hands on.
 pub(crate) trait FrameSink {
-    /// A preamble at `offset` starts a file of format `version`.
-    fn file(&mut self, offset: u64, version: u16);
+    /// A preamble at `offset` starts a file of format `version`. An error
+    /// stops the reader, as [`frame`](Self::frame)'s does.
+    fn file(&mut self, offset: u64, version: u16) -> Result<(), DecodeError>;
     /// An intact frame, in stream order. An error stops the reader and is
     /// returned from the call that fed it.
     fn frame(&mut self, frame: &Frame<'_>) -> Result<(), DecodeError>;
@@ -299,7 +319,7 @@ impl FrameReader {
                 }
                 match check_preamble(rest) {
                     Ok(version) => {
-                        self.start_file(at, version, sink);
+                        self.start_file(at, version, sink)?;
                         i += PREAMBLE_LEN;
                         continue;
                     }
@@ -337,7 +357,7 @@ impl FrameReader {
                 Unit::Preamble => {
                     self.end_damage(at, Resume::NextFile, None, sink);
                     // `classify` checked the preamble.
-                    self.start_file(at, u16::from_le_bytes([rest[8], rest[9]]), sink);
+                    self.start_file(at, u16::from_le_bytes([rest[8], rest[9]]), sink)?;
                     i += PREAMBLE_LEN;
                 }
                 Unit::Frame { header, total } => {
@@ -391,12 +411,12 @@ impl FrameReader {
     }
 
     /// A preamble was read at `at`: a new file of format `version` starts.
-    fn start_file(&mut self, at: u64, version: u16, sink: &mut impl FrameSink) {
+    fn start_file(&mut self, at: u64, version: u16, sink: &mut impl FrameSink) -> Result<(), DecodeError> {
         self.started = true;
         self.version = version;
         self.seq = SeqTracker::default();
         self.stats.files += 1;
-        sink.file(at, version);
+        sink.file(at, version)
     }
 
     /// Checks an intact frame's sequence number (format version 2 on);
@@ -607,8 +627,9 @@ mod tests {
     struct Log(Vec<String>);
 
     impl FrameSink for Log {
-        fn file(&mut self, offset: u64, version: u16) {
+        fn file(&mut self, offset: u64, version: u16) -> Result<(), DecodeError> {
             self.0.push(format!("file v{version} @{offset}"));
+            Ok(())
         }
         fn frame(&mut self, f: &Frame<'_>) -> Result<(), DecodeError> {
             let seq = f.seq.map_or("-".to_owned(), |s| s.to_string());

@@ -35,6 +35,11 @@ struct Args {
     /// next `lmlog::init` on FILE would recover. Needs FILE.
     #[arg(long)]
     recover: bool,
+    /// Write events in the order they are stored (each thread's in blocks
+    /// of about one drain interval) instead of merging all threads by
+    /// timestamp: the fastest decode, holding nothing back.
+    #[arg(long)]
+    unordered: bool,
     #[command(flatten)]
     filter: filter_args::FilterArgs,
     /// Output format: JSON Lines, one human line per event, logfmt, or
@@ -165,6 +170,7 @@ fn decode<O: Output>(
     args: &Args,
     name: &str,
 ) -> Result<bool, DecodeError> {
+    decoder.set_time_order(!args.unordered);
     if !args.quiet {
         let name = name.to_owned();
         decoder.set_diagnostic_handler(move |d| {

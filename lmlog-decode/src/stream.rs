@@ -47,6 +47,11 @@ impl<W: Write> StreamDecoder<W> {
         StreamDecoder { inner: Decoder::new(JsonLines::new(out)) }
     }
 
+    /// Turns time order on or off; see [`Decoder::set_time_order`].
+    pub fn set_time_order(&mut self, on: bool) {
+        self.inner.set_time_order(on);
+    }
+
     /// Calls `handler` with every diagnostic as soon as it is found (they
     /// are also collected in the [`DecodeSummary`], up to
     /// [`MAX_KEPT_DIAGNOSTICS`](crate::MAX_KEPT_DIAGNOSTICS)).

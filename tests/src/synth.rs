@@ -175,6 +175,11 @@ impl Stream {
         self.frame(FrameKind::Loss, &to_payload(&loss))
     }
 
+    /// A watermark frame: no record older than `ticks` follows.
+    pub fn watermark(&mut self, ticks: u64) -> &mut Self {
+        self.frame(FrameKind::Watermark, &to_payload(&lmlog_format::Watermark { ticks }))
+    }
+
     /// An end frame (reason `shutdown`).
     pub fn end(&mut self) -> &mut Self {
         self.frame(FrameKind::End, &to_payload(&EndInfo { reason: "shutdown".into(), unix_nanos: ANCHOR_NANOS }))

@@ -9,6 +9,7 @@
 
 mod callsite;
 mod fields;
+mod merge;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -26,10 +27,11 @@ pub use fields::{FieldError, Fields, SeqKind, Visitor};
 pub(crate) use fields::{JsonText, Outcome};
 pub(crate) use session::Clock;
 
-use crate::frames::Frame;
+use crate::frames::{Frame, FrameOrigin};
 use crate::output::Output;
 use crate::record::{Reader, ValueError, ValueErrorKind};
 use crate::report::{DecodeError, DiagnosticKind, Reporter};
+use merge::{Merger, PendingFrame, Release};
 use session::Session;
 
 /// One event, borrowed from the decoder for the time an output or handler
@@ -152,12 +154,15 @@ pub(crate) struct EventStats {
 pub(crate) struct Entry<C> {
     pub callsite: Callsite,
     pub prepared: C,
+    /// How many schema frames came before this call site's: records framed
+    /// before it was read do not know it (see [`Records::schemas_known`]).
+    pub number: u64,
 }
 
 impl<C> Entry<C> {
-    fn new<O: Output<Callsite = C>>(callsite: Callsite, out: &mut O) -> Self {
+    fn new<O: Output<Callsite = C>>(callsite: Callsite, out: &mut O, number: u64) -> Self {
         let prepared = out.callsite(&callsite);
-        Entry { callsite, prepared }
+        Entry { callsite, prepared, number }
     }
 }
 
@@ -194,6 +199,10 @@ pub(crate) struct EventDecoder<C> {
     /// The fields of a writer-loss event, encoded as a record's.
     loss_fields: Vec<u8>,
     stats: EventStats,
+    /// Merges threads by time, if time order is on.
+    merger: Option<Box<Merger>>,
+    /// Schema frames read (the number of the latest).
+    schemas_read: u64,
 }
 
 impl<C> EventDecoder<C> {
@@ -203,16 +212,34 @@ impl<C> EventDecoder<C> {
         EventDecoder {
             session: Session::default(),
             builtins: Builtins {
-                dropped: Entry::new(Callsite::dropped(), out),
-                loss: Entry::new(Callsite::writer_loss(true, false), out),
-                loss_without_reason: Entry::new(Callsite::writer_loss(false, false), out),
-                detailed_loss: Entry::new(Callsite::writer_loss(true, true), out),
-                detailed_loss_without_reason: Entry::new(Callsite::writer_loss(false, true), out),
+                dropped: Entry::new(Callsite::dropped(), out, 0),
+                loss: Entry::new(Callsite::writer_loss(true, false), out, 0),
+                loss_without_reason: Entry::new(Callsite::writer_loss(false, false), out, 0),
+                detailed_loss: Entry::new(Callsite::writer_loss(true, true), out, 0),
+                detailed_loss_without_reason: Entry::new(Callsite::writer_loss(false, true), out, 0),
             },
             session_open: false,
             loss_fields: Vec::new(),
             stats: EventStats::default(),
+            merger: None,
+            schemas_read: 0,
         }
+    }
+
+    /// Turns time order on or off; off, it first hands on the events it holds.
+    pub fn set_time_order<O: Output<Callsite = C>>(
+        &mut self,
+        on: bool,
+        out: &mut O,
+        rep: &mut Reporter,
+    ) -> Result<(), DecodeError> {
+        if on {
+            self.merger.get_or_insert_default();
+            return Ok(());
+        }
+        self.release(Release::All, out, rep)?;
+        self.merger = None;
+        Ok(())
     }
 
     /// The counts so far.
@@ -220,9 +247,15 @@ impl<C> EventDecoder<C> {
         &self.stats
     }
 
-    /// A new file starts: forgets the session's call sites, threads and clock.
-    pub fn start_file(&mut self) {
+    /// A new file starts: hands on the events held for time order and
+    /// forgets the session's call sites, threads and clock.
+    pub fn start_file<O: Output<Callsite = C>>(&mut self, out: &mut O, rep: &mut Reporter) -> Result<(), DecodeError> {
+        self.release(Release::All, out, rep)?;
+        if let Some(merger) = &mut self.merger {
+            merger.reset();
+        }
         self.session.reset();
+        Ok(())
     }
 
     /// The input ended: reports a session without an end frame and hands
@@ -233,6 +266,7 @@ impl<C> EventDecoder<C> {
         out: &mut O,
         rep: &mut Reporter,
     ) -> Result<(), DecodeError> {
+        self.release(Release::All, out, rep)?;
         if self.session_open {
             rep.report(offset, DiagnosticKind::MissingEnd);
         }
@@ -276,7 +310,8 @@ impl<C> EventDecoder<C> {
                 Ok(schema) => {
                     let id = schema.id;
                     let (callsite, template_error) = Callsite::compile(schema);
-                    self.session.schemas.insert(id, Entry::new(callsite, out));
+                    self.schemas_read += 1;
+                    self.session.schemas.insert(id, Entry::new(callsite, out, self.schemas_read));
                     if let Some(error) = template_error {
                         rep.report(at, DiagnosticKind::BadTemplate { callsite: id, error });
                     }
@@ -301,6 +336,10 @@ impl<C> EventDecoder<C> {
             FrameKind::Watermark => match from_payload::<lmlog_format::Watermark>(payload) {
                 Ok(w) => {
                     self.stats.watermarks += 1;
+                    if let Some(merger) = &mut self.merger {
+                        merger.set_watermark(w.ticks);
+                        self.release(Release::Covered, out, rep)?;
+                    }
                     let unix_nanos = self.session.clock.unix_nanos(w.ticks);
                     out.item(Item::Watermark(Watermark { ticks: w.ticks, unix_nanos })).map_err(write)?;
                 }
@@ -308,6 +347,7 @@ impl<C> EventDecoder<C> {
             },
             FrameKind::End => match from_payload::<EndInfo>(payload) {
                 Ok(end) => {
+                    self.release(Release::All, out, rep)?;
                     self.session_open = false;
                     self.stats.clean_end = true;
                     out.item(Item::SessionEnd(&end)).map_err(write)?;
@@ -371,19 +411,31 @@ impl<C> EventDecoder<C> {
                 return Ok(());
             }
         };
-        self.session.key_thread(header.thread_id);
-        let Session { schemas, threads, clock, thread_key, .. } = &mut self.session;
+        if let Some(merger) = &mut self.merger {
+            let mut copy = merger.buffer(payload.len());
+            copy.extend_from_slice(payload);
+            merger.push(PendingFrame {
+                payload: copy,
+                pos,
+                ticks: header.base_ticks,
+                clock: self.session.clock,
+                thread_id: header.thread_id,
+                thread: self.session.thread(header.thread_id).clone(),
+                schemas_known: self.schemas_read,
+                origin: frame.origin(),
+            });
+            // A late record (FORMAT.md) goes out at once.
+            return self.release(Release::Covered, out, rep);
+        }
+        let desc = self.session.thread(header.thread_id).clone();
         let mut records = Records {
             payload,
             version: frame.version,
             ticks: header.base_ticks,
-            clock,
-            thread: Thread {
-                id: header.thread_id,
-                name: threads.get(&header.thread_id).and_then(|n| n.as_deref()),
-                key: *thread_key,
-            },
-            schemas,
+            clock: &self.session.clock,
+            thread: Thread { id: header.thread_id, name: desc.name.as_deref(), key: desc.key },
+            schemas_known: self.schemas_read,
+            schemas: &mut self.session.schemas,
             dropped: &mut self.builtins.dropped,
             stats: &mut self.stats,
         };
@@ -397,8 +449,86 @@ impl<C> EventDecoder<C> {
                 Err(f) => break f,
             }
         };
+        self.report_failure(failure, frame.origin(), pos, payload.len(), rep)
+    }
+
+    /// Hands on the records held for time order that `release` allows, in
+    /// time order.
+    fn release<O: Output<Callsite = C>>(
+        &mut self,
+        release: Release,
+        out: &mut O,
+        rep: &mut Reporter,
+    ) -> Result<(), DecodeError> {
+        let Some(mut merger) = self.merger.take() else { return Ok(()) };
+        let result = self.release_from(&mut merger, release, out, rep);
+        self.merger = Some(merger);
+        result
+    }
+
+    fn release_from<O: Output<Callsite = C>>(
+        &mut self,
+        merger: &mut Merger,
+        release: Release,
+        out: &mut O,
+        rep: &mut Reporter,
+    ) -> Result<(), DecodeError> {
+        'lanes: loop {
+            let limit = merger.limit(release);
+            let Some(lane) = merger.next_lane(limit) else { return Ok(()) };
+            // The lane goes on while its records are no newer than any other
+            // lane's next one (and older than the limit).
+            let bound = merger.bound();
+            let frame = merger.front(lane);
+            let mut records = Records {
+                payload: &frame.payload,
+                version: frame.origin.version,
+                ticks: frame.ticks,
+                clock: &frame.clock,
+                thread: Thread { id: frame.thread_id, name: frame.thread.name.as_deref(), key: frame.thread.key },
+                schemas_known: frame.schemas_known,
+                schemas: &mut self.session.schemas,
+                dropped: &mut self.builtins.dropped,
+                stats: &mut self.stats,
+            };
+            let mut pos = frame.pos;
+            let failure = loop {
+                match records.next(pos, out) {
+                    Ok(next) => pos = next,
+                    Err(RecordError::Output(source)) => return Err(DecodeError::Write { source }),
+                    Err(f) => break Some(f),
+                }
+                if pos >= frame.payload.len() {
+                    break None;
+                }
+                let next_ticks = merge::record_ticks(&frame.payload, pos, records.ticks);
+                if limit.is_some_and(|l| next_ticks >= l) || bound.is_some_and(|b| next_ticks > b) {
+                    frame.ticks = records.ticks;
+                    frame.pos = pos;
+                    merger.requeue(lane, next_ticks);
+                    continue 'lanes;
+                }
+            };
+            let (origin, len) = (frame.origin, frame.payload.len());
+            merger.finish_front(lane);
+            if let Some(failure) = failure {
+                self.report_failure(failure, origin, pos, len, rep)?;
+            }
+        }
+    }
+
+    /// Reports the record at `pos` of a records frame that did not decode
+    /// (the rest of the frame, `len` bytes in all, is skipped).
+    fn report_failure(
+        &mut self,
+        failure: RecordError,
+        origin: FrameOrigin,
+        pos: usize,
+        len: usize,
+        rep: &mut Reporter,
+    ) -> Result<(), DecodeError> {
         self.stats.bad_records += 1;
-        let skipped = (payload.len() - pos) as u64;
+        let skipped = (len - pos) as u64;
         let kind = match failure {
             RecordError::UnknownCallsite(callsite) => DiagnosticKind::UnknownCallsite { callsite, skipped },
             RecordError::Value { callsite, error } => DiagnosticKind::BadRecord {
@@ -407,12 +537,12 @@ impl<C> EventDecoder<C> {
                     .and_then(|id| self.session.schemas.get(id))
                     .map(|e| e.callsite.event_type().to_owned()),
                 error: error.kind.to_string(),
-                error_offset: frame.offset_of(error.at),
+                error_offset: origin.offset_of(error.at),
                 skipped,
             },
             RecordError::Output(source) => return Err(DecodeError::Write { source }),
         };
-        rep.report(frame.offset_of(pos), kind);
+        rep.report(origin.offset_of(pos), kind);
         Ok(())
     }
 }
@@ -426,6 +556,10 @@ struct Records<'s, C> {
     ticks: u64,
     clock: &'s Clock,
     thread: Thread<'s>,
+    /// The schema frames read before this records frame: a record of a call
+    /// site described later is of an unknown call site, in time order (which
+    /// decodes the frame later) as in stream order.
+    schemas_known: u64,
     schemas: &'s mut session::SchemaTable<Entry<C>>,
     dropped: &'s mut Entry<C>,
     stats: &'s mut EventStats,
@@ -463,7 +597,10 @@ impl<C> Records<'_, C> {
             self.stats.dropped_events = self.stats.dropped_events.saturating_add(count);
             &mut *self.dropped
         } else {
-            self.schemas.get_mut(id).ok_or(RecordError::UnknownCallsite(id))?
+            self.schemas
+                .get_mut(id)
+                .filter(|entry| entry.number <= self.schemas_known)
+                .ok_or(RecordError::UnknownCallsite(id))?
         };
         let mut outcome = Outcome::new();
         let event = Event {

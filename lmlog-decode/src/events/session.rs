@@ -2,6 +2,7 @@
 //! tick clock.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use lmlog_format::{ClockAnchor, ClockInfo, ThreadInfo};
 
@@ -110,29 +111,29 @@ impl Clock {
     }
 }
 
+/// A thread as its latest description gives it.
+#[derive(Debug, Clone)]
+pub(crate) struct ThreadDesc {
+    /// Its name (`None`: described without one, or not described).
+    pub name: Option<Arc<str>>,
+    /// [`Thread::key`](super::Thread::key): new for every description.
+    pub key: u64,
+}
+
 /// Per-session state, reset by every preamble.
 #[derive(Debug)]
 pub(crate) struct Session<T> {
     pub schemas: SchemaTable<T>,
-    /// Thread names by id (`None`: described without a name).
-    pub threads: HashMap<u32, Option<Box<str>>>,
+    /// Threads by id.
+    threads: HashMap<u32, ThreadDesc>,
     pub clock: Clock,
-    /// Identifies the thread (and its description) of the current records
-    /// frame, so that what outputs build per thread can be reused (never 0).
-    pub thread_key: u64,
-    /// Thread id of the description `thread_key` stands for, if still valid.
-    keyed_thread: Option<u32>,
+    /// The last thread key handed out; keys stay unique across sessions.
+    last_key: u64,
 }
 
 impl<T> Default for Session<T> {
     fn default() -> Self {
-        Session {
-            schemas: SchemaTable::default(),
-            threads: HashMap::new(),
-            clock: Clock::default(),
-            thread_key: 1,
-            keyed_thread: None,
-        }
+        Session { schemas: SchemaTable::default(), threads: HashMap::new(), clock: Clock::default(), last_key: 0 }
     }
 }
 
@@ -142,24 +143,22 @@ impl<T> Session<T> {
         self.schemas.clear();
         self.threads.clear();
         self.clock = Clock::default();
-        self.keyed_thread = None;
     }
 
     /// Records a thread description.
     pub fn add_thread(&mut self, info: ThreadInfo) {
-        self.threads.insert(info.id, info.name.map(String::into_boxed_str));
-        // The description of a thread already keyed may have changed.
-        self.keyed_thread = None;
+        self.last_key += 1;
+        self.threads.insert(info.id, ThreadDesc { name: info.name.map(Arc::from), key: self.last_key });
     }
 
-    /// A records frame of thread `id` starts: sets [`thread_key`](Self::thread_key)
-    /// to a value that identifies the thread and its description.
+    /// Thread `id` as described (with a key of its own if it never was).
     #[inline]
-    pub fn key_thread(&mut self, id: u32) {
-        if self.keyed_thread != Some(id) {
-            self.thread_key += 1;
-            self.keyed_thread = Some(id);
-        }
+    pub fn thread(&mut self, id: u32) -> &ThreadDesc {
+        let last_key = &mut self.last_key;
+        self.threads.entry(id).or_insert_with(|| {
+            *last_key += 1;
+            ThreadDesc { name: None, key: *last_key }
+        })
     }
 }
 

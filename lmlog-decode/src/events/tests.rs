@@ -428,3 +428,133 @@ fn thread_keys_tell_threads_and_descriptions_apart() {
     assert_eq!(threads[4].1.as_deref(), Some("renamed"));
     assert_eq!(threads[2].1, None);
 }
+
+/// What a time-ordered decoder hands on: `t<thread>@<ticks>` per event,
+/// `wm@<ticks>` per watermark, `end`, `eos`.
+fn ordered_items(bytes: &[u8]) -> (Vec<String>, DecodeSummary) {
+    let mut items = Vec::new();
+    let mut decoder = Decoder::new(from_fn(|item| match item {
+        Item::Event(e) => items.push(match e.thread {
+            Some(t) => format!("t{}@{}", t.id, e.ticks.unwrap()),
+            None => format!("{}@{}", e.event_type(), e.unix_nanos - ANCHOR_NANOS as i128),
+        }),
+        Item::Watermark(w) => items.push(format!("wm@{}", w.ticks)),
+        Item::SessionEnd(_) => items.push("end".into()),
+        Item::EndOfStream => items.push("eos".into()),
+        _ => {}
+    }))
+    .with_time_order();
+    decoder.feed(bytes).unwrap();
+    let summary = decoder.finish().unwrap();
+    (items, summary)
+}
+
+/// Records of call site 1 (no fields) at these tick deltas.
+fn recs(deltas: &[i64]) -> Vec<Rec> {
+    deltas.iter().map(|&d| Rec::new(1, d, vec![])).collect()
+}
+
+#[test]
+fn time_order_merges_threads_up_to_each_watermark() {
+    let mut s = Stream::standard();
+    s.schema(1, "a", Level::Info, None, &[]);
+    s.records(1, 10, &recs(&[0, 20, 20])); // 10 30 50
+    s.records(2, 20, &recs(&[0, 20])); // 20 40
+    s.records(3, 5, &recs(&[0, 55])); // 5 60
+    s.watermark(35);
+    s.records(2, 45, &recs(&[0])); // 45
+    s.records(1, 70, &recs(&[0])); // 70
+    s.watermark(65).end();
+    let (items, summary) = ordered_items(&s.bytes);
+    assert_eq!(
+        items,
+        [
+            "t3@5", "t1@10", "t2@20", "t1@30", "wm@35", "t2@40", "t2@45", "t1@50", "t3@60", "wm@65", "t1@70", "end",
+            "eos"
+        ]
+    );
+    assert_eq!(summary.events, 9);
+    assert!(summary.is_clean());
+}
+
+#[test]
+fn time_order_keeps_each_thread_in_its_own_order_and_lets_late_records_out_at_once() {
+    let mut s = Stream::standard();
+    s.schema(1, "a", Level::Info, None, &[]);
+    // Thread 1's clock steps back (another core's TSC): its order stands.
+    s.records(1, 100, &recs(&[0, -50, 100])); // 100 50 150
+    s.records(2, 60, &recs(&[0])); // 60
+    s.watermark(200);
+    // A late record (its thread was suspended past a drain): out at once.
+    s.records(3, 10, &recs(&[0]));
+    s.records(2, 300, &recs(&[0]));
+    s.end();
+    let (items, _) = ordered_items(&s.bytes);
+    assert_eq!(items, ["t2@60", "t1@100", "t1@50", "t1@150", "wm@200", "t3@10", "t2@300", "end", "eos"]);
+}
+
+#[test]
+fn time_order_hands_on_a_file_before_the_next_one_replaces_its_call_sites() {
+    let mut s = Stream::standard();
+    s.schema(1, "first", Level::Info, None, &[]);
+    s.records(1, 10, &recs(&[0]));
+    // No watermark and no end frame: the file is cut short.
+    s.preamble().session(1e9, 0, ANCHOR_NANOS);
+    s.schema(1, "second", Level::Info, None, &[]);
+    s.records(1, 5, &recs(&[0]));
+    s.end();
+    let mut types = Vec::new();
+    let mut decoder = Decoder::new(from_fn(|item| {
+        if let Item::Event(e) = item {
+            types.push(e.event_type().to_owned());
+        }
+    }))
+    .with_time_order();
+    decoder.feed(&s.bytes).unwrap();
+    let summary = decoder.finish().unwrap();
+    assert_eq!(types, ["first", "second"], "files come out one after another, each with its own call sites");
+    assert_eq!(summary.files, 2);
+}
+
+#[test]
+fn time_order_reports_a_bad_record_and_decodes_the_rest() {
+    let mut s = Stream::standard();
+    s.schema(1, "a", Level::Info, None, &[field("n", TypeDesc::U8)]);
+    // The second record of thread 1 lacks its byte: the frame ends there.
+    s.records(1, 10, &[Rec::new(1, 0, vec![1]), Rec::new(1, 10, vec![])]);
+    s.compressed_records(2, 15, &[Rec::new(1, 0, vec![2]), Rec::new(1, 10, vec![3])]);
+    s.records(3, 1, &[Rec::new(9, 0, vec![])]); // an unknown call site
+    s.end();
+    let (items, summary) = ordered_items(&s.bytes);
+    // `from_fn` sees the bad record before its fields are found short (it
+    // cannot withdraw it); the events after it in its frame are skipped.
+    assert_eq!(items, ["t1@10", "t2@15", "t1@20", "t2@25", "end", "eos"]);
+    assert_eq!(summary.events, 3);
+    assert_eq!(summary.bad_records, 2);
+    let kinds: Vec<_> = summary.diagnostics.iter().map(|d| format!("{:?}", d.kind)).collect();
+    assert!(kinds.iter().any(|k| k.starts_with("BadRecord")), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k.starts_with("UnknownCallsite")), "{kinds:?}");
+}
+
+#[test]
+fn time_order_off_again_hands_on_what_it_held() {
+    let mut s = Stream::standard();
+    s.schema(1, "a", Level::Info, None, &[]);
+    s.records(1, 10, &recs(&[0, 1]));
+    let mut events = 0;
+    let mut decoder = Decoder::new(from_fn(|item| {
+        if let Item::Event(_) = item {
+            events += 1;
+        }
+    }))
+    .with_time_order();
+    decoder.feed(&s.bytes).unwrap();
+    assert_eq!(decoder.summary().events, 0, "held: no watermark yet");
+    decoder.set_time_order(false);
+    decoder.flush().unwrap();
+    assert_eq!(decoder.summary().events, 0, "the summary is synced by the next feed");
+    decoder.feed(&[]).unwrap();
+    assert_eq!(decoder.summary().events, 2);
+    decoder.finish().unwrap();
+    assert_eq!(events, 2);
+}

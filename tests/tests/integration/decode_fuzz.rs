@@ -625,10 +625,14 @@ struct Outcome {
     summary: DecodeSummary,
     jsonl: Vec<u8>,
     jsonl_summary: DecodeSummary,
+    /// JSON Lines in time order.
+    sorted_jsonl: Vec<u8>,
+    sorted_summary: DecodeSummary,
     largest_allocation: usize,
 }
 
-/// Decodes `bytes` twice (events through a closure, and JSON Lines) on a
+/// Decodes `bytes` three times (events through a closure, and JSON Lines
+/// as stored and in time order) on a
 /// thread of its own, measuring that thread's largest allocation, under
 /// the watchdog.
 fn decode_damaged(
@@ -643,6 +647,7 @@ fn decode_damaged(
     let (jsonl_capacity, keys_capacity) = (2 * corpus.jsonl_len + (1 << 20), 2 * corpus.events + 1024);
     let worker = std::thread::spawn(move || {
         let mut jsonl = Vec::with_capacity(jsonl_capacity);
+        let mut sorted_jsonl = Vec::with_capacity(jsonl_capacity);
         let mut keys = Vec::with_capacity(keys_capacity);
         reset_largest_allocation();
         let summary = decode_keys(&bytes, chunk, &mut keys);
@@ -651,8 +656,22 @@ fn decode_damaged(
             decoder.feed(piece).expect("the first preamble is intact");
         }
         let jsonl_summary = decoder.finish().expect("decoding into memory cannot fail");
+        let mut decoder = StreamDecoder::new(&mut sorted_jsonl);
+        decoder.set_time_order(true);
+        for piece in bytes.chunks(chunk) {
+            decoder.feed(piece).expect("the first preamble is intact");
+        }
+        let sorted_summary = decoder.finish().expect("decoding into memory cannot fail");
         let largest_allocation = largest_allocation();
-        let _ = done.send(Outcome { keys, summary, jsonl, jsonl_summary, largest_allocation });
+        let _ = done.send(Outcome {
+            keys,
+            summary,
+            jsonl,
+            jsonl_summary,
+            sorted_jsonl,
+            sorted_summary,
+            largest_allocation,
+        });
     });
     match outcome.recv_timeout(WATCHDOG) {
         Ok(outcome) => {
@@ -724,6 +743,24 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         prop_assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "invalid JSON: {line}");
     }
 
+    // In time order: the same lines, only reordered, and the same counts.
+    let sorted = std::str::from_utf8(&outcome.sorted_jsonl).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut stored_lines: Vec<&str> = text.lines().collect();
+    let mut sorted_lines: Vec<&str> = sorted.lines().collect();
+    stored_lines.sort_unstable();
+    sorted_lines.sort_unstable();
+    prop_assert!(
+        stored_lines == sorted_lines,
+        "{}: time order changed the events decoded: {} lines as stored, {} in time order; only as stored {:?}; only in time order {:?}",
+        corpus.name,
+        stored_lines.len(),
+        sorted_lines.len(),
+        stored_lines.iter().filter(|l| !sorted_lines.contains(l)).take(2).collect::<Vec<_>>(),
+        sorted_lines.iter().filter(|l| !stored_lines.contains(l)).take(2).collect::<Vec<_>>()
+    );
+    let (a, b) = (&outcome.summary, &outcome.sorted_summary);
+    prop_assert_eq!((a.events, a.bad_records, a.damage), (b.events, b.bad_records, b.damage));
+
     prop_assert!(
         outcome.largest_allocation <= allocation_bound(len),
         "{}: an allocation of {} bytes decoding {len} bytes",
@@ -782,15 +819,16 @@ fn intact_frames_decode_exactly_around_random_damage() {
     }
 }
 
-/// The command decodes a few damaged files exactly as the library does:
-/// the same JSON Lines, every diagnostic on standard error, and exit
-/// status 1 when damage was found.
+/// The command decodes a few damaged files exactly as the library does,
+/// in time order (the default) and as stored (`--unordered`): the same
+/// JSON Lines, every diagnostic on standard error, and exit status 1 when
+/// damage was found.
 #[test]
 fn the_command_agrees_with_the_library_on_damaged_files() {
     let dir = TempDir::new("decode-fuzz-cli");
     let mut runner = TestRunner::deterministic();
     let strategy = case();
-    for n in 0..6 {
+    for n in 0..12 {
         let case = strategy.new_tree(&mut runner).expect("a case").current();
         let corpus = &corpora()[case.corpus];
         let bytes = case.damage(corpus).bytes(&corpus.bytes);
@@ -798,8 +836,16 @@ fn the_command_agrees_with_the_library_on_damaged_files() {
         let output = dir.path().join(format!("damaged-{n}.jsonl"));
         std::fs::write(&input, &bytes).unwrap();
         let mut jsonl = Vec::new();
-        let summary = lmlog_decode::decode_reader(&bytes[..], &mut jsonl).unwrap();
-        let run = decode_command().arg(&input).arg("-o").arg(&output).output().expect("run lmlog-decode");
+        let time_order = n % 2 == 0;
+        let mut decoder = lmlog_decode::StreamDecoder::new(&mut jsonl);
+        decoder.set_time_order(time_order);
+        decoder.feed(&bytes).unwrap();
+        let summary = decoder.finish().unwrap();
+        let mut command = decode_command();
+        if !time_order {
+            command.arg("--unordered");
+        }
+        let run = command.arg(&input).arg("-o").arg(&output).output().expect("run lmlog-decode");
         assert_eq!(run.status.code(), Some(if summary.is_clean() { 0 } else { 1 }), "{case:?}");
         assert!(std::fs::read(&output).unwrap() == jsonl, "{case:?}: the command's output differs");
         let stderr = String::from_utf8(run.stderr).unwrap();

@@ -33,3 +33,4 @@ mod round_trip;
 mod sink_outage;
 mod support;
 mod thread_churn;
+mod time_order;

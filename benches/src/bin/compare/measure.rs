@@ -83,6 +83,9 @@ pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled"
 
 /// The decode scenario's name; it is measured in lmlog's `saturated_1` run.
 pub const DECODE: &str = "decode";
+/// The time-ordered decode (`lmlog-decode`'s default): the two threads of
+/// lmlog's `saturated_2` file merged by timestamp.
+pub const DECODE_SORTED: &str = "decode_sorted";
 
 /// How much work each scenario does.
 #[derive(Clone, Copy, Debug)]
@@ -180,7 +183,7 @@ fn paced<P: Peer>(
     fill_percentiles(&mut row, &picos);
     row.events = WARMUP + sizes.samples;
     row.bytes_per_event = Some(file_len(&dir.join(P::FILE)) as f64 / row.events as f64);
-    let on_disk = count_lines_containing(&text_output::<P>(dir, 1).path, needle);
+    let on_disk = count_lines_containing(&text_output::<P>(dir, 1, false).path, needle);
     row.dropped = Some(row.events.saturating_sub(on_disk));
     row
 }
@@ -204,7 +207,7 @@ fn disabled<P: Peer>(scenario: &str, dir: &Path, timer: &Timer) -> Row {
     let mut row = row::<P>(scenario);
     fill_percentiles(&mut row, &picos);
     row.events = DISABLED_BATCH * DISABLED_BATCHES;
-    let written = count_lines_containing(&text_output::<P>(dir, 1).path, "verbose");
+    let written = count_lines_containing(&text_output::<P>(dir, 1, false).path, "verbose");
     assert_eq!(written, 0, "{}: a disabled event reached the file", P::NAME);
     row
 }
@@ -227,7 +230,9 @@ fn saturated<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, producers: u64) 
     let seconds = started.elapsed().as_secs_f64();
     let emitted = per_producer * producers;
     let bytes = file_len(&dir.join(P::FILE));
-    let text = text_output::<P>(dir, if producers == 1 { DECODES_PER_RUN } else { 1 });
+    // The one-producer file is timed as stored, the two-producer file
+    // merged by time (both threads interleave in it).
+    let text = text_output::<P>(dir, DECODES_PER_RUN, producers > 1);
     let on_disk = count_lines_containing(&text.path, "cache_miss");
     let mut main = row::<P>(scenario);
     main.events = emitted;
@@ -235,8 +240,8 @@ fn saturated<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, producers: u64) 
     main.bytes_per_event = Some(bytes as f64 / emitted as f64);
     main.dropped = Some(emitted.saturating_sub(on_disk));
     let mut rows = vec![main];
-    if let (Some(decode), 1) = (text.decode, producers) {
-        let mut row = row::<P>(DECODE);
+    if let Some(decode) = text.decode {
+        let mut row = row::<P>(if producers == 1 { DECODE } else { DECODE_SORTED });
         row.events = decode.records;
         row.events_per_sec = Some(decode.records as f64 / decode.seconds);
         row.json_mb_per_sec = Some(decode.json_bytes as f64 / decode.seconds / 1e6);
@@ -269,8 +274,9 @@ struct DecodeRun {
 const DECODES_PER_RUN: usize = 3;
 
 /// lmlog writes binary: its text form is `lmlog-decode`'s JSON Lines, and
-/// producing it is the decode scenario. The other loggers write text.
-fn text_output<P: Peer>(dir: &Path, decodes: usize) -> TextOutput {
+/// producing it is the decode scenario (in time order if `time_order`).
+/// The other loggers write text.
+fn text_output<P: Peer>(dir: &Path, decodes: usize, time_order: bool) -> TextOutput {
     let written = dir.join(P::FILE);
     if P::NAME != "lmlog" {
         return TextOutput { path: written, decode: None };
@@ -281,7 +287,11 @@ fn text_output<P: Peer>(dir: &Path, decodes: usize) -> TextOutput {
             let _ = std::fs::remove_file(&path);
             let out = std::io::BufWriter::with_capacity(1 << 20, File::create(&path).expect("create jsonl"));
             let started = Instant::now();
-            let summary = lmlog_decode::decode_file(&written, out).expect("decode lmlog file");
+            let file = File::open(&written).expect("open the lmlog file");
+            let mut decoder = lmlog_decode::Decoder::new(lmlog_decode::JsonLines::new(out));
+            decoder.set_time_order(time_order);
+            decoder.decode_from(file).expect("decode lmlog file");
+            let summary = decoder.finish().expect("decode lmlog file");
             let seconds = started.elapsed().as_secs_f64();
             assert_eq!(summary.damage, 0, "the lmlog file is damaged: {:?}", summary.diagnostics);
             DecodeRun { seconds, records: summary.events, json_bytes: file_len(&path) }

@@ -18,6 +18,7 @@ mod filters;
 mod fuzz_corpus;
 mod generic_sites;
 mod golden;
+mod interleaved;
 mod jsonl_rotation;
 mod jsonl_tail;
 mod live_jsonl;
@@ -35,7 +36,7 @@ mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
-                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | filters FILE | golden DIR | generic-sites FILE \
+                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | time-rotation DIR \
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         Some("filters") if args.len() == 2 => filters::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
         Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
+        Some("interleaved") if args.len() == 2 => interleaved::run(&PathBuf::from(&args[1])),
         Some("jsonl-rotation") if args.len() == 2 => jsonl_rotation::run(&PathBuf::from(&args[1])),
         Some("jsonl-tail") if args.len() == 2 => jsonl_tail::run(&PathBuf::from(&args[1])),
         Some("live-jsonl") if args.len() == 2 => live_jsonl::run(&PathBuf::from(&args[1])),

@@ -1,0 +1,93 @@
+//! Time order (`lmlog-decode`'s default) on a file written by four threads
+//! at once (`lmlog-scenario interleaved`), against `--unordered`.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::support::{decode_command, run_scenario, TempDir};
+
+/// The scenario's file, written once for all tests here.
+fn file() -> &'static PathBuf {
+    static FILE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    &FILE
+        .get_or_init(|| {
+            let dir = TempDir::new("time-order");
+            let path = dir.path().join("interleaved.lmlog");
+            run_scenario(&["interleaved", path.to_str().unwrap()]);
+            (dir, path)
+        })
+        .1
+}
+
+/// `lmlog-decode ARGS FILE`'s lines; it must succeed cleanly.
+fn decode(path: &Path, args: &[&str]) -> Vec<String> {
+    let out = decode_command().args(args).arg(path).output().expect("run lmlog-decode");
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+/// (timestamp, t, i) of each JSON line.
+fn events(lines: &[String]) -> Vec<(String, u64, u64)> {
+    lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let f = &v["fields"];
+            (v["timestamp"].as_str().unwrap().to_owned(), f["t"].as_u64().unwrap(), f["i"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// How often the timestamps step back from one line to the next (the
+/// decoder's timestamps are fixed-width RFC 3339: text order is time order).
+fn steps_back(events: &[(String, u64, u64)]) -> usize {
+    events.windows(2).filter(|w| w[1].0 < w[0].0).count()
+}
+
+/// Whether each thread's sequence numbers come in order.
+fn threads_in_order(events: &[(String, u64, u64)]) -> bool {
+    let mut next = [0u64; 4];
+    events.iter().all(|&(_, t, i)| {
+        let ok = next[t as usize] == i;
+        next[t as usize] = i + 1;
+        ok
+    })
+}
+
+#[test]
+fn by_default_every_thread_is_merged_by_timestamp() {
+    let sorted = events(&decode(file(), &[]));
+    assert_eq!(sorted.len(), 4 * 5_000);
+    assert_eq!(steps_back(&sorted), 0, "time order has no step back");
+    assert!(threads_in_order(&sorted));
+
+    let stored = events(&decode(file(), &["--unordered"]));
+    assert!(steps_back(&stored) > 0, "the threads' blocks interleave in the file (else this test proves nothing)");
+    assert!(threads_in_order(&stored));
+    let mut a = sorted.clone();
+    let mut b = stored;
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same events, only reordered");
+}
+
+#[test]
+fn every_format_and_filter_comes_in_time_order() {
+    let sorted = events(&decode(file(), &[]));
+    // pretty: `TIME LEVEL EVENT_TYPE … t=T i=I`; the same events in the same order.
+    let pretty = decode(file(), &["--format", "pretty", "--color", "never"]);
+    let pairs: Vec<(u64, u64)> = pretty
+        .iter()
+        .map(|l| {
+            let value = |key: &str| -> u64 {
+                let at = l.find(&format!(" {key}=")).unwrap_or_else(|| panic!("no {key} in {l}"));
+                l[at + key.len() + 2..].split(' ').next().unwrap().parse().unwrap()
+            };
+            (value("t"), value("i"))
+        })
+        .collect();
+    assert_eq!(pairs, sorted.iter().map(|e| (e.1, e.2)).collect::<Vec<_>>());
+    // A filter keeps the order of what it keeps.
+    let worker = events(&decode(file(), &["--thread", "worker-2", "--where", "i>=100"]));
+    assert_eq!(worker, sorted.iter().filter(|e| e.1 == 2 && e.2 >= 100).cloned().collect::<Vec<_>>());
+}

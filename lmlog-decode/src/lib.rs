@@ -17,6 +17,8 @@
 //! * [`decode_reader`] and [`decode_file`] decode a whole input.
 //! * [`LiveDecoder`] decodes on a background thread, for applications that
 //!   want JSON Lines directly.
+//! * [`interleave`] merges logs written at the same time (by several
+//!   processes) into one output, in time order.
 //! * [`filter`] keeps only the events that pass a [`filter::Filter`]
 //!   (level, event type, module, thread, time, trace, field values), for
 //!   any output, rendering none of the others.
@@ -57,6 +59,7 @@ mod decoder;
 mod events;
 pub mod filter;
 mod frames;
+pub mod interleave;
 mod json;
 mod live;
 mod output;

@@ -1,19 +1,22 @@
 //! Decoding on a background thread, so that an application can write JSON
-//! Lines while it logs in the binary format.
+//! Lines (or any other output) while it logs in the binary format.
 
 use std::io::Write;
 use std::thread::JoinHandle;
 
+use crate::decoder::Decoder;
+use crate::output::{JsonLines, Output};
 use crate::report::DiagnosticHandler;
 use crate::report::{DecodeError, DecodeSummary};
-use crate::stream::StreamDecoder;
 
 enum Msg {
     Data(Vec<u8>),
     Sync(flume::Sender<Result<(), DecodeError>>),
 }
 
-/// A [`StreamDecoder`] running on its own thread.
+/// A [`Decoder`] running on its own thread: JSON Lines by default
+/// ([`spawn`](Self::spawn)), or any [`Output`]
+/// ([`spawn_output`](Self::spawn_output), [`spawn_decoder`](Self::spawn_decoder)).
 ///
 /// Chunks of the binary stream are sent to the thread over a bounded
 /// channel: [`feed`](Self::feed) blocks while the channel is full, so
@@ -33,6 +36,16 @@ enum Msg {
 /// live.sync()?;
 /// let summary = live.finish()?;
 /// assert_eq!(summary.files, 1);
+/// # Ok(()) }
+/// ```
+///
+/// Any output, here [`Pretty`](crate::Pretty) lines without colours:
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let live = lmlog_decode::LiveDecoder::spawn_output(lmlog_decode::Pretty::new(std::io::stderr(), false))?;
+/// live.feed(lmlog_format::frame::preamble().to_vec());
+/// assert_eq!(live.finish()?.events, 0);
 /// # Ok(()) }
 /// ```
 #[non_exhaustive]
@@ -65,14 +78,35 @@ impl LiveDecoder {
         capacity: usize,
         on_diagnostic: Option<DiagnosticHandler>,
     ) -> std::io::Result<LiveDecoder> {
+        let mut decoder = Decoder::new(JsonLines::new(out));
+        if let Some(handler) = on_diagnostic {
+            decoder.set_diagnostic_handler(handler);
+        }
+        Self::spawn_decoder(decoder, capacity)
+    }
+
+    /// Starts a decoder thread handing events to `output` (with the default
+    /// channel capacity).
+    pub fn spawn_output<O>(output: O) -> std::io::Result<LiveDecoder>
+    where
+        O: Output,
+        Decoder<O>: Send + 'static,
+    {
+        Self::spawn_decoder(Decoder::new(output), Self::DEFAULT_CAPACITY)
+    }
+
+    /// Runs `decoder`, configured as the caller likes (diagnostic handler,
+    /// output), on a new thread with a channel of `capacity` chunks (at
+    /// least one).
+    pub fn spawn_decoder<O>(mut decoder: Decoder<O>, capacity: usize) -> std::io::Result<LiveDecoder>
+    where
+        O: Output,
+        Decoder<O>: Send + 'static,
+    {
         let capacity = capacity.max(1);
         let (tx, rx) = flume::bounded::<Msg>(capacity);
         let (recycle_tx, recycled) = flume::bounded::<Vec<u8>>(capacity);
         let thread = std::thread::Builder::new().name("lmlog-decode".into()).spawn(move || {
-            let mut decoder = StreamDecoder::new(out);
-            if let Some(handler) = on_diagnostic {
-                decoder.set_diagnostic_handler(handler);
-            }
             for msg in rx.iter() {
                 match msg {
                     Msg::Data(mut chunk) => {
@@ -124,8 +158,8 @@ impl LiveDecoder {
         self.recycled.try_recv().ok()
     }
 
-    /// Waits until every chunk fed before this call is decoded and its JSON
-    /// written and flushed to the output. (A frame that is still incomplete
+    /// Waits until every chunk fed before this call is decoded and its
+    /// output written and flushed. (A frame that is still incomplete
     /// stays buffered until its remaining bytes are fed.) Returns the
     /// decoder's fatal error, if it has failed.
     pub fn sync(&self) -> Result<(), DecodeError> {

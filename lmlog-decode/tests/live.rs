@@ -166,3 +166,23 @@ fn writes_through_whenever_it_has_caught_up() {
     assert_eq!(shown.text(), expected);
     live.finish().unwrap();
 }
+
+#[test]
+fn any_output_runs_on_the_thread() {
+    let s = stream();
+    let mut expected = Vec::new();
+    let mut offline = lmlog_decode::Decoder::new(lmlog_decode::Pretty::new(&mut expected, false));
+    offline.feed(&s.bytes).unwrap();
+    offline.finish().unwrap();
+    let expected = String::from_utf8(expected).unwrap();
+    assert_eq!(expected.lines().count(), 40);
+
+    let out = Shared::default();
+    let live = LiveDecoder::spawn_output(lmlog_decode::Pretty::new(out.clone(), false)).unwrap();
+    for c in s.bytes.chunks(100) {
+        live.feed_slice(c);
+    }
+    live.sync().unwrap();
+    assert_eq!(out.text(), expected, "what the offline decoder writes, complete at sync");
+    assert_eq!(live.finish().unwrap().events, 40);
+}

@@ -33,10 +33,9 @@ pub enum Compression {
     Always,
 }
 
+/// Where the binary stream goes.
 pub(crate) enum Output {
     File(PathBuf),
-    #[cfg(feature = "jsonl")]
-    Jsonl(PathBuf),
     Sink(Box<dyn Sink>),
 }
 
@@ -54,7 +53,16 @@ pub(crate) enum Output {
 /// # drop(config);
 /// ```
 pub struct Config {
-    pub(crate) output: Output,
+    /// The binary output; `None` until [`Config::output`] or
+    /// [`Config::sink`] chooses one (see [`Config::new`] for the default).
+    pub(crate) output: Option<Output>,
+    #[cfg(feature = "jsonl")]
+    pub(crate) jsonl: Option<PathBuf>,
+    /// The JSON Lines file's own settings; `None`: those of [`Config::file`].
+    #[cfg(feature = "jsonl")]
+    pub(crate) jsonl_file: Option<FileOptions>,
+    #[cfg(feature = "console")]
+    pub(crate) console: bool,
     pub(crate) filter: Option<String>,
     pub(crate) use_env_filter: bool,
     pub(crate) buffer_capacity: usize,
@@ -72,13 +80,17 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let output = match &self.output {
-            Output::File(p) => format!("file {}", p.display()),
-            #[cfg(feature = "jsonl")]
-            Output::Jsonl(p) => format!("jsonl {}", p.display()),
-            Output::Sink(_) => "custom sink".to_string(),
+            Some(Output::File(p)) => format!("file {}", p.display()),
+            Some(Output::Sink(_)) => "custom sink".to_string(),
+            None => "default".to_string(),
         };
-        f.debug_struct("Config")
-            .field("output", &output)
+        let mut debug = f.debug_struct("Config");
+        debug.field("output", &output);
+        #[cfg(feature = "jsonl")]
+        debug.field("jsonl", &self.jsonl).field("jsonl_file", &self.jsonl_file);
+        #[cfg(feature = "console")]
+        debug.field("console", &self.console);
+        debug
             .field("filter", &self.filter)
             .field("use_env_filter", &self.use_env_filter)
             .field("buffer_capacity", &self.buffer_capacity)
@@ -104,12 +116,27 @@ impl Config {
     /// Default longest time between an event and its write to the sink.
     pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
-    /// Binary output to `app.lmlog` in the working directory, every level
-    /// recorded (unless `LMLOG` says otherwise), blocking when full, written
-    /// at least every [`Config::DEFAULT_FLUSH_INTERVAL`].
+    /// The binary log written when no output is chosen.
+    pub const DEFAULT_OUTPUT: &'static str = "app.lmlog";
+
+    /// Binary output to [`Config::DEFAULT_OUTPUT`] (`app.lmlog`) in the
+    /// working directory, every level recorded (unless `LMLOG` says
+    /// otherwise), blocking when full, written at least every
+    /// [`Config::DEFAULT_FLUSH_INTERVAL`].
+    ///
+    /// The default binary file is written only when no output at all is
+    /// chosen: [`Config::output_jsonl`] alone writes only JSON Lines, and
+    /// [`Config::console`] alone only writes to standard error, nothing to
+    /// disk.
     pub fn new() -> Config {
         Config {
-            output: Output::File(PathBuf::from("app.lmlog")),
+            output: None,
+            #[cfg(feature = "jsonl")]
+            jsonl: None,
+            #[cfg(feature = "jsonl")]
+            jsonl_file: None,
+            #[cfg(feature = "console")]
+            console: false,
             filter: None,
             use_env_filter: true,
             buffer_capacity: Config::DEFAULT_BUFFER_CAPACITY,
@@ -127,9 +154,11 @@ impl Config {
 
     /// Writes the binary log to `path`, appending to what an earlier run
     /// left there (see [`Config::truncate`]). The file settings below
-    /// (rotation, retention, truncation, mode) apply to it.
+    /// (rotation, retention, truncation, mode) apply to it. Replaces a
+    /// [`Config::sink`]; combines with [`Config::output_jsonl`] and
+    /// [`Config::console`].
     pub fn output(mut self, path: impl Into<PathBuf>) -> Config {
-        self.output = Output::File(path.into());
+        self.output = Some(Output::File(path.into()));
         self
     }
 
@@ -141,17 +170,85 @@ impl Config {
     /// decoder has caught up with the writer, so `tail -f` shows each
     /// drain's events within the flush interval and a process that dies
     /// leaves only whole lines.
+    ///
+    /// Alone, it is the only output (no binary file is written), and its
+    /// staging files make it crash-safe like the binary log. With
+    /// [`Config::output`] (or [`Config::sink`]) both are written: the
+    /// binary log first, and the JSON Lines decoded from exactly what the
+    /// binary output took (what an earlier process left staged is
+    /// recovered into both). The binary log is then the one that survives
+    /// a crash: the JSON file may miss the last lines before a SIGKILL.
+    /// Each file rotates on its own sizes; [`Config::jsonl_file_options`]
+    /// gives the JSON file settings of its own.
+    ///
+    /// ```
+    /// // The compact binary log, and JSON Lines for a log shipper.
+    /// let config = lmlog::Config::new().output("app.lmlog").output_jsonl("app.jsonl").rotate(64 << 20, 8);
+    /// # drop(config);
+    /// ```
     #[cfg(feature = "jsonl")]
     pub fn output_jsonl(mut self, path: impl Into<PathBuf>) -> Config {
-        self.output = Output::Jsonl(path.into());
+        self.jsonl = Some(path.into());
         self
     }
 
-    /// Writes the binary stream to a custom [`Sink`]. A custom sink rotates
-    /// itself through the [`Sink`] trait: [`init`](crate::init) refuses
-    /// the file settings (rotation, retention, truncation, mode) with it.
+    /// Rotation, retention, truncation and mode of the JSON Lines file
+    /// ([`Config::output_jsonl`]) when it should differ from the binary
+    /// log's (by default the file settings of this `Config` apply to both).
+    /// The only way to set them next to a custom [`Config::sink`].
+    ///
+    /// ```
+    /// use lmlog::FileOptions;
+    /// let config = lmlog::Config::new()
+    ///     .output("app.lmlog")
+    ///     .rotate(64 << 20, 8)
+    ///     .output_jsonl("app.jsonl")
+    ///     .jsonl_file_options(FileOptions::new().max_file_bytes(256 << 20).retain_max_files(2));
+    /// # drop(config);
+    /// ```
+    #[cfg(feature = "jsonl")]
+    pub fn jsonl_file_options(mut self, options: FileOptions) -> Config {
+        self.jsonl_file = Some(options);
+        self
+    }
+
+    /// Writes every event to standard error as a readable line, the
+    /// `lmlog-decode --format pretty` format (time, level, event type,
+    /// message, `key=value` fields, thread, source), coloured when standard
+    /// error is a terminal and `NO_COLOR` is unset or empty.
+    ///
+    /// The lines are decoded from the binary stream on a background thread,
+    /// never on the calling thread, and appear at each drain (within the
+    /// flush interval); [`flush`](crate::flush), the panic hook and exit
+    /// write them all out.
+    ///
+    /// Alone (`Config::new().console(true)`), it is the only output:
+    /// nothing is written to disk. With a file output (`.output(path)`,
+    /// `.output_jsonl(path)`) or a custom [`Config::sink`], that output
+    /// gets each batch first and the console shows what it took. A console
+    /// that cannot keep up (a slow terminal, a pipe nobody reads) makes
+    /// the writer wait once 64 batches wait for it: nothing is skipped on
+    /// the console, and nothing is lost from the file; while the writer
+    /// waits, producers wait for room (or, with [`Overflow::Drop`], drop
+    /// and count events, in the file and on the console).
+    ///
+    /// ```no_run
+    /// // See events while developing, keep the binary log.
+    /// let _guard = lmlog::init(lmlog::Config::new().output("app.lmlog").console(true))?;
+    /// # Ok::<(), lmlog::InitError>(())
+    /// ```
+    #[cfg(feature = "console")]
+    pub fn console(mut self, enabled: bool) -> Config {
+        self.console = enabled;
+        self
+    }
+
+    /// Writes the binary stream to a custom [`Sink`], instead of a file. A
+    /// custom sink rotates itself through the [`Sink`] trait:
+    /// [`init`](crate::init) refuses the file settings (rotation,
+    /// retention, truncation, mode) with it.
     pub fn sink(mut self, sink: impl Sink + 'static) -> Config {
-        self.output = Output::Sink(Box::new(sink));
+        self.output = Some(Output::Sink(Box::new(sink)));
         self
     }
 

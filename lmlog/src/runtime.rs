@@ -2,7 +2,7 @@
 //! The state they start and stop lives in [`crate::state`].
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, Output};
@@ -30,8 +30,9 @@ pub enum InitError {
         /// The I/O error.
         source: io::Error,
     },
-    /// The writer thread could not be started.
-    #[error("cannot start the lmlog writer thread: {0}")]
+    /// A background thread (the writer, or the console's decoder) could
+    /// not be started.
+    #[error("cannot start an lmlog thread: {0}")]
     Spawn(io::Error),
     /// A file setting (rotation, retention, truncation or file mode) was
     /// given together with a custom [`Config::sink`], which would ignore it.
@@ -77,27 +78,11 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     let filter = config.resolved_filter()?;
-    if let (Output::Sink(_), Some(setting)) = (&config.output, config.file.first_setting()) {
+    if let (Some(Output::Sink(_)), Some(setting)) = (&config.output, config.file.first_setting()) {
         return Err(InitError::FileSettingWithCustomSink { setting });
     }
-    // The log a file output writes: its staging files survive a crash.
-    let mut log_path = None;
-    let mut sink: Box<dyn Sink> = match std::mem::replace(&mut config.output, Output::File(PathBuf::new())) {
-        Output::File(path) => {
-            let sink =
-                FileSink::open(&path, &config.file).map_err(|source| InitError::Open { path: path.clone(), source })?;
-            log_path = Some(path);
-            Box::new(sink)
-        }
-        #[cfg(feature = "jsonl")]
-        Output::Jsonl(path) => {
-            let sink = crate::sink::JsonlSink::create(&path, &config.file)
-                .map_err(|source| InitError::Open { path: path.clone(), source })?;
-            log_path = Some(path);
-            Box::new(sink)
-        }
-        Output::Sink(sink) => sink,
-    };
+    // `log_path`: the log a file output writes; its staging files survive a crash.
+    let (mut sink, log_path) = open_outputs(&mut config)?;
     let service_name = config.service_name.take().or_else(|| std::env::var("OTEL_SERVICE_NAME").ok());
     let settings = WriterSettings {
         flush_interval: config.flush_interval,
@@ -111,6 +96,12 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         (Some(path), true) => start_crash_survival(path, sink.as_mut(), &settings),
         _ => false,
     };
+    // Beside another output, the console is added after the recovery: it
+    // shows this run's events, not those an earlier process left.
+    #[cfg(feature = "console")]
+    if config.console {
+        sink = Box::new(crate::sink::Tee::new(sink, crate::sink::LiveSink::console().map_err(InitError::Spawn)?));
+    }
     #[cfg(unix)]
     if !crash_safe {
         // Without staging files, a crash loses what is staged: try to
@@ -152,6 +143,56 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     // that decodes.
     flush();
     Ok(Guard { _private: () })
+}
+
+/// Opens the outputs `config` chooses, but for a console beside another
+/// output (`config.console` stays set then): the sink the writer writes to,
+/// and the path of the log that keys its staging files, if it writes one.
+///
+/// The binary output comes first and a JSON Lines output beside it gets
+/// what it took; a JSON Lines output or a console alone is the only output
+/// (the console then writes nothing to disk); with none chosen, the binary
+/// log goes to [`Config::DEFAULT_OUTPUT`].
+fn open_outputs(config: &mut Config) -> Result<(Box<dyn Sink>, Option<PathBuf>), InitError> {
+    let open_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| InitError::Open { path, source }
+    };
+    let mut log_path = None;
+    let chosen: Option<Box<dyn Sink>> = match config.output.take() {
+        Some(Output::File(path)) => {
+            let sink = FileSink::open(&path, &config.file).map_err(open_error(&path))?;
+            log_path = Some(path);
+            Some(Box::new(sink))
+        }
+        Some(Output::Sink(sink)) => Some(sink),
+        None => None,
+    };
+    #[cfg(feature = "jsonl")]
+    let chosen: Option<Box<dyn Sink>> = match config.jsonl.take() {
+        Some(path) => {
+            let options = config.jsonl_file.as_ref().unwrap_or(&config.file);
+            let json = crate::sink::LiveSink::json_lines(&path, options).map_err(open_error(&path))?;
+            Some(match chosen {
+                Some(binary) => Box::new(crate::sink::Tee::new(binary, json)),
+                None => {
+                    log_path = Some(path);
+                    Box::new(json)
+                }
+            })
+        }
+        None => chosen,
+    };
+    if let Some(sink) = chosen {
+        return Ok((sink, log_path));
+    }
+    #[cfg(feature = "console")]
+    if std::mem::take(&mut config.console) {
+        return Ok((Box::new(crate::sink::LiveSink::console().map_err(InitError::Spawn)?), None));
+    }
+    let path = PathBuf::from(Config::DEFAULT_OUTPUT);
+    let sink = FileSink::open(&path, &config.file).map_err(open_error(&path))?;
+    Ok((Box::new(sink), Some(path)))
 }
 
 fn shutdown() {

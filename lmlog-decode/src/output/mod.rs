@@ -19,7 +19,7 @@ use std::io;
 pub use jsonl::{JsonCallsite, JsonLines};
 pub use logfmt::{Logfmt, LogfmtCallsite};
 pub use otel::{OtelCallsite, OtelJson};
-pub use pretty::{Pretty, PrettyCallsite};
+pub use pretty::{wants_color, Pretty, PrettyCallsite};
 
 use crate::events::{Callsite, Event, Item};
 

@@ -108,6 +108,17 @@ impl<W: Write> Pretty<W> {
     }
 }
 
+/// Whether text written to `stream` should be coloured: it is a terminal
+/// and `NO_COLOR` (<https://no-color.org>) is unset or empty.
+///
+/// ```
+/// let color = lmlog_decode::wants_color(&std::io::stderr());
+/// let _pretty = lmlog_decode::Pretty::new(std::io::stderr(), color);
+/// ```
+pub fn wants_color(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// Whether a string must be quoted to read as one `key=value` value.
 fn needs_quotes(s: &str) -> bool {
     s.is_empty() || s.chars().any(|c| c <= ' ' || c == '"' || c == '=' || c.is_control())

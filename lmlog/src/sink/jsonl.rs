@@ -1,63 +1,17 @@
-//! The live JSON Lines output: the binary stream decoded on a background
-//! thread into a JSON Lines file that rotates like the binary one.
+//! The live JSON Lines output's file: the binary stream is decoded on a
+//! background thread ([`LiveSink::json_lines`](super::live::LiveSink::json_lines))
+//! into a JSON Lines file that rotates like the binary one.
 //!
 //! The JSON file is rotated by the decoder thread, between lines: only
 //! that thread knows how many JSON bytes a file holds, and a JSON line
-//! needs no file header, so the binary stream the writer feeds it is one
-//! session that never rotates.
+//! needs no file header, so it rotates on its own, whether the binary
+//! stream it is fed rotates (beside a binary file) or not (alone).
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::rotation::{FileOptions, SeriesFile};
-use super::Sink;
-
-/// Decodes the stream on a background thread and writes JSON Lines.
-pub(crate) struct JsonlSink {
-    decoder: Option<lmlog_decode::LiveDecoder>,
-}
-
-impl JsonlSink {
-    /// Opens the JSON Lines file (see [`JsonFile::open`]) and starts the
-    /// decoder thread writing to it.
-    pub(crate) fn create(path: &Path, options: &FileOptions) -> io::Result<JsonlSink> {
-        let file = JsonFile::open(path, options)?;
-        Ok(JsonlSink { decoder: Some(lmlog_decode::LiveDecoder::spawn(file)?) })
-    }
-}
-
-impl Sink for JsonlSink {
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match &self.decoder {
-            Some(decoder) => {
-                // Waits until the lines are in the file: the writer releases
-                // the staged records only after this returns, so a process
-                // death leaves nothing committed only in the decoder's queue.
-                decoder.feed_slice(bytes);
-                decoder.sync().map_err(io::Error::other)
-            }
-            None => Err(io::Error::other("JSON Lines decoder already finished")),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match &self.decoder {
-            Some(decoder) => decoder.sync().map_err(io::Error::other),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for JsonlSink {
-    fn drop(&mut self) {
-        if let Some(decoder) = self.decoder.take() {
-            if let Err(e) = decoder.finish() {
-                eprintln!("lmlog: JSON Lines output: {e}");
-            }
-        }
-    }
-}
 
 /// The JSON Lines file of a series, rotated between lines: before a line
 /// that does not fit in the live file's room, and at a line start after

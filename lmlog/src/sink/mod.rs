@@ -1,18 +1,21 @@
 //! Where the writer thread puts the framed stream: the [`Sink`] trait,
 //! [`WriteSink`] for any writer, the binary [`FileSink`] and the live
 //! JSON Lines output, both rotating through the series of
-//! [`rotation`].
+//! [`rotation`], the console, and the tee that writes a decoded output
+//! beside another (`live`).
 
 use std::io::{self, Write};
 
 mod file;
 #[cfg(feature = "jsonl")]
 mod jsonl;
+#[cfg(any(feature = "jsonl", feature = "console"))]
+mod live;
 mod rotation;
 
 pub use file::FileSink;
-#[cfg(feature = "jsonl")]
-pub(crate) use jsonl::JsonlSink;
+#[cfg(any(feature = "jsonl", feature = "console"))]
+pub(crate) use live::{LiveSink, Tee};
 pub use rotation::FileOptions;
 
 /// A destination for the framed binary stream. Only the writer thread calls

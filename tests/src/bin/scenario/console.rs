@@ -1,0 +1,49 @@
+//! `lmlog-scenario console (alone|file|file-jsonl) DIR`: the runtime's
+//! console output (`Config::console`) and its outputs side by side.
+//!
+//! - `alone`: `Config::new().console(true)`, run in DIR (which must stay
+//!   empty: nothing goes to disk);
+//! - `file`: `.output(DIR/app.lmlog).console(true)`;
+//! - `file-jsonl`: `.output(DIR/app.lmlog).output_jsonl(DIR/app.jsonl)`,
+//!   both rotating at 16 KiB, no console.
+//!
+//! Each logs a `started` warning with a message from the main thread, then
+//! [`STEPS`] `step` events from each of three threads named `console-W`
+//! (fields `w`, `i` and a `note` with a space), then an `stopped` error.
+
+use std::path::Path;
+use std::time::Duration;
+
+use lmlog::{lm_event, Config};
+
+/// `step` events per thread.
+pub const STEPS: u32 = 2_000;
+
+pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::new().env_filter(false).flush_interval(Duration::from_millis(20));
+    let config = match mode {
+        "alone" => {
+            std::env::set_current_dir(dir)?;
+            config.console(true)
+        }
+        "file" => config.output(dir.join("app.lmlog")).console(true),
+        "file-jsonl" => config.output(dir.join("app.lmlog")).output_jsonl(dir.join("app.jsonl")).rotate(16 << 10, 1000),
+        _ => return Err(format!("unknown mode {mode}").into()),
+    };
+    let _guard = lmlog::init(config)?;
+    lm_event!(warn, "started", "service {name} up", name = "checkout");
+    let workers: Vec<_> = (0..3u32)
+        .map(|w| {
+            std::thread::Builder::new().name(format!("console-{w}")).spawn(move || {
+                for i in 0..STEPS {
+                    lm_event!(info, "step", w, i, note = "two words");
+                }
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    for w in workers {
+        w.join().map_err(|_| "a worker panicked")?;
+    }
+    lm_event!(error, "stopped", "{count} steps done", count = 3 * STEPS);
+    Ok(())
+}

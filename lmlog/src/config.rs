@@ -174,10 +174,12 @@ impl Config {
     /// Alone, it is the only output (no binary file is written), and its
     /// staging files make it crash-safe like the binary log. With
     /// [`Config::output`] (or [`Config::sink`]) both are written: the
-    /// binary log first, and the JSON Lines decoded from exactly what the
-    /// binary output took (what an earlier process left staged is
-    /// recovered into both). The binary log is then the one that survives
-    /// a crash: the JSON file may miss the last lines before a SIGKILL.
+    /// binary log first, then the JSON Lines decoded from exactly what the
+    /// binary output took, before the writer goes on (so it waits for the
+    /// slower of the two). The binary log's staging files cover both: a
+    /// process death leaves both files holding the same events, and the
+    /// next run recovers what was staged into both. A JSON file that
+    /// fails is said on standard error and stops; the binary log goes on.
     /// Each file rotates on its own sizes; [`Config::jsonl_file_options`]
     /// gives the JSON file settings of its own.
     ///

@@ -15,6 +15,12 @@ pub(crate) struct LiveSink {
     name: &'static str,
     /// `None` once it failed (reported once) or finished.
     decoder: Option<LiveDecoder>,
+    /// Whether, beside another output, each batch waits until its text is
+    /// written (the JSON Lines file: a process death then leaves it
+    /// holding what the other output holds, and the next run recovers
+    /// what was staged into both), or only until it is queued (the
+    /// console, which need not survive the process).
+    write_through: bool,
 }
 
 impl LiveSink {
@@ -22,7 +28,7 @@ impl LiveSink {
     #[cfg(feature = "jsonl")]
     pub(crate) fn json_lines(path: &std::path::Path, options: &super::FileOptions) -> io::Result<LiveSink> {
         let file = super::jsonl::JsonFile::open(path, options)?;
-        Ok(LiveSink { name: "JSON Lines output", decoder: Some(LiveDecoder::spawn(file)?) })
+        Ok(LiveSink { name: "JSON Lines output", decoder: Some(LiveDecoder::spawn(file)?), write_through: true })
     }
 
     /// Readable lines on standard error, coloured when it is a terminal
@@ -35,6 +41,7 @@ impl LiveSink {
         Ok(LiveSink {
             name: "console",
             decoder: Some(LiveDecoder::spawn_decoder(decoder, LiveDecoder::DEFAULT_CAPACITY)?),
+            write_through: false,
         })
     }
 
@@ -99,8 +106,9 @@ impl Drop for LiveSink {
 /// decodes exactly the stream the primary holds (rotations, loss reports
 /// and all, and nothing the primary failed to take). The primary alone
 /// rotates, and only its failures are the sink's failures: the secondary
-/// only slows the writer down (its decoder's channel is full), and a
-/// secondary that fails is said on standard error and stops.
+/// only slows the writer down (waiting for its text to be written, or
+/// while its decoder's channel is full), and a secondary that fails is
+/// said on standard error and stops.
 pub(crate) struct Tee {
     primary: Box<dyn Sink>,
     secondary: LiveSink,
@@ -116,6 +124,9 @@ impl Sink for Tee {
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.primary.write_all(bytes)?;
         self.secondary.feed(bytes);
+        if self.secondary.write_through {
+            self.secondary.sync_or_stop();
+        }
         Ok(())
     }
 

@@ -4,13 +4,13 @@
 //! the binary log it prints exactly what the file decodes to, even when
 //! stderr is read late; it is coloured on a terminal only; and a binary
 //! log and a JSON Lines file written together hold the same events, each
-//! rotating on its own.
+//! rotating on its own, and a JSON Lines file that fails stops alone.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{scenario_command, series, TempDir};
+use crate::support::{decode_lines, scenario_command, series, TempDir};
 
 /// `step` events per thread in the scenario.
 const STEPS: u32 = 2_000;
@@ -154,4 +154,17 @@ fn a_binary_log_and_json_lines_written_together_hold_the_same_events() {
             .collect();
         assert_eq!(steps, (0..STEPS as u64).collect::<Vec<_>>(), "thread console-{w}, in order");
     }
+}
+
+#[test]
+fn a_failing_json_lines_file_stops_alone_and_says_so() {
+    let dir = TempDir::new("console-jsonl-full");
+    let stderr = console_of("jsonl-full", dir.path());
+    let said: Vec<&str> = stderr.lines().collect();
+    assert_eq!(said.len(), 1, "{stderr}");
+    assert!(said[0].starts_with("lmlog: the JSON Lines output stopped: "), "{stderr}");
+    let (lines, summary) = decode_lines(&dir.path().join("app.lmlog"));
+    assert!(summary.is_clean() && summary.clean_end, "{summary:?}");
+    assert_eq!(lines.len(), EVENTS, "the binary log has every event");
+    assert_eq!(crate::support::events_counted_lost(&lines), 0);
 }

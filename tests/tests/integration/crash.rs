@@ -79,6 +79,27 @@ fn the_json_lines_output_recovers_what_a_killed_process_committed() {
     assert_eq!(lines.iter().filter(|l| l["event_type"] == "restarted").count(), 1);
 }
 
+/// The binary log and JSON Lines beside it: the binary log's staging
+/// files cover both, so after a SIGKILL and the next run both hold every
+/// event once, the same events in the same order.
+#[test]
+fn beside_the_binary_log_the_json_lines_recover_too() {
+    let dir = TempDir::new("crash-both");
+    let log = dir.path().join("app.both");
+    assert_eq!(crash(&log, "sigkill"), 3 * PER_THREAD + 1);
+    run_scenario(&["recover", log.to_str().unwrap()]);
+    assert_every_event_once(&log, "sigkill");
+    let json: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("app.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(steps(&json).len() as u64, 3 * PER_THREAD);
+    assert_eq!(json.iter().filter(|l| l["event_type"] == "restarted").count(), 1);
+    let (binary, _) = decode_lines(&log);
+    assert!(json == binary, "the JSON Lines are the binary log's events");
+}
+
 /// Without staging files (a custom sink), a fatal signal's handler, or
 /// `exit`'s atexit pass, has the writer write what is staged before the
 /// process dies.

@@ -1,11 +1,13 @@
-//! `lmlog-scenario console (alone|file|file-jsonl) DIR`: the runtime's
+//! `lmlog-scenario console (alone|file|file-jsonl|jsonl-full) DIR`: the runtime's
 //! console output (`Config::console`) and its outputs side by side.
 //!
 //! - `alone`: `Config::new().console(true)`, run in DIR (which must stay
 //!   empty: nothing goes to disk);
 //! - `file`: `.output(DIR/app.lmlog).console(true)`;
 //! - `file-jsonl`: `.output(DIR/app.lmlog).output_jsonl(DIR/app.jsonl)`,
-//!   both rotating at 16 KiB, no console.
+//!   both rotating at 16 KiB, no console;
+//! - `jsonl-full`: `.output(DIR/app.lmlog).output_jsonl("/dev/full")`: a
+//!   JSON Lines output that cannot be written, beside the binary log.
 //!
 //! Each logs a `started` warning with a message from the main thread, then
 //! [`STEPS`] `step` events from each of three threads named `console-W`
@@ -28,6 +30,7 @@ pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         }
         "file" => config.output(dir.join("app.lmlog")).console(true),
         "file-jsonl" => config.output(dir.join("app.lmlog")).output_jsonl(dir.join("app.jsonl")).rotate(16 << 10, 1000),
+        "jsonl-full" => config.output(dir.join("app.lmlog")).output_jsonl("/dev/full"),
         _ => return Err(format!("unknown mode {mode}").into()),
     };
     let _guard = lmlog::init(config)?;

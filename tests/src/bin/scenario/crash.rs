@@ -1,5 +1,7 @@
 //! A FILE ending in `.jsonl` is written with `Config::output_jsonl`, one
-//! ending in `.sink` through a custom sink (no staging files).
+//! ending in `.sink` through a custom sink (no staging files), and one
+//! ending in `.both` as the binary log with JSON Lines beside it, in the
+//! same name ending in `.jsonl`.
 //!
 //! `lmlog-scenario crash FILE HOW`: logs from three threads, some of it
 //! flushed and some not, then dies without shutting lmlog down, `HOW`:
@@ -24,10 +26,11 @@ pub const PER_THREAD: u32 = 20_000;
 
 /// The configuration writing FILE: JSON Lines for a `.jsonl` name; for a
 /// `.sink` name a custom sink (no staging files: a fatal signal's handler
-/// flushes instead).
+/// flushes instead); for a `.both` name the binary log and JSON Lines.
 fn config(path: &Path) -> lmlog::Config {
     match path.extension().and_then(|e| e.to_str()) {
         Some("jsonl") => lmlog::Config::new().output_jsonl(path),
+        Some("both") => lmlog::Config::new().output(path).output_jsonl(path.with_extension("jsonl")),
         Some("sink") => match std::fs::File::create(path) {
             Ok(file) => lmlog::Config::new().sink(lmlog::WriteSink(file)),
             Err(e) => panic!("cannot create {}: {e}", path.display()),

@@ -225,7 +225,8 @@ impl Config {
     /// write them all out.
     ///
     /// Alone (`Config::new().console(true)`), it is the only output:
-    /// nothing is written to disk. With a file output (`.output(path)`,
+    /// nothing is written to disk (and [`init`](crate::init) refuses the
+    /// file settings, which would apply to nothing). With a file output (`.output(path)`,
     /// `.output_jsonl(path)`) or a custom [`Config::sink`], that output
     /// gets each batch first and the console shows what it took. A console
     /// that cannot keep up (a slow terminal, a pipe nobody reads) makes
@@ -400,6 +401,16 @@ impl Config {
     pub fn crash_recovery(mut self, enabled: bool) -> Config {
         self.crash_recovery = enabled;
         self
+    }
+
+    /// Whether the console is the only output: nothing is written to disk.
+    #[cfg(feature = "console")]
+    pub(crate) fn console_alone(&self) -> bool {
+        #[cfg(feature = "jsonl")]
+        let jsonl = self.jsonl.is_some();
+        #[cfg(not(feature = "jsonl"))]
+        let jsonl = false;
+        self.console && self.output.is_none() && !jsonl
     }
 
     pub(crate) fn resolved_filter(&self) -> Result<Filter, crate::filter::FilterError> {

@@ -46,6 +46,17 @@ pub enum InitError {
         /// The [`Config`] method that was called.
         setting: &'static str,
     },
+    /// A file setting (rotation, retention, truncation or file mode) was
+    /// given while the console is the only output
+    /// (`Config::new().console(true)`), which writes no file.
+    #[error(
+        "Config::{setting} applies to lmlog's own files, and the console alone writes none \
+         (add Config::output or Config::output_jsonl)"
+    )]
+    FileSettingWithoutFile {
+        /// The [`Config`] method that was called.
+        setting: &'static str,
+    },
 }
 
 /// Keeps the runtime alive. Dropping it writes every pending event, ends
@@ -80,6 +91,10 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     let filter = config.resolved_filter()?;
     if let (Some(Output::Sink(_)), Some(setting)) = (&config.output, config.file.first_setting()) {
         return Err(InitError::FileSettingWithCustomSink { setting });
+    }
+    #[cfg(feature = "console")]
+    if let (true, Some(setting)) = (config.console_alone(), config.file.first_setting()) {
+        return Err(InitError::FileSettingWithoutFile { setting });
     }
     // `log_path`: the log a file output writes; its staging files survive a crash.
     let (mut sink, log_path) = open_outputs(&mut config)?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{decode_lines, scenario_command, series, TempDir};
+use crate::support::{decode_lines, scenario_command, scenario_output, series, TempDir};
 
 /// `step` events per thread in the scenario.
 const STEPS: u32 = 2_000;
@@ -79,6 +79,18 @@ fn the_console_alone_prints_every_event_and_writes_nothing_to_disk() {
     check_lines(&console_of("alone", dir.path()));
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "nothing on disk: {left:?}");
+}
+
+#[test]
+fn file_settings_with_the_console_alone_are_refused() {
+    let dir = TempDir::new("console-alone-rotate");
+    let said = scenario_output(&["console", "alone-rotate", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        said,
+        "FileSettingWithoutFile { setting: \"rotate\" }: Config::rotate applies to lmlog's own files, \
+         and the console alone writes none (add Config::output or Config::output_jsonl)\n"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing on disk");
 }
 
 #[test]

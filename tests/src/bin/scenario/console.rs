@@ -1,4 +1,4 @@
-//! `lmlog-scenario console (alone|file|file-jsonl|jsonl-full) DIR`: the runtime's
+//! `lmlog-scenario console (alone|alone-rotate|file|file-jsonl|jsonl-full) DIR`: the runtime's
 //! console output (`Config::console`) and its outputs side by side.
 //!
 //! - `alone`: `Config::new().console(true)`, run in DIR (which must stay
@@ -6,6 +6,8 @@
 //! - `file`: `.output(DIR/app.lmlog).console(true)`;
 //! - `file-jsonl`: `.output(DIR/app.lmlog).output_jsonl(DIR/app.jsonl)`,
 //!   both rotating at 16 KiB, no console;
+//! - `alone-rotate`: `Config::new().console(true).rotate(..)`: prints
+//!   `init`'s error on standard output and logs nothing;
 //! - `jsonl-full`: `.output(DIR/app.lmlog).output_jsonl("/dev/full")`: a
 //!   JSON Lines output that cannot be written, beside the binary log.
 //!
@@ -27,6 +29,14 @@ pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         "alone" => {
             std::env::set_current_dir(dir)?;
             config.console(true)
+        }
+        "alone-rotate" => {
+            std::env::set_current_dir(dir)?;
+            match lmlog::init(config.console(true).rotate(1 << 20, 4)) {
+                Ok(_guard) => println!("ok"),
+                Err(e) => println!("{e:?}: {e}"),
+            }
+            return Ok(());
         }
         "file" => config.output(dir.join("app.lmlog")).console(true),
         "file-jsonl" => config.output(dir.join("app.lmlog")).output_jsonl(dir.join("app.jsonl")).rotate(16 << 10, 1000),

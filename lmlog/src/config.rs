@@ -220,9 +220,11 @@ impl Config {
     /// error is a terminal and `NO_COLOR` is unset or empty.
     ///
     /// The lines are decoded from the binary stream on a background thread,
-    /// never on the calling thread, and appear at each drain (within the
-    /// flush interval); [`flush`](crate::flush), the panic hook and exit
-    /// write them all out.
+    /// never on the calling thread, and come in time order across threads:
+    /// each appears once the drains after it (see
+    /// [`Config::flush_interval`]) show that no older event is still to
+    /// come, so within about two flush intervals; the guard's drop writes
+    /// out the rest.
     ///
     /// Alone (`Config::new().console(true)`), it is the only output:
     /// nothing is written to disk (and [`init`](crate::init) refuses the

@@ -32,12 +32,15 @@ impl LiveSink {
     }
 
     /// Readable lines on standard error, coloured when it is a terminal
-    /// and `NO_COLOR` is unset or empty.
+    /// and `NO_COLOR` is unset or empty, in time order: the decoder holds
+    /// each thread's lines until a watermark (the next drain or two, see
+    /// FORMAT.md) says no older event is still to come, and the end of the
+    /// stream hands on the rest.
     #[cfg(feature = "console")]
     pub(crate) fn console() -> io::Result<LiveSink> {
         let stderr = io::stderr();
         let color = lmlog_decode::wants_color(&stderr);
-        let decoder = lmlog_decode::Decoder::new(lmlog_decode::Pretty::new(stderr, color));
+        let decoder = lmlog_decode::Decoder::new(lmlog_decode::Pretty::new(stderr, color)).with_time_order();
         Ok(LiveSink {
             name: "console",
             decoder: Some(LiveDecoder::spawn_decoder(decoder, LiveDecoder::DEFAULT_CAPACITY)?),

@@ -1,14 +1,17 @@
 //! The runtime's console output (`Config::console`) and its outputs side
 //! by side (`lmlog-scenario console MODE DIR`): alone it prints one
-//! readable line per event on stderr and writes nothing to disk; beside
-//! the binary log it prints exactly what the file decodes to, even when
-//! stderr is read late; it is coloured on a terminal only; and a binary
-//! log and a JSON Lines file written together hold the same events, each
-//! rotating on its own, and a JSON Lines file that fails stops alone.
+//! readable line per event on stderr, in time order across threads, and
+//! writes nothing to disk (file settings are refused); beside the binary
+//! log it prints exactly what `lmlog-decode --format pretty` makes of the
+//! file, even when stderr is read late, and while the process runs; it is
+//! coloured on a terminal only; and a binary log and a JSON Lines file
+//! written together hold the same events, each rotating on its own, and a
+//! JSON Lines file that fails stops alone.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::support::{decode_lines, scenario_command, scenario_output, series, TempDir};
 
@@ -34,18 +37,23 @@ fn console_of(mode: &str, dir: &Path) -> String {
 }
 
 /// Checks the console lines of the scenario: one per event, plain text,
-/// each with its level, event type, message and fields, and each thread's
-/// steps in order with timestamps that never go back.
+/// each with its level, event type, message and fields, in time order
+/// across threads (the first event first, the last last), each thread's
+/// steps in order.
 fn check_lines(text: &str) {
     assert!(!text.contains('\x1b'), "no colours on a pipe");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), EVENTS, "one line per event, and nothing else");
-    let mut steps: [Vec<(u32, &str)>; 3] = Default::default();
+    // RFC 3339 with nine digits: text order is time order.
+    let times: Vec<&str> = lines.iter().map(|l| l.split_once(' ').unwrap().0).collect();
+    assert!(times.windows(2).all(|t| t[0] <= t[1]), "the lines are in time order");
+    assert!(lines[0].contains(" WARN started: ") && lines[EVENTS - 1].contains("ERROR stopped: "));
+    let mut steps: [Vec<u32>; 3] = Default::default();
     let (mut started, mut stopped) = (0, 0);
     for line in &lines {
         // After the timestamp: the level (padded to five), the event type,
         // the message, the fields, the thread, the source.
-        let (time, rest) = line.split_once(' ').unwrap();
+        let rest = line.split_once(' ').unwrap().1;
         if rest.starts_with(" WARN started: ") {
             assert!(rest.starts_with(" WARN started: service checkout up name=checkout thread=main "), "{line}");
             started += 1;
@@ -62,14 +70,11 @@ fn check_lines(text: &str) {
         let i: u32 = tokens[3].strip_prefix("i=").unwrap().parse().unwrap();
         let fields = format!(" INFO step: w={w} i={i} note=\"two words\" thread=console-{w} ");
         assert!(rest.starts_with(&fields), "{line}");
-        steps[w as usize].push((i, time));
+        steps[w as usize].push(i);
     }
     assert_eq!((started, stopped), (1, 1));
     for (w, steps) in steps.iter().enumerate() {
-        let order: Vec<u32> = steps.iter().map(|s| s.0).collect();
-        assert_eq!(order, (0..STEPS).collect::<Vec<_>>(), "thread console-{w}: every step once, in order");
-        // RFC 3339 with nine digits: text order is time order.
-        assert!(steps.windows(2).all(|p| p[0].1 <= p[1].1), "thread console-{w}: time never goes back");
+        assert_eq!(*steps, (0..STEPS).collect::<Vec<_>>(), "thread console-{w}: every step once, in order");
     }
 }
 
@@ -99,11 +104,44 @@ fn beside_the_binary_log_the_console_prints_what_the_file_holds() {
     let console = console_of("file", dir.path());
     check_lines(&console);
     let mut decoded = Vec::new();
-    let mut decoder = lmlog_decode::Decoder::new(lmlog_decode::Pretty::new(&mut decoded, false));
+    let mut decoder = lmlog_decode::Decoder::new(lmlog_decode::Pretty::new(&mut decoded, false)).with_time_order();
     decoder.feed(&std::fs::read(dir.path().join("app.lmlog")).unwrap()).unwrap();
     let summary = decoder.finish().unwrap();
     assert!(summary.is_clean() && summary.clean_end, "{summary:?}");
-    assert_eq!(console, String::from_utf8(decoded).unwrap(), "the console shows the file's events");
+    assert_eq!(console, String::from_utf8(decoded).unwrap(), "the console shows the file's events, in time order");
+}
+
+/// The lines come while the process runs, without a flush: a watermark
+/// or two after the last event, all of them are on stderr.
+#[test]
+fn the_console_shows_the_events_while_the_process_runs() {
+    let dir = TempDir::new("console-running");
+    let mut child = scenario_command(&["console", "running", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut said).unwrap();
+    assert_eq!(said, "logged\n");
+    // Every event but `stopped`, which comes only after the sleep.
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || stderr.lines().map_while(Result::ok).try_for_each(|line| lines_tx.send(line)));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut lines = Vec::new();
+    while lines.len() < EVENTS - 1 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines_rx.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => panic!("the lines never showed up: {} so far", lines.len()),
+        }
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the process still runs (it sleeps without flushing)");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(lines.iter().filter(|l| l.contains(" INFO step: ")).count(), 3 * STEPS as usize);
+    assert!(lines[0].contains(" WARN started: "), "{}", lines[0]);
 }
 
 /// Runs the scenario under `script` (util-linux), so that its standard

@@ -1,4 +1,4 @@
-//! `lmlog-scenario console (alone|alone-rotate|file|file-jsonl|jsonl-full) DIR`: the runtime's
+//! `lmlog-scenario console (alone|alone-rotate|file|file-jsonl|running|jsonl-full) DIR`: the runtime's
 //! console output (`Config::console`) and its outputs side by side.
 //!
 //! - `alone`: `Config::new().console(true)`, run in DIR (which must stay
@@ -8,6 +8,9 @@
 //!   both rotating at 16 KiB, no console;
 //! - `alone-rotate`: `Config::new().console(true).rotate(..)`: prints
 //!   `init`'s error on standard output and logs nothing;
+//! - `running`: like `file`, but instead of `stopped` prints `logged` on
+//!   standard output and sleeps for ten minutes without flushing: the test
+//!   reads the console while this process lives, then kills it;
 //! - `jsonl-full`: `.output(DIR/app.lmlog).output_jsonl("/dev/full")`: a
 //!   JSON Lines output that cannot be written, beside the binary log.
 //!
@@ -15,6 +18,7 @@
 //! [`STEPS`] `step` events from each of three threads named `console-W`
 //! (fields `w`, `i` and a `note` with a space), then an `stopped` error.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -38,7 +42,7 @@ pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             }
             return Ok(());
         }
-        "file" => config.output(dir.join("app.lmlog")).console(true),
+        "file" | "running" => config.output(dir.join("app.lmlog")).console(true),
         "file-jsonl" => config.output(dir.join("app.lmlog")).output_jsonl(dir.join("app.jsonl")).rotate(16 << 10, 1000),
         "jsonl-full" => config.output(dir.join("app.lmlog")).output_jsonl("/dev/full"),
         _ => return Err(format!("unknown mode {mode}").into()),
@@ -56,6 +60,12 @@ pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
     for w in workers {
         w.join().map_err(|_| "a worker panicked")?;
+    }
+    if mode == "running" {
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "logged")?;
+        stdout.flush()?;
+        std::thread::sleep(Duration::from_secs(600));
     }
     lm_event!(error, "stopped", "{count} steps done", count = 3 * STEPS);
     Ok(())

@@ -103,12 +103,36 @@ fn beside_the_binary_log_the_console_prints_what_the_file_holds() {
     let dir = TempDir::new("console-file");
     let console = console_of("file", dir.path());
     check_lines(&console);
+    assert_eq!(console, pretty_of(&dir.path().join("app.lmlog")), "the console shows the file's events, in time order");
+}
+
+/// Pretty lines (no colours, time order) of the binary log at `path`, as
+/// `lmlog-decode --format pretty` prints them; the log must be clean.
+fn pretty_of(path: &Path) -> String {
     let mut decoded = Vec::new();
     let mut decoder = lmlog_decode::Decoder::new(lmlog_decode::Pretty::new(&mut decoded, false)).with_time_order();
-    decoder.feed(&std::fs::read(dir.path().join("app.lmlog")).unwrap()).unwrap();
+    decoder.feed(&std::fs::read(path).unwrap()).unwrap();
     let summary = decoder.finish().unwrap();
     assert!(summary.is_clean() && summary.clean_end, "{summary:?}");
-    assert_eq!(console, String::from_utf8(decoded).unwrap(), "the console shows the file's events, in time order");
+    String::from_utf8(decoded).unwrap()
+}
+
+/// A console read late, with `Overflow::Drop`: the writer waits for the
+/// console, producers drop events and count them; the file and the
+/// console show the same events and the same counts, and every event is
+/// either written or counted.
+#[test]
+fn a_slow_console_makes_producers_drop_and_count_as_a_slow_file_would() {
+    const MANY_STEPS: u64 = 20_000;
+    let dir = TempDir::new("console-slow-drop");
+    let console = console_of("slow-drop", dir.path());
+    let log = dir.path().join("app.lmlog");
+    assert_eq!(console, pretty_of(&log), "the console shows the file's events and drop counts");
+    let (lines, _) = decode_lines(&log);
+    let steps = lines.iter().filter(|l| l["event_type"] == "step").count() as u64;
+    let lost = crate::support::events_counted_lost(&lines);
+    assert_eq!(steps + lost, 3 * MANY_STEPS, "every step written or counted");
+    eprintln!("{lost} of {} steps dropped while the console was not read", 3 * MANY_STEPS);
 }
 
 /// The lines come while the process runs, without a flush: a watermark

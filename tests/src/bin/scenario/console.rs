@@ -1,4 +1,4 @@
-//! `lmlog-scenario console (alone|alone-rotate|file|file-jsonl|running|jsonl-full) DIR`: the runtime's
+//! `lmlog-scenario console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR`: the runtime's
 //! console output (`Config::console`) and its outputs side by side.
 //!
 //! - `alone`: `Config::new().console(true)`, run in DIR (which must stay
@@ -11,12 +11,15 @@
 //! - `running`: like `file`, but instead of `stopped` prints `logged` on
 //!   standard output and sleeps for ten minutes without flushing: the test
 //!   reads the console while this process lives, then kills it;
+//! - `slow-drop`: like `file`, with `Overflow::Drop`, 4 KiB staging
+//!   buffers and [`MANY_STEPS`] steps per thread: when the test reads the
+//!   console late, producers drop events, and count them;
 //! - `jsonl-full`: `.output(DIR/app.lmlog).output_jsonl("/dev/full")`: a
 //!   JSON Lines output that cannot be written, beside the binary log.
 //!
 //! Each logs a `started` warning with a message from the main thread, then
 //! [`STEPS`] `step` events from each of three threads named `console-W`
-//! (fields `w`, `i` and a `note` with a space), then an `stopped` error.
+//! (fields `w`, `i` and a `note` with a space), then a `stopped` error.
 
 use std::io::Write;
 use std::path::Path;
@@ -26,6 +29,8 @@ use lmlog::{lm_event, Config};
 
 /// `step` events per thread.
 pub const STEPS: u32 = 2_000;
+/// `step` events per thread in `slow-drop`.
+pub const MANY_STEPS: u32 = 20_000;
 
 pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::new().env_filter(false).flush_interval(Duration::from_millis(20));
@@ -44,15 +49,19 @@ pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         }
         "file" | "running" => config.output(dir.join("app.lmlog")).console(true),
         "file-jsonl" => config.output(dir.join("app.lmlog")).output_jsonl(dir.join("app.jsonl")).rotate(16 << 10, 1000),
+        "slow-drop" => {
+            config.output(dir.join("app.lmlog")).console(true).overflow(lmlog::Overflow::Drop).buffer_capacity(4 << 10)
+        }
         "jsonl-full" => config.output(dir.join("app.lmlog")).output_jsonl("/dev/full"),
         _ => return Err(format!("unknown mode {mode}").into()),
     };
     let _guard = lmlog::init(config)?;
     lm_event!(warn, "started", "service {name} up", name = "checkout");
+    let steps = if mode == "slow-drop" { MANY_STEPS } else { STEPS };
     let workers: Vec<_> = (0..3u32)
         .map(|w| {
             std::thread::Builder::new().name(format!("console-{w}")).spawn(move || {
-                for i in 0..STEPS {
+                for i in 0..steps {
                     lm_event!(info, "step", w, i, note = "two words");
                 }
             })
@@ -67,6 +76,6 @@ pub fn run(mode: &str, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         stdout.flush()?;
         std::thread::sleep(Duration::from_secs(600));
     }
-    lm_event!(error, "stopped", "{count} steps done", count = 3 * STEPS);
+    lm_event!(error, "stopped", "{count} steps done", count = 3 * steps);
     Ok(())
 }

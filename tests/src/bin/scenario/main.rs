@@ -35,7 +35,7 @@ mod sink_outage;
 mod thread_churn;
 mod time_rotation;
 
-const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | console (alone|alone-rotate|file|file-jsonl|running|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
+const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \

@@ -231,11 +231,11 @@ impl Config {
     /// file settings, which would apply to nothing). With a file output (`.output(path)`,
     /// `.output_jsonl(path)`) or a custom [`Config::sink`], that output
     /// gets each batch first and the console shows what it took. A console
-    /// that cannot keep up (a slow terminal, a pipe nobody reads) makes
-    /// the writer wait once 64 batches wait for it: nothing is skipped on
-    /// the console, and nothing is lost from the file; while the writer
-    /// waits, producers wait for room (or, with [`Overflow::Drop`], drop
-    /// and count events, in the file and on the console).
+    /// that cannot keep up (a slow terminal, a pipe read late) makes the
+    /// writer wait once 64 batches wait for it: the console skips nothing,
+    /// and producers wait for room as they would for a slow file (the
+    /// default: nothing is lost), or with [`Overflow::Drop`] drop events
+    /// and count them, in the file and on the console alike.
     ///
     /// ```no_run
     /// // See events while developing, keep the binary log.

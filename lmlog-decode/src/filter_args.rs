@@ -10,36 +10,51 @@ use lmlog_decode::filter::{parse_time, Filter, FilterError};
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Filters (combinable: an event must pass all of them)")]
 pub struct FilterArgs {
-    /// Only events of LEVEL and more severe ones: `--level warn` keeps warn
-    /// and error (trace, debug, info, warn, error).
+    /// Only events of LEVEL and more severe ones.
+    ///
+    /// Levels: trace, debug, info, warn, error. Example: `lmlog-decode
+    /// --level warn app.lmlog` keeps warn and error.
     #[arg(long, value_name = "LEVEL")]
     level: Option<String>,
-    /// Only event types matching one of these globs (`*`, `?`), separated
-    /// by commas: `--event 'payment_*,cache_miss'`.
+    /// Only event types matching one of these globs, separated by commas.
+    ///
+    /// `*` matches any text, `?` one character. Example: `lmlog-decode
+    /// --event 'payment_*,cache_miss' app.lmlog`.
     #[arg(long, value_name = "GLOBS")]
     event: Option<String>,
-    /// Only events of this module and its submodules: `--module db::pool`
-    /// keeps `db::pool` and `db::pool::conn`, not `db::poolx`.
+    /// Only events of this module and its submodules.
+    ///
+    /// Example: `lmlog-decode --module db::pool app.lmlog` keeps `db::pool`
+    /// and `db::pool::conn`, not `db::poolx`.
     #[arg(long, value_name = "PATH")]
     module: Option<String>,
-    /// Only events of this thread, by name, or by id if numeric:
-    /// `--thread worker-1`, `--thread 3`.
+    /// Only events of this thread, by name, or by id if numeric.
+    ///
+    /// Example: `lmlog-decode --thread worker-1 app.lmlog`, `--thread 3`.
     #[arg(long, value_name = "NAME|ID")]
     thread: Option<String>,
-    /// Only events at or after this time: RFC 3339
-    /// (`2026-11-30T12:00:00Z`) or a time before now (`30s`, `15m`, `2h`, `1d`).
+    /// Only events at or after this time: RFC 3339, or a time before now.
+    ///
+    /// Example: `lmlog-decode --since 15m app.lmlog` (also `30s`, `2h`,
+    /// `1d`), `--since 2026-11-30T12:00:00Z`.
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
     /// Only events at or before this time (as `--since`).
+    ///
+    /// Example: `lmlog-decode --since 2h --until 1h app.lmlog`.
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Only events of this trace (32 hex digits).
+    ///
+    /// Example: `lmlog-decode --trace-id 4bf92f3577b34da6a3ce929d0e0e4736 app.lmlog`.
     #[arg(long = "trace-id", value_name = "HEX")]
     trace_id: Option<String>,
-    /// Only events whose field satisfies the condition (repeatable; all
-    /// must hold): `--where 'latency_us>100'`, `--where 'key=user:7'`,
-    /// `--where 'order.customer.id=7'`. Operators `=`, `!=`, `>`, `>=`,
-    /// `<`, `<=`; numbers compare as numbers, other values as text.
+    /// Only events whose field satisfies the condition (repeatable; all must hold).
+    ///
+    /// Operators `=`, `!=`, `>`, `>=`, `<`, `<=`; numbers compare as
+    /// numbers, other values as text; a dotted path reaches into nested
+    /// values. Example: `lmlog-decode --where 'latency_us>100' --where
+    /// 'key=user:7' app.lmlog`, `--where 'order.customer.id=7'`.
     #[arg(long = "where", value_name = "COND")]
     conditions: Vec<String>,
 }

@@ -1,14 +1,21 @@
 //! `lmlog-decode`: turns lmlog binary logs into JSON Lines (or, with
 //! `--format`, human-readable lines, logfmt or OTLP/JSON).
 //!
-//! Exit status: 0 if the input decoded cleanly, 1 if damage was found (the
-//! output still holds every intact event), 2 on fatal errors (the input
-//! cannot be opened, is not an lmlog file or has an unsupported version).
+//! Exit status: 0 if the input decoded cleanly, 1 if damage or a gap in a
+//! series was found (the output still holds every intact event), 2 on fatal
+//! errors (an input cannot be opened, is not an lmlog file or has an
+//! unsupported version; a bad flag; the output cannot be written).
+//!
+//! Modules: `inputs` (which files, in which order, fed into a decoder with
+//! diagnostics naming each file), `follow` (`--follow`), `progress` (the
+//! progress bar), `filter_args` (the filter flags), `help` (the help texts).
 
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Parser;
@@ -16,40 +23,89 @@ use lmlog_decode::filter::{Filter, Filtered};
 use lmlog_decode::{DecodeError, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
 
 mod filter_args;
+mod follow;
+mod help;
+mod inputs;
+mod progress;
 
-/// Decode lmlog binary logs into JSON Lines.
+use follow::{EndWatch, Stop};
+use inputs::{Diagnostics, FeedError, InputError, Inputs};
+use progress::Progress;
+
 #[derive(Debug, Parser)]
-#[command(name = "lmlog-decode", version, about)]
+#[command(
+    name = "lmlog-decode",
+    version,
+    about = help::ABOUT,
+    long_about = help::LONG_ABOUT,
+    after_help = help::AFTER_HELP,
+    after_long_help = help::AFTER_LONG_HELP
+)]
 struct Args {
-    /// Input file; standard input if absent or `-`. Rotated files may be
-    /// concatenated: `cat app.lmlog.1 app.lmlog | lmlog-decode`.
-    file: Option<PathBuf>,
-    /// Write to this file instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Do not print diagnostics about damaged input (fatal errors are still printed).
+    /// Log files, directories or series' live files (standard input if none, or `-`).
+    ///
+    /// A live file brings its series (`app.lmlog.0000000000`, … then
+    /// `app.lmlog`), a directory every lmlog file in it; files decode in the
+    /// order they were written, whatever the order named. Example:
+    /// `lmlog-decode app.lmlog`, `lmlog-decode logs/`,
+    /// `lmlog-decode old/app.lmlog.0000000002 old/app.lmlog.0000000001`.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Do not print diagnostics about damage or gaps (fatal errors are still printed).
+    ///
+    /// The exit status still says what was found. Example:
+    /// `lmlog-decode -q app.lmlog || echo damaged`.
     #[arg(short, long)]
     quiet: bool,
-    /// Before decoding, append to FILE what the staging files of processes
-    /// that wrote it and died (SIGKILL, abort, a crash) still hold: what the
-    /// next `lmlog::init` on FILE would recover. Needs FILE.
+    /// Decode only the files named, not the rest of their series.
+    ///
+    /// Example: `lmlog-decode --single app.lmlog` decodes the live file
+    /// alone; with `--follow`, follows from the live file on.
+    #[arg(long)]
+    single: bool,
+    /// Keep decoding the live file as it grows, until the application stops or Ctrl-C.
+    ///
+    /// Decodes the series (unless `--single`), then polls the live file,
+    /// printing each event as soon as it is decoded; exits 0 when the
+    /// application's last End frame (shutdown) has been decoded, or on
+    /// SIGINT or SIGTERM. Takes one FILE, which need not exist yet.
+    /// Example: `lmlog-decode -f --format pretty app.lmlog`.
+    #[arg(short, long)]
+    follow: bool,
+    /// Before decoding, recover into FILE what dead writers staged for it.
+    ///
+    /// Appends to FILE what the staging files of processes that wrote it and
+    /// died (SIGKILL, abort, a crash) still hold: what the next
+    /// `lmlog::init` on FILE would recover. Needs one FILE. Example:
+    /// `lmlog-decode --recover app.lmlog`.
     #[arg(long)]
     recover: bool,
-    /// Write events in the order they are stored (each thread's in blocks
-    /// of about one drain interval) instead of merging all threads by
-    /// timestamp: the fastest decode, holding nothing back.
+    /// Write events in the order they are stored instead of merging all threads by timestamp.
+    ///
+    /// Each thread's events come in blocks of about one drain interval:
+    /// the fastest decode, holding nothing back. Example:
+    /// `lmlog-decode --unordered app.lmlog`.
     #[arg(long)]
     unordered: bool,
+    /// Write to this file instead of standard output.
+    ///
+    /// Example: `lmlog-decode -o app.jsonl app.lmlog`.
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    output: Option<PathBuf>,
+    /// Output format: JSON Lines, one human line per event, logfmt, or OTLP/JSON.
+    ///
+    /// `otel-json` writes one OpenTelemetry ExportLogsServiceRequest per
+    /// line. Example: `lmlog-decode --format pretty app.lmlog`.
+    #[arg(long, help_heading = "Output", default_value = "jsonl", value_parser = PossibleValuesParser::new(Format::NAMES).try_map(|s| s.parse::<Format>()))]
+    format: Format,
+    /// When to colour the `pretty` format.
+    ///
+    /// `auto`: when standard output is a terminal and `NO_COLOR` is unset.
+    /// Example: `lmlog-decode --format pretty --color always app.lmlog | less -R`.
+    #[arg(long, help_heading = "Output", value_enum, default_value_t = Color::Auto)]
+    color: Color,
     #[command(flatten)]
     filter: filter_args::FilterArgs,
-    /// Output format: JSON Lines, one human line per event, logfmt, or
-    /// OpenTelemetry OTLP/JSON (one ExportLogsServiceRequest per line).
-    #[arg(long, default_value = "jsonl", value_parser = PossibleValuesParser::new(Format::NAMES).try_map(|s| s.parse::<Format>()))]
-    format: Format,
-    /// Colour the `pretty` format: `auto` when standard output is a
-    /// terminal (and `NO_COLOR` is unset).
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    color: Color,
 }
 
 /// When to colour the `pretty` format.
@@ -60,12 +116,21 @@ enum Color {
     Auto,
 }
 
+/// Why the command stopped before decoding everything.
+#[derive(Debug, thiserror::Error)]
+enum Fatal {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Feed(#[from] FeedError),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("{0}")]
+    Usage(&'static str),
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    let name = match &args.file {
-        Some(p) if p.as_os_str() != "-" => p.display().to_string(),
-        _ => "<stdin>".to_owned(),
-    };
     let filter = match args.filter.filter() {
         Ok(filter) => filter,
         Err(e) => {
@@ -73,21 +138,65 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&args, &name, filter) {
+    match run(&args, filter) {
         Ok(clean) => ExitCode::from(if clean { 0 } else { 1 }),
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(Fatal::Feed(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(Fatal::Decode(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            match &e {
-                DecodeError::Open { .. } => eprintln!("lmlog-decode: {e}"),
-                _ => eprintln!("lmlog-decode: {name}: {e}"),
-            }
+            eprintln!("lmlog-decode: {e}");
             ExitCode::from(2)
         }
     }
 }
 
+/// Decodes; returns whether the input was free of damage and gaps.
+fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
+    let named_file = match args.files.as_slice() {
+        [file] if file.as_os_str() != "-" && !file.is_dir() => Some(file.as_path()),
+        _ => None,
+    };
+    if args.recover {
+        recover(named_file.ok_or(Fatal::Usage("--recover needs one log file, not standard input or a directory"))?)?;
+    }
+    let output: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(File::create(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let color = match args.color {
+        Color::Never => false,
+        Color::Always => true,
+        Color::Auto => {
+            use std::io::IsTerminal;
+            args.output.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let source = if args.follow {
+        let path = named_file.ok_or(Fatal::Usage("--follow takes one log file, not standard input or a directory"))?;
+        if inputs::is_closed_file(path) {
+            return Err(Fatal::Usage("--follow takes a series' live file (app.lmlog), not one of its closed files"));
+        }
+        Source::Follow(path)
+    } else {
+        Source::Inputs(inputs::resolve(&args.files, args.single)?)
+    };
+    match args.format {
+        Format::Pretty => filtered(Pretty::new(output, color), filter, &source, args),
+        Format::Logfmt => filtered(Logfmt::new(output), filter, &source, args),
+        Format::OtelJson => filtered(OtelJson::new(output), filter, &source, args),
+        _ => filtered(JsonLines::new(output), filter, &source, args),
+    }
+}
+
+/// What is decoded: inputs resolved up front, or a live file followed.
+enum Source<'a> {
+    Inputs(Inputs),
+    Follow(&'a Path),
+}
+
 /// Appends to `log` what dead processes staged for it; reports on stderr.
-fn recover(log: &std::path::Path) -> Result<(), DecodeError> {
+fn recover(log: &Path) -> Result<(), DecodeError> {
     let open_err = |source| DecodeError::Open { path: log.to_owned(), source };
     let mut file = File::options().append(true).open(log).map_err(open_err)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
@@ -104,80 +213,59 @@ fn recover(log: &std::path::Path) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// Decodes; returns whether the input was free of damage.
-fn run(args: &Args, name: &str, filter: Filter) -> Result<bool, DecodeError> {
-    if args.recover {
-        match &args.file {
-            Some(p) if p.as_os_str() != "-" => recover(p)?,
-            _ => {
-                return Err(DecodeError::Open {
-                    path: PathBuf::from("-"),
-                    source: io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        "--recover needs a log file, not standard input",
-                    ),
-                })
-            }
-        }
-    }
-    let input: Box<dyn Read> = match &args.file {
-        Some(p) if p.as_os_str() != "-" => {
-            Box::new(File::open(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?)
-        }
-        _ => Box::new(io::stdin().lock()),
-    };
-    let output: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(File::create(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?),
-        None => Box::new(io::stdout().lock()),
-    };
-    let color = match args.color {
-        Color::Never => false,
-        Color::Always => true,
-        Color::Auto => {
-            use std::io::IsTerminal;
-            args.output.is_none()
-                && io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    match args.format {
-        Format::Pretty => filtered(Pretty::new(output, color), filter, input, args, name),
-        Format::Logfmt => filtered(Logfmt::new(output), filter, input, args, name),
-        Format::OtelJson => filtered(OtelJson::new(output), filter, input, args, name),
-        _ => filtered(JsonLines::new(output), filter, input, args, name),
-    }
-}
-
 /// Decodes into `output`, through `filter` unless it keeps everything.
-fn filtered<O: Output>(
-    output: O,
-    filter: Filter,
-    input: Box<dyn Read>,
-    args: &Args,
-    name: &str,
-) -> Result<bool, DecodeError> {
+fn filtered<O: Output>(output: O, filter: Filter, source: &Source<'_>, args: &Args) -> Result<bool, Fatal> {
     if filter.is_empty() {
-        decode(Decoder::new(output), input, args, name)
+        decode(output, source, args)
     } else {
-        decode(Decoder::new(Filtered::new(filter, output)), input, args, name)
+        decode(Filtered::new(filter, output), source, args)
     }
 }
 
-/// Decodes `input` with `decoder`; returns whether it was free of damage.
-fn decode<O: Output>(
-    mut decoder: Decoder<O>,
-    input: Box<dyn Read>,
-    args: &Args,
-    name: &str,
-) -> Result<bool, DecodeError> {
+/// Decodes `source` into `output`; returns whether it was free of damage and gaps.
+fn decode<O: Output>(output: O, source: &Source<'_>, args: &Args) -> Result<bool, Fatal> {
+    let mut decoder = Decoder::new(EndWatch::new(output));
     decoder.set_time_order(!args.unordered);
-    if !args.quiet {
-        let name = name.to_owned();
-        decoder.set_diagnostic_handler(move |d| {
-            let _ = writeln!(io::stderr().lock(), "lmlog-decode: {name}: {d}");
-        });
-    }
-    decoder.decode_from(input)?;
-    let summary = decoder.finish()?;
-    Ok(summary.is_clean())
+    let (problems, damage) = match source {
+        Source::Inputs(inputs) => {
+            let show_progress = !args.quiet;
+            let progress = if show_progress { Progress::for_bytes(inputs.total_bytes()) } else { Progress::hidden() };
+            let diagnostics = Diagnostics::new(progress.clone(), args.quiet);
+            diagnostics.install(&mut decoder);
+            for problem in &inputs.problems {
+                diagnostics.note(problem);
+            }
+            let fed = inputs::feed(&mut decoder, inputs, &diagnostics);
+            progress.finish();
+            fed?;
+            let summary = decoder.finish().map_err(|e| diagnostics.locate_error(e))?;
+            (inputs.problems.len(), summary.damage)
+        }
+        Source::Follow(path) => {
+            let diagnostics = Diagnostics::new(Progress::hidden(), args.quiet);
+            diagnostics.install(&mut decoder);
+            let interrupted = Arc::new(AtomicBool::new(false));
+            let flag = interrupted.clone();
+            let handler = ctrlc::set_handler(move || {
+                // A second signal while the first is being handled ends the
+                // process at once (with the status of a SIGINT death).
+                if flag.swap(true, Ordering::Relaxed) {
+                    std::process::exit(130);
+                }
+            });
+            if let Err(e) = handler {
+                diagnostics.note(format_args!("cannot handle Ctrl-C ({e}); it will stop the command without a flush"));
+            }
+            let (stop, gaps) = follow::follow(&mut decoder, path, args.single, &diagnostics, &interrupted)?;
+            let damage = decoder.summary().damage;
+            if stop == Stop::Interrupted {
+                // What the writer has not written yet (a partial frame, the
+                // End frame) is not damage.
+                diagnostics.mute();
+            }
+            let summary = decoder.finish().map_err(|e| diagnostics.locate_error(e))?;
+            (gaps.len(), if stop == Stop::Interrupted { damage } else { summary.damage })
+        }
+    };
+    Ok(problems == 0 && damage == 0)
 }

@@ -1,0 +1,326 @@
+//! `--follow`: decoding a live file as it grows, across rotations, until
+//! the application shuts down or the user interrupts.
+//!
+//! The follower first decodes the closed files of the series (unless
+//! `--single`), then the live file, polling for what the writer appends.
+//! When the writer rotates it ends the live file with an End frame of
+//! reason `rotated`, renames it to `PATH.NNNNNNNNNN` and starts a new
+//! `PATH`: the follower reads the old file to its end, then takes the next
+//! index of the series, from its closed file if the writer rotated again
+//! meanwhile, else from the new `PATH` (never the file it just read). A
+//! partial frame at the end of what is written stays in the decoder until
+//! the rest arrives. The follower stops at an End frame of reason
+//! `shutdown` that nothing follows.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use lmlog_decode::{Callsite, DecodeError, Decoder, Event, Item, Output};
+
+use crate::inputs::{self, closed_files, Diagnostics, FeedError, FirstBytes, Problem, READ_CHUNK};
+
+/// How long the follower sleeps when it has read everything written.
+const POLL: Duration = Duration::from_millis(50);
+
+/// The reason of the End frame the writer ends its last file with when the
+/// application stops.
+const SHUTDOWN: &str = "shutdown";
+/// The reason of the End frame the writer ends a file with before renaming it.
+const ROTATED: &str = "rotated";
+
+/// An [`Output`] that passes everything on to another and notes what the
+/// follower needs: the End frames and the index of the file being read.
+pub struct EndWatch<O> {
+    inner: O,
+    /// The reason of the End frame that ended the latest session, if it ended.
+    end: Option<String>,
+    /// End frames seen.
+    ends: u64,
+    /// The latest session's `file_index`.
+    file_index: Option<u32>,
+}
+
+impl<O> EndWatch<O> {
+    /// Watches what goes to `inner`.
+    pub fn new(inner: O) -> EndWatch<O> {
+        EndWatch { inner, end: None, ends: 0, file_index: None }
+    }
+}
+
+impl<O: Output> Output for EndWatch<O> {
+    type Callsite = O::Callsite;
+
+    fn callsite(&mut self, callsite: &Callsite) -> Self::Callsite {
+        self.inner.callsite(callsite)
+    }
+
+    #[inline]
+    fn event(&mut self, event: Event<'_>, prepared: &mut Self::Callsite) -> io::Result<()> {
+        self.inner.event(event, prepared)
+    }
+
+    fn retract(&mut self) {
+        self.inner.retract();
+    }
+
+    fn item(&mut self, item: Item<'_>) -> io::Result<()> {
+        match &item {
+            Item::Session(session) => {
+                self.end = None;
+                self.file_index = Some(session.file_index);
+            }
+            Item::SessionEnd(end) => {
+                self.end = Some(end.reason.clone());
+                self.ends += 1;
+            }
+            _ => {}
+        }
+        self.inner.item(item)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Why following stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The application shut down (an End frame of reason `shutdown`, and
+    /// nothing after it).
+    Shutdown,
+    /// The user interrupted (SIGINT, SIGTERM).
+    Interrupted,
+}
+
+/// Why reading a live file ended.
+enum LiveEnd {
+    Stop(Stop),
+    /// The writer moved on to a new file.
+    NextFile,
+}
+
+/// The next file to read.
+enum Next {
+    /// A closed file of the series: read to its end.
+    Closed(PathBuf),
+    /// The live file.
+    Live(File),
+}
+
+/// Follows the series whose live file is `path` into `decoder` (without
+/// finishing it); only the live file on if `single`. Gaps in the series are
+/// noted through `diagnostics` and returned. Stops when the application shuts
+/// down or `interrupted` is set.
+pub fn follow<O: Output>(
+    decoder: &mut Decoder<EndWatch<O>>,
+    path: &Path,
+    single: bool,
+    diagnostics: &Diagnostics,
+    interrupted: &AtomicBool,
+) -> Result<(Stop, Vec<Problem>), FeedError> {
+    let open_err = |source| FeedError::Decode(DecodeError::Open { path: path.to_owned(), source });
+    let expected = if single { None } else { closed_files(path).map_err(open_err)?.first().map(|(index, _)| *index) };
+    let mut follower = Follower {
+        decoder,
+        path,
+        diagnostics,
+        interrupted,
+        expected,
+        finished: None,
+        gaps: Vec::new(),
+        chunk: vec![0; READ_CHUNK],
+    };
+    let stop = follower.run()?;
+    Ok((stop, follower.gaps))
+}
+
+struct Follower<'a, O: Output> {
+    decoder: &'a mut Decoder<EndWatch<O>>,
+    /// The live file's path.
+    path: &'a Path,
+    diagnostics: &'a Diagnostics,
+    interrupted: &'a AtomicBool,
+    /// The index of the next file of the series, once known.
+    expected: Option<u32>,
+    /// The file read last, which the next live file cannot be.
+    finished: Option<FileId>,
+    gaps: Vec<Problem>,
+    chunk: Vec<u8>,
+}
+
+impl<O: Output> Follower<'_, O> {
+    fn run(&mut self) -> Result<Stop, FeedError> {
+        loop {
+            let Some(next) = self.next_file()? else { return Ok(Stop::Interrupted) };
+            match next {
+                Next::Closed(path) => {
+                    let name = path.display().to_string();
+                    let file =
+                        File::open(&path).map_err(|source| FeedError::Decode(DecodeError::Open { path, source }))?;
+                    self.finished = file_id(&file);
+                    inputs::feed_reader(self.decoder, file, &name, self.diagnostics)?;
+                    self.flush()?;
+                    self.file_done();
+                }
+                Next::Live(file) => match self.read_live(file)? {
+                    LiveEnd::Stop(stop) => return Ok(stop),
+                    LiveEnd::NextFile => self.file_done(),
+                },
+            }
+        }
+    }
+
+    /// The file just read was the series' latest: the next has the index after it.
+    fn file_done(&mut self) {
+        let read = self.decoder.output().file_index.or(self.expected);
+        self.expected = read.map(|index| index.saturating_add(1));
+    }
+
+    /// Waits for the next file of the series; `None` if interrupted first.
+    fn next_file(&mut self) -> Result<Option<Next>, FeedError> {
+        let open_err = |source| FeedError::Decode(DecodeError::Open { path: self.path.to_owned(), source });
+        let mut waiting_noted = false;
+        loop {
+            if self.interrupted.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            if let Some(expected) = self.expected {
+                let closed = closed_files(self.path).map_err(open_err)?;
+                if let Some((index, path)) = closed.into_iter().find(|(index, _)| *index >= expected) {
+                    self.gap(expected, index);
+                    return Ok(Some(Next::Closed(path)));
+                }
+            }
+            match File::open(self.path) {
+                Ok(mut file) if file_id(&file).is_none() || file_id(&file) != self.finished => {
+                    match inputs::first_session(&mut file) {
+                        FirstBytes::Incomplete => {}
+                        FirstBytes::Session(session) if self.expected.is_some_and(|e| session.file_index > e) => {
+                            // The writer rotated meanwhile: its closed files
+                            // come first, unless they are gone.
+                            let expected = self.expected.unwrap_or(0);
+                            let closed = closed_files(self.path).map_err(open_err)?;
+                            if !closed.iter().any(|(index, _)| (expected..session.file_index).contains(index)) {
+                                self.gap(expected, session.file_index);
+                                file.rewind().map_err(open_err)?;
+                                return Ok(Some(Next::Live(file)));
+                            }
+                        }
+                        _ => {
+                            file.rewind().map_err(open_err)?;
+                            return Ok(Some(Next::Live(file)));
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if !waiting_noted {
+                        self.diagnostics.note(format_args!("waiting for {} to be created", self.path.display()));
+                        waiting_noted = true;
+                    }
+                }
+                Err(e) => return Err(open_err(e)),
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Notes the files `expected..found` of the series as missing.
+    fn gap(&mut self, expected: u32, found: u32) {
+        if found > expected {
+            let gap = Problem::Gap { series: self.path.to_owned(), first: expected, last: found - 1 };
+            self.diagnostics.note(&gap);
+            self.gaps.push(gap);
+        }
+    }
+
+    /// Reads the live file as it grows, until the writer ends it.
+    fn read_live(&mut self, mut file: File) -> Result<LiveEnd, FeedError> {
+        let name = self.path.display().to_string();
+        let id = file_id(&file);
+        self.diagnostics.file_starts(self.decoder.summary().bytes_read, &name);
+        let ends_before = self.decoder.output().ends;
+        let mut position = 0u64;
+        let mut replaced = false;
+        loop {
+            if self.interrupted.load(Ordering::Relaxed) {
+                return Ok(LiveEnd::Stop(Stop::Interrupted));
+            }
+            let n = match file.read(&mut self.chunk) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(FeedError::InFile {
+                        file: name.into(),
+                        error: DecodeError::Read { offset: position, source },
+                    })
+                }
+            };
+            if n > 0 {
+                self.decoder.feed(&self.chunk[..n]).map_err(|e| self.diagnostics.locate_error(e))?;
+                position += n as u64;
+                self.flush()?;
+                continue;
+            }
+            // Everything written so far is decoded.
+            let watch = self.decoder.output();
+            if watch.ends > ends_before {
+                match watch.end.as_deref() {
+                    Some(SHUTDOWN) => return Ok(LiveEnd::Stop(Stop::Shutdown)),
+                    Some(ROTATED) => {
+                        self.finished = id;
+                        return Ok(LiveEnd::NextFile);
+                    }
+                    _ => {}
+                }
+            }
+            if replaced {
+                self.diagnostics.note(format_args!("{name} was replaced without an end frame; following the new file"));
+                self.finished = id;
+                return Ok(LiveEnd::NextFile);
+            }
+            if file.metadata().is_ok_and(|meta| meta.len() < position) {
+                self.diagnostics.note(format_args!("{name} was truncated; reading it again from its start"));
+                file.rewind().map_err(|source| FeedError::InFile {
+                    file: name.as_str().into(),
+                    error: DecodeError::Read { offset: position, source },
+                })?;
+                position = 0;
+                self.diagnostics.file_starts(self.decoder.summary().bytes_read, &name);
+                continue;
+            }
+            // A new file at the path: read the old one to its end once more.
+            replaced = id.is_some() && fs::metadata(self.path).ok().and_then(|meta| meta_id(&meta)) != id;
+            if !replaced {
+                std::thread::sleep(POLL);
+            }
+        }
+    }
+
+    /// Hands what was decoded to the output and flushes it.
+    fn flush(&mut self) -> Result<(), FeedError> {
+        self.decoder.flush().map_err(FeedError::Decode)
+    }
+}
+
+/// What tells two files apart (device and inode); `None` where unknown.
+type FileId = (u64, u64);
+
+fn file_id(file: &File) -> Option<FileId> {
+    file.metadata().ok().and_then(|meta| meta_id(&meta))
+}
+
+#[cfg(unix)]
+fn meta_id(meta: &fs::Metadata) -> Option<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn meta_id(_meta: &fs::Metadata) -> Option<FileId> {
+    None
+}

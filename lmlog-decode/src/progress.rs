@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// in a fraction of a second in a release build).
 pub const PROGRESS_MIN_BYTES: u64 = 16 << 20;
 
-/// What the bar shows: time spent, bytes decoded of the total, speed, time
-/// left and the file being decoded.
-const TEMPLATE: &str = "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {wide_msg}";
+/// What the bar shows: bytes decoded of the total, speed, time left and
+/// the file being decoded (cut to what fits in an 80-column line).
+const TEMPLATE: &str = "{bytes}/{total_bytes} [{bar:25}] {bytes_per_sec}, ETA {eta} {wide_msg}";
 
 /// A progress bar on standard error, or nothing. Clones show the same bar.
 #[derive(Clone, Default)]

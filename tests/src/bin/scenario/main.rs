@@ -23,6 +23,7 @@ mod interleaved;
 mod jsonl_rotation;
 mod jsonl_tail;
 mod live_jsonl;
+mod live_series;
 mod many_sites;
 mod otel;
 mod oversized;
@@ -38,7 +39,7 @@ mod time_rotation;
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
-                     | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | otel FILE | record-size FILE (off|always) \
+                     | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | time-rotation DIR \
                      | fuzz-corpus DIR (off|always) \
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         Some("jsonl-rotation") if args.len() == 2 => jsonl_rotation::run(&PathBuf::from(&args[1])),
         Some("jsonl-tail") if args.len() == 2 => jsonl_tail::run(&PathBuf::from(&args[1])),
         Some("live-jsonl") if args.len() == 2 => live_jsonl::run(&PathBuf::from(&args[1])),
+        Some("live-series") if args.len() == 3 => live_series::run(&PathBuf::from(&args[1]), &args[2]),
         Some("otel") if args.len() == 2 => otel::run(&PathBuf::from(&args[1])),
         Some("record-size") if args.len() == 3 => record_size::run(&PathBuf::from(&args[1]), &args[2]),
         Some("rotation-burst") if args.len() == 2 => rotation::run_burst(&PathBuf::from(&args[1])),

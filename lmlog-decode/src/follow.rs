@@ -16,11 +16,13 @@ use std::fs::{self, File};
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lmlog_decode::{Callsite, DecodeError, Decoder, Event, Item, Output};
 
 use crate::inputs::{self, closed_files, Diagnostics, FeedError, FirstBytes, Problem, READ_CHUNK};
+use crate::progress::Progress;
 
 /// How long the follower sleeps when it has read everything written.
 const POLL: Duration = Duration::from_millis(50);
@@ -88,7 +90,7 @@ impl<O: Output> Output for EndWatch<O> {
 
 /// Why following stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
+enum Stop {
     /// The application shut down (an End frame of reason `shutdown`, and
     /// nothing after it).
     Shutdown,
@@ -105,17 +107,58 @@ enum LiveEnd {
 
 /// The next file to read.
 enum Next {
-    /// A closed file of the series: read to its end.
-    Closed(PathBuf),
+    /// A closed file of the series, with the index in its name: read to its end.
+    Closed(u32, PathBuf),
     /// The live file.
     Live(File),
+}
+
+/// Follows the series whose live file is `path` with `decoder` until the
+/// application shuts down or SIGINT or SIGTERM, then finishes it; prints
+/// diagnostics and gaps unless `quiet`. Returns whether no damage or gap
+/// was found.
+pub fn decode<O: Output>(
+    mut decoder: Decoder<EndWatch<O>>,
+    path: &Path,
+    single: bool,
+    quiet: bool,
+) -> Result<bool, FeedError> {
+    let diagnostics = Diagnostics::new(Progress::hidden(), quiet);
+    diagnostics.install(&mut decoder);
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let handler = ctrlc::set_handler(move || {
+        // A second signal while the first is being handled ends the
+        // process at once (with the status of a SIGINT death).
+        if flag.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = handler {
+        diagnostics.note(format_args!("cannot handle Ctrl-C ({e}); it will stop the command without a flush"));
+    }
+    let (stop, gaps) = follow(&mut decoder, path, single, &diagnostics, &interrupted)?;
+    let damage = match stop {
+        Stop::Shutdown => decoder.finish().map_err(|e| diagnostics.locate_error(e))?.damage,
+        Stop::Interrupted => {
+            // What the writer has not written yet (the rest of a frame, the
+            // End frame, the file itself) is not damage.
+            let damage = decoder.summary().damage;
+            diagnostics.mute();
+            match decoder.finish() {
+                Ok(_) | Err(DecodeError::TooShort { .. }) => damage,
+                Err(e) => return Err(diagnostics.locate_error(e)),
+            }
+        }
+    };
+    Ok(damage == 0 && gaps.is_empty())
 }
 
 /// Follows the series whose live file is `path` into `decoder` (without
 /// finishing it); only the live file on if `single`. Gaps in the series are
 /// noted through `diagnostics` and returned. Stops when the application shuts
 /// down or `interrupted` is set.
-pub fn follow<O: Output>(
+fn follow<O: Output>(
     decoder: &mut Decoder<EndWatch<O>>,
     path: &Path,
     single: bool,
@@ -157,10 +200,18 @@ impl<O: Output> Follower<'_, O> {
         loop {
             let Some(next) = self.next_file()? else { return Ok(Stop::Interrupted) };
             match next {
-                Next::Closed(path) => {
+                Next::Closed(index, path) => {
                     let name = path.display().to_string();
-                    let file =
-                        File::open(&path).map_err(|source| FeedError::Decode(DecodeError::Open { path, source }))?;
+                    let file = match File::open(&path) {
+                        Ok(file) => file,
+                        // Retention removed it since it was listed.
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                            self.gap(index, index.saturating_add(1));
+                            self.expected = Some(index.saturating_add(1));
+                            continue;
+                        }
+                        Err(source) => return Err(FeedError::Decode(DecodeError::Open { path, source })),
+                    };
                     self.finished = file_id(&file);
                     inputs::feed_reader(self.decoder, file, &name, self.diagnostics)?;
                     self.flush()?;
@@ -192,7 +243,7 @@ impl<O: Output> Follower<'_, O> {
                 let closed = closed_files(self.path).map_err(open_err)?;
                 if let Some((index, path)) = closed.into_iter().find(|(index, _)| *index >= expected) {
                     self.gap(expected, index);
-                    return Ok(Some(Next::Closed(path)));
+                    return Ok(Some(Next::Closed(index, path)));
                 }
             }
             match File::open(self.path) {

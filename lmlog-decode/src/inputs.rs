@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use lmlog_decode::{DecodeError, Decoder, Diagnostic, DiagnosticKind, Output};
+use lmlog_decode::{DecodeError, DecodeSummary, Decoder, Diagnostic, DiagnosticKind, Output};
 use lmlog_format::frame::{check_preamble, frame_header_len, FrameHeader, PreambleError, PREAMBLE_LEN};
 use lmlog_format::schema::from_payload;
 use lmlog_format::{FrameKind, SessionInfo};
@@ -548,6 +548,27 @@ impl Diagnostics {
         };
         FeedError::InFile { file, error }
     }
+}
+
+/// Decodes `inputs` with `decoder` to their end: prints the inputs'
+/// problems and the decoder's diagnostics (naming each file and the offset
+/// in it) unless `quiet`, with a progress bar for large inputs on a
+/// terminal, and returns the decoder's tally.
+pub fn decode_all<O: Output>(
+    mut decoder: Decoder<O>,
+    inputs: &Inputs,
+    quiet: bool,
+) -> Result<DecodeSummary, FeedError> {
+    let progress = if quiet { Progress::hidden() } else { Progress::for_bytes(inputs.total_bytes()) };
+    let diagnostics = Diagnostics::new(progress.clone(), quiet);
+    diagnostics.install(&mut decoder);
+    for problem in &inputs.problems {
+        diagnostics.note(problem);
+    }
+    let fed = feed(&mut decoder, inputs, &diagnostics);
+    progress.finish();
+    fed?;
+    decoder.finish().map_err(|e| diagnostics.locate_error(e))
 }
 
 /// Feeds `inputs` in order into `decoder` (without finishing it), advancing

@@ -14,8 +14,6 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Parser;
@@ -28,9 +26,8 @@ mod help;
 mod inputs;
 mod progress;
 
-use follow::{EndWatch, Stop};
-use inputs::{Diagnostics, FeedError, InputError, Inputs};
-use progress::Progress;
+use follow::EndWatch;
+use inputs::{FeedError, InputError, Inputs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -224,48 +221,15 @@ fn filtered<O: Output>(output: O, filter: Filter, source: &Source<'_>, args: &Ar
 
 /// Decodes `source` into `output`; returns whether it was free of damage and gaps.
 fn decode<O: Output>(output: O, source: &Source<'_>, args: &Args) -> Result<bool, Fatal> {
+    // Every output goes through `EndWatch`, which `--follow` needs: one
+    // decoder type per output, however the input is read.
     let mut decoder = Decoder::new(EndWatch::new(output));
     decoder.set_time_order(!args.unordered);
-    let (problems, damage) = match source {
+    match source {
         Source::Inputs(inputs) => {
-            let show_progress = !args.quiet;
-            let progress = if show_progress { Progress::for_bytes(inputs.total_bytes()) } else { Progress::hidden() };
-            let diagnostics = Diagnostics::new(progress.clone(), args.quiet);
-            diagnostics.install(&mut decoder);
-            for problem in &inputs.problems {
-                diagnostics.note(problem);
-            }
-            let fed = inputs::feed(&mut decoder, inputs, &diagnostics);
-            progress.finish();
-            fed?;
-            let summary = decoder.finish().map_err(|e| diagnostics.locate_error(e))?;
-            (inputs.problems.len(), summary.damage)
+            let summary = inputs::decode_all(decoder, inputs, args.quiet)?;
+            Ok(summary.is_clean() && inputs.problems.is_empty())
         }
-        Source::Follow(path) => {
-            let diagnostics = Diagnostics::new(Progress::hidden(), args.quiet);
-            diagnostics.install(&mut decoder);
-            let interrupted = Arc::new(AtomicBool::new(false));
-            let flag = interrupted.clone();
-            let handler = ctrlc::set_handler(move || {
-                // A second signal while the first is being handled ends the
-                // process at once (with the status of a SIGINT death).
-                if flag.swap(true, Ordering::Relaxed) {
-                    std::process::exit(130);
-                }
-            });
-            if let Err(e) = handler {
-                diagnostics.note(format_args!("cannot handle Ctrl-C ({e}); it will stop the command without a flush"));
-            }
-            let (stop, gaps) = follow::follow(&mut decoder, path, args.single, &diagnostics, &interrupted)?;
-            let damage = decoder.summary().damage;
-            if stop == Stop::Interrupted {
-                // What the writer has not written yet (a partial frame, the
-                // End frame) is not damage.
-                diagnostics.mute();
-            }
-            let summary = decoder.finish().map_err(|e| diagnostics.locate_error(e))?;
-            (gaps.len(), if stop == Stop::Interrupted { damage } else { summary.damage })
-        }
-    };
-    Ok(problems == 0 && damage == 0)
+        Source::Follow(path) => Ok(follow::decode(decoder, path, args.single, args.quiet)?),
+    }
 }

@@ -13,7 +13,8 @@ lmlog applications write a compact, self-describing binary log (the schema of
 every event travels in the file). lmlog-decode turns it back into one line per
 event, with its time (nanoseconds), level, event type, rendered message, typed
 fields, source location, thread and OpenTelemetry trace context. Nothing else
-is needed: not the application's binary, not its debug information.
+is needed: not the application's binary, not its debug information. Events
+of all threads come out in timestamp order (--unordered: in the order stored).
 
 Inputs: log files, directories, or rotated series. Naming a series' live file
 (app.lmlog) decodes the whole series: its closed files app.lmlog.0000000000,

@@ -63,7 +63,8 @@ struct Args {
     /// Keep decoding the live file as it grows, until the application stops or Ctrl-C.
     ///
     /// Decodes the series (unless `--single`), then polls the live file,
-    /// printing each event as soon as it is decoded; exits 0 when the
+    /// printing events as soon as they are decoded (in time order: as the
+    /// writer's watermarks release them); exits 0 when the
     /// application's last End frame (shutdown) has been decoded, or on
     /// SIGINT or SIGTERM. Takes one FILE, which need not exist yet.
     /// Example: `lmlog-decode -f --format pretty app.lmlog`.

@@ -77,7 +77,8 @@ pub struct InputFile {
     /// Its index in its series: its first session's `file_index`, else the
     /// index in its name.
     pub index: Option<u32>,
-    /// Where its series' files are: its directory and the series' base name.
+    /// Which series it belongs to: its directory (canonical, so that two
+    /// spellings of one directory are one series) and the series' base name.
     series: (PathBuf, std::ffi::OsString),
     /// Sort key after the index: its first session's clock anchor and process id.
     session: (u64, u32),
@@ -214,7 +215,7 @@ pub fn resolve(paths: &[PathBuf], single: bool) -> Result<Inputs, InputError> {
     let named_alone = found.len() == 1;
     let mut files = Vec::new();
     let mut problems = Vec::new();
-    for (path, origin) in found.into_values() {
+    for (canonical, (path, origin)) in found {
         let mut file = File::open(&path).map_err(open_error(&path))?;
         let len = file.metadata().map_err(open_error(&path))?.len();
         let first = first_session(&mut file);
@@ -233,7 +234,7 @@ pub fn resolve(paths: &[PathBuf], single: bool) -> Result<Inputs, InputError> {
                 }
             }
         }
-        files.push(InputFile::new(path, len, first.session()));
+        files.push(InputFile::new(path, &canonical, len, first.session()));
     }
     if files.is_empty() && problems.is_empty() {
         if let Some(path) = directories.into_iter().next() {
@@ -260,11 +261,16 @@ fn stricter(a: Origin, b: Origin) -> Origin {
 }
 
 impl InputFile {
-    fn new(path: PathBuf, len: u64, session: Option<SessionInfo>) -> InputFile {
-        let (dir, name) = split_series_name(&path);
-        let index = session.as_ref().map(|s| s.file_index).or(name.1);
+    fn new(path: PathBuf, canonical: &Path, len: u64, session: Option<SessionInfo>) -> InputFile {
+        let (dir, (base, name_index)) = split_series_name(canonical);
+        let index = session.as_ref().map(|s| s.file_index).or(name_index);
         let key = session.map_or((0, 0), |s| (s.clock.anchor.unix_nanos, s.pid));
-        InputFile { path, len, index, series: (dir, name.0), session: key }
+        InputFile { path, len, index, series: (dir, base), session: key }
+    }
+
+    /// Its series' live file, as the path it was named or found by spells it.
+    fn series_path(&self) -> PathBuf {
+        self.path.with_file_name(&self.series.1)
     }
 
     /// Its place in the order files are decoded in: by index (files of
@@ -276,19 +282,19 @@ impl InputFile {
 
 /// The indices missing inside each series among `files`.
 fn gaps(files: &[InputFile]) -> Vec<Problem> {
-    let mut series: BTreeMap<&(PathBuf, std::ffi::OsString), BTreeSet<u32>> = BTreeMap::new();
+    let mut series: BTreeMap<&(PathBuf, std::ffi::OsString), (PathBuf, BTreeSet<u32>)> = BTreeMap::new();
     for file in files {
         if let Some(index) = file.index {
-            series.entry(&file.series).or_default().insert(index);
+            series.entry(&file.series).or_insert_with(|| (file.series_path(), BTreeSet::new())).1.insert(index);
         }
     }
     let mut problems = Vec::new();
-    for ((dir, name), indices) in series {
+    for (live, indices) in series.into_values() {
         let mut present = indices.into_iter();
         let Some(mut previous) = present.next() else { continue };
         for index in present {
             if index > previous + 1 {
-                problems.push(Problem::Gap { series: dir.join(name), first: previous + 1, last: index - 1 });
+                problems.push(Problem::Gap { series: live.clone(), first: previous + 1, last: index - 1 });
             }
             previous = index;
         }

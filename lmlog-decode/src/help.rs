@@ -21,7 +21,8 @@ Inputs: log files, directories, or rotated series. Naming a series' live file
 app.lmlog.0000000001, ... and then app.lmlog (--single: only the file named).
 A directory brings every lmlog file in it (recognised by its contents, not its
 name). Files decode in the order they were written (their index in the series,
-then their session's start), whatever order they are named in. A file missing
+then their session's start), whatever order they are named in; the logs of
+several applications, written side by side, are merged by time. A file missing
 from the middle of a series is reported as a gap. With no FILE, or -, the
 standard input is decoded.
 

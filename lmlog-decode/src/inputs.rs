@@ -10,15 +10,18 @@
 //! writing process's id), never by name. An index absent between the
 //! lowest and the highest of a series is a [`Problem::Gap`].
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use lmlog_decode::interleave::{interleave, LineWriter, Stamped, Stream};
 use lmlog_decode::{DecodeError, DecodeSummary, Decoder, Diagnostic, DiagnosticKind, Output};
 use lmlog_format::frame::{check_preamble, frame_header_len, FrameHeader, PreambleError, PREAMBLE_LEN};
 use lmlog_format::schema::from_payload;
@@ -58,6 +61,16 @@ pub enum Source {
 }
 
 impl Inputs {
+    /// The files, split into the logs that may have been written side by
+    /// side: each stream the files of one application (by the host,
+    /// executable and service their sessions name) or of one series (by
+    /// name), in the order they were written; streams in the order of their
+    /// first files. Empty for standard input.
+    pub fn streams(&self) -> Vec<Vec<&InputFile>> {
+        let Source::Files(files) = &self.source else { return Vec::new() };
+        streams(files).into_iter().map(|stream| stream.into_iter().map(|i| &files[i]).collect()).collect()
+    }
+
     /// The bytes the files hold (0 for standard input).
     pub fn total_bytes(&self) -> u64 {
         match &self.source {
@@ -82,7 +95,14 @@ pub struct InputFile {
     series: (PathBuf, std::ffi::OsString),
     /// Sort key after the index: its first session's clock anchor and process id.
     session: (u64, u32),
+    /// The application that wrote it, as its first session names it.
+    writer: Option<Writer>,
 }
+
+/// What names the application that wrote a file: host name, executable
+/// and service name. Its files (of every run, whatever their names) were
+/// written one after another, never side by side.
+type Writer = (Option<String>, Option<String>, Option<String>);
 
 /// Something wrong with the inputs that does not stop decoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,8 +262,42 @@ pub fn resolve(paths: &[PathBuf], single: bool) -> Result<Inputs, InputError> {
         }
     }
     files.sort_by(|a, b| a.order().cmp(&b.order()));
+    // Decoded one after another, the files of one stream come together.
+    let order: Vec<usize> = streams(&files).into_iter().flatten().collect();
+    let mut slots: Vec<Option<InputFile>> = files.into_iter().map(Some).collect();
+    let files: Vec<InputFile> = order.into_iter().filter_map(|i| slots[i].take()).collect();
     problems.extend(gaps(&files));
     Ok(Inputs { source: Source::Files(files), problems })
+}
+
+/// The indices of `files` (in the order written) by stream: files that
+/// share a series or a writer are in one stream; streams in the order of
+/// their first files.
+fn streams(files: &[InputFile]) -> Vec<Vec<usize>> {
+    // Union-find over the files.
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..files.len()).collect();
+    for i in 0..files.len() {
+        for j in 0..i {
+            let (a, b) = (&files[i], &files[j]);
+            if a.series == b.series || (a.writer.is_some() && a.writer == b.writer) {
+                let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+                parent[ri.max(rj)] = ri.min(rj);
+            }
+        }
+    }
+    let mut streams: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..files.len() {
+        let r = root(&mut parent, i);
+        streams.entry(r).or_default().push(i);
+    }
+    streams.into_values().collect()
 }
 
 /// Turns an I/O error on `path` into an [`InputError`].
@@ -264,8 +318,9 @@ impl InputFile {
     fn new(path: PathBuf, canonical: &Path, len: u64, session: Option<SessionInfo>) -> InputFile {
         let (dir, (base, name_index)) = split_series_name(canonical);
         let index = session.as_ref().map(|s| s.file_index).or(name_index);
-        let key = session.map_or((0, 0), |s| (s.clock.anchor.unix_nanos, s.pid));
-        InputFile { path, len, index, series: (dir, base), session: key }
+        let key = session.as_ref().map_or((0, 0), |s| (s.clock.anchor.unix_nanos, s.pid));
+        let writer = session.map(|s| (s.hostname, s.executable, s.service_name));
+        InputFile { path, len, index, series: (dir, base), session: key, writer }
     }
 
     /// Its series' live file, as the path it was named or found by spells it.
@@ -584,14 +639,106 @@ pub fn feed<O: Output>(decoder: &mut Decoder<O>, inputs: &Inputs, diagnostics: &
     match &inputs.source {
         Source::Stdin => feed_reader(decoder, io::stdin().lock(), "<stdin>", diagnostics),
         Source::Files(files) => {
-            for file in files {
-                let name = file.path.display().to_string();
-                let open = File::open(&file.path)
-                    .map_err(|source| FeedError::Decode(DecodeError::Open { path: file.path.clone(), source }))?;
-                diagnostics.progress().set_file(&name);
-                feed_reader(decoder, open, &name, diagnostics)?;
-            }
+            let mut feeder = FileFeeder::new(files.iter().collect(), diagnostics.clone());
+            while feeder.feed_next(decoder)? {}
             Ok(())
+        }
+    }
+}
+
+/// Decodes the streams of `inputs` (see [`Inputs::streams`]) each with a
+/// decoder of its own, in time order, their lines merged by time into
+/// `out` ([`interleave`]); each stream's output is `make`'s, built on the
+/// stream's line queue. Prints as [`decode_all`] does; returns each
+/// stream's tally.
+pub fn interleave_all<O: Output>(
+    make: impl Fn(LineWriter) -> O,
+    inputs: &Inputs,
+    out: impl io::Write,
+    quiet: bool,
+) -> Result<Vec<DecodeSummary>, FeedError> {
+    let progress = if quiet { Progress::hidden() } else { Progress::for_bytes(inputs.total_bytes()) };
+    let notes = Diagnostics::new(progress.clone(), quiet);
+    for problem in &inputs.problems {
+        notes.note(problem);
+    }
+    // `interleave` passes on the decoder's errors: the file a feeding error
+    // is in waits here.
+    let failed_in: Rc<RefCell<Option<Arc<str>>>> = Rc::default();
+    let streams: Vec<_> = inputs
+        .streams()
+        .into_iter()
+        .map(|files| {
+            // Offsets count per decoder: one map of files per stream.
+            let diagnostics = Diagnostics::new(progress.clone(), quiet);
+            let mut decoder = Decoder::new(Stamped::new(&make));
+            diagnostics.install(&mut decoder);
+            let mut feeder = FileFeeder::new(files, diagnostics);
+            let failed_in = Rc::clone(&failed_in);
+            let feed = move |decoder: &mut Decoder<Stamped<O>>| {
+                feeder.feed_next(decoder).map_err(|e| match e {
+                    FeedError::Decode(error) => error,
+                    FeedError::InFile { file, error } => {
+                        *failed_in.borrow_mut() = Some(file);
+                        error
+                    }
+                })
+            };
+            Stream { decoder, feed }
+        })
+        .collect();
+    let merged = interleave(streams, out);
+    progress.finish();
+    merged.map_err(|error| match failed_in.take() {
+        Some(file) => FeedError::InFile { file, error },
+        None => FeedError::Decode(error),
+    })
+}
+
+/// Feeds a decoder the files of one stream, one piece at a time.
+struct FileFeeder<'a> {
+    files: std::vec::IntoIter<&'a InputFile>,
+    /// The file being read: its reader, its name and the bytes read from it.
+    current: Option<(File, Arc<str>, u64)>,
+    diagnostics: Diagnostics,
+    chunk: Vec<u8>,
+}
+
+impl<'a> FileFeeder<'a> {
+    fn new(files: Vec<&'a InputFile>, diagnostics: Diagnostics) -> Self {
+        FileFeeder { files: files.into_iter(), current: None, diagnostics, chunk: vec![0; READ_CHUNK] }
+    }
+
+    /// Feeds `decoder` the next piece of the files (the next file's first,
+    /// after a file's last); `Ok(false)` once every file was fed.
+    fn feed_next<O: Output>(&mut self, decoder: &mut Decoder<O>) -> Result<bool, FeedError> {
+        loop {
+            let (reader, name, offset) = match &mut self.current {
+                Some(current) => current,
+                None => {
+                    let Some(file) = self.files.next() else { return Ok(false) };
+                    let name: Arc<str> = file.path.display().to_string().into();
+                    let open = File::open(&file.path)
+                        .map_err(|source| FeedError::Decode(DecodeError::Open { path: file.path.clone(), source }))?;
+                    self.diagnostics.file_starts(decoder.summary().bytes_read, &name);
+                    self.diagnostics.progress().set_file(&name);
+                    self.current.insert((open, name, 0))
+                }
+            };
+            match reader.read(&mut self.chunk) {
+                Ok(0) => self.current = None,
+                Ok(n) => {
+                    decoder.feed(&self.chunk[..n]).map_err(|e| self.diagnostics.locate_error(e))?;
+                    *offset += n as u64;
+                    self.diagnostics.progress().advance(n as u64);
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    let error = DecodeError::Read { offset: *offset, source };
+                    return Err(FeedError::InFile { file: name.clone(), error });
+                }
+            }
         }
     }
 }
@@ -658,7 +805,17 @@ mod tests {
             index: Some(index),
             series: (PathBuf::new(), series.into()),
             session: (0, 0),
+            writer: None,
         }
+    }
+
+    #[test]
+    fn a_stream_is_the_files_of_one_series_or_one_writer() {
+        let writer = |host: &str| Some((Some(host.to_owned()), None, None));
+        let mut files = vec![file("a", 0), file("b", 0), file("a", 1), file("c", 0), file("d", 0), file("e", 0)];
+        // `c` and `d`: one application's files under two names.
+        (files[3].writer, files[4].writer, files[5].writer) = (writer("x"), writer("x"), writer("y"));
+        assert_eq!(streams(&files), [vec![0, 2], vec![1], vec![3, 4], vec![5]]);
     }
 
     #[test]

@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Parser;
 use lmlog_decode::filter::{Filter, Filtered};
-use lmlog_decode::{DecodeError, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
+use lmlog_decode::interleave::LineWriter;
+use lmlog_decode::{DecodeError, DecodeSummary, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
 
 mod filter_args;
 mod follow;
@@ -179,6 +180,16 @@ fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
     } else {
         Source::Inputs(inputs::resolve(&args.files, args.single)?)
     };
+    if let Source::Inputs(inputs) = &source {
+        if !args.unordered && inputs.streams().len() > 1 {
+            return match args.format {
+                Format::Pretty => merged(|w| Pretty::new(w, color), filter, inputs, output, args.quiet),
+                Format::Logfmt => merged(Logfmt::new, filter, inputs, output, args.quiet),
+                Format::OtelJson => merged(OtelJson::new, filter, inputs, output, args.quiet),
+                _ => merged(JsonLines::new, filter, inputs, output, args.quiet),
+            };
+        }
+    }
     match args.format {
         Format::Pretty => filtered(Pretty::new(output, color), filter, &source, args),
         Format::Logfmt => filtered(Logfmt::new(output), filter, &source, args),
@@ -218,6 +229,25 @@ fn filtered<O: Output>(output: O, filter: Filter, source: &Source<'_>, args: &Ar
     } else {
         decode(Filtered::new(filter, output), source, args)
     }
+}
+
+/// Decodes the logs of `inputs` written side by side (several
+/// applications' series) into `out` with the outputs `make` builds, their
+/// events merged by time, through `filter` unless it keeps everything;
+/// returns whether they were free of damage and gaps.
+fn merged<O: Output>(
+    make: impl Fn(LineWriter) -> O,
+    filter: Filter,
+    inputs: &Inputs,
+    out: impl Write,
+    quiet: bool,
+) -> Result<bool, Fatal> {
+    let summaries = if filter.is_empty() {
+        inputs::interleave_all(make, inputs, out, quiet)?
+    } else {
+        inputs::interleave_all(|w| Filtered::new(filter.clone(), make(w)), inputs, out, quiet)?
+    };
+    Ok(summaries.iter().all(DecodeSummary::is_clean) && inputs.problems.is_empty())
 }
 
 /// Decodes `source` into `output`; returns whether it was free of damage and gaps.

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{decode_command, decode_lines, run_scenario, series, TempDir};
+use crate::support::{decode_command, decode_lines, run_scenario, scenario_command, series, TempDir};
 
 /// `lmlog-decode ARGS`, with its output.
 fn decode(args: &[&Path]) -> Output {
@@ -271,4 +271,70 @@ fn help_describes_every_flag_with_an_example_and_the_exit_statuses() {
         assert!(long.contains(topic), "--help describes {topic}");
     }
     assert!(short.lines().count() * 2 < long.lines().count() && !short.contains("Example"), "-h stays short:\n{short}");
+}
+
+/// One `--format otel-json` line: its service, time, and the event's
+/// (worker, i).
+fn service_event(line: &str) -> (String, i128, (u64, u64)) {
+    let line: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+    let logs = &line["resourceLogs"][0];
+    let attribute = |list: &serde_json::Value, key: &str| {
+        let list = list.as_array().expect("attributes");
+        list.iter().find(|a| a["key"] == key).map(|a| a["value"].clone()).expect("the attribute")
+    };
+    let service =
+        attribute(&logs["resource"]["attributes"], "service.name")["stringValue"].as_str().unwrap().to_owned();
+    let record = &logs["scopeLogs"][0]["logRecords"][0];
+    let time = record["timeUnixNano"].as_str().unwrap().parse().unwrap();
+    let int = |key| attribute(&record["attributes"], key)["intValue"].as_str().unwrap().parse::<u64>().unwrap();
+    (service, time, (int("worker"), int("i")))
+}
+
+/// How often a line is older than the line before it.
+fn steps_back(events: &[(String, i128, (u64, u64))]) -> usize {
+    events.windows(2).filter(|pair| pair[1].1 < pair[0].1).count()
+}
+
+/// Two applications (two services) logging at the same time into series of
+/// their own: named together, their events come out merged by time, each
+/// once; `--unordered` decodes one series after the other.
+#[test]
+fn logs_of_applications_written_side_by_side_are_merged_by_time() {
+    let dir = TempDir::new("inputs-side-by-side");
+    let (api, worker) = (dir.path().join("api"), dir.path().join("worker"));
+    let apps: Vec<_> = [(&api, "api"), (&worker, "worker")]
+        .into_iter()
+        .map(|(path, service)| {
+            std::fs::create_dir(path).unwrap();
+            scenario_command(&["live-series", path.to_str().unwrap(), "exit"])
+                .env("OTEL_SERVICE_NAME", service)
+                .spawn()
+                .expect("spawn lmlog-scenario")
+        })
+        .collect();
+    for mut app in apps {
+        assert!(app.wait().expect("wait for lmlog-scenario").success());
+    }
+    let decode_events = |args: &[&str], paths: &[&Path]| {
+        let out = decode_command().args(args).args(paths).output().expect("run lmlog-decode");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap().lines().map(service_event).collect::<Vec<_>>()
+    };
+    let alone: Vec<_> = [&api, &worker].map(|path| decode_events(&["--format", "otel-json"], &[path])).into();
+    let merged = decode_events(&["--format", "otel-json"], &[&api, &worker]);
+
+    let mut sorted = merged.clone();
+    sorted.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+    let mut expected: Vec<_> = alone.concat();
+    expected.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
+    assert_eq!(sorted, expected, "each event of both once");
+    assert_eq!(merged.len(), 6_000);
+    let switches = merged.windows(2).filter(|pair| pair[0].0 != pair[1].0).count();
+    assert!(switches > 100, "the services' events interleave: {switches} switches");
+    // Merging adds no step back in time to those each series has alone.
+    assert!(steps_back(&merged) <= alone.iter().map(|events| steps_back(events)).sum(), "merged out of order");
+
+    let unordered = decode_events(&["--format", "otel-json", "--unordered"], &[&api, &worker]);
+    let switches = unordered.windows(2).filter(|pair| pair[0].0 != pair[1].0).count();
+    assert_eq!((unordered.len(), switches), (6_000, 1), "--unordered: one series, then the other");
 }

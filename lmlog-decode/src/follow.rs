@@ -215,7 +215,8 @@ impl<O: Output> Follower<'_, O> {
                     self.finished = file_id(&file);
                     inputs::feed_reader(self.decoder, file, &name, self.diagnostics)?;
                     self.flush()?;
-                    self.file_done();
+                    // Its name says its index.
+                    self.expected = Some(index.saturating_add(1));
                 }
                 Next::Live(file) => match self.read_live(file)? {
                     LiveEnd::Stop(stop) => return Ok(stop),
@@ -225,10 +226,12 @@ impl<O: Output> Follower<'_, O> {
         }
     }
 
-    /// The file just read was the series' latest: the next has the index after it.
+    /// The live file just read was the series' latest: the next has the
+    /// index after its session's, and after the one expected before it
+    /// (should its session frame have been damaged).
     fn file_done(&mut self) {
-        let read = self.decoder.output().file_index.or(self.expected);
-        self.expected = read.map(|index| index.saturating_add(1));
+        let next = |index: Option<u32>| index.map(|index| index.saturating_add(1));
+        self.expected = next(self.decoder.output().file_index).max(next(self.expected));
     }
 
     /// Waits for the next file of the series; `None` if interrupted first.

@@ -136,9 +136,13 @@ impl<O: Output> Decoder<O> {
     /// without watermarks: then the oldest go out early), and
     /// [`flush`](Self::flush) does not hand on what it holds; the end of
     /// each session and [`finish`](Self::finish) do. Files and sessions
-    /// come out one after another, in the order they are fed. Writer-loss
-    /// events come out where their frame is. Turning time order off hands
-    /// on what is held first.
+    /// come out one after another, in the order they are fed, but for the
+    /// files of one process's rotated series: a rotation can fall in the
+    /// middle of a drain, so they are merged across it (the
+    /// [`Item::SessionEnd`](crate::Item::SessionEnd) of a rotation comes
+    /// before the records of its file still held). Writer-loss events come
+    /// out where their frame is. Turning time order off hands on what is
+    /// held first.
     ///
     /// ```
     /// # fn main() -> Result<(), lmlog_decode::DecodeError> {

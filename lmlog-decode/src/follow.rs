@@ -20,18 +20,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lmlog_decode::{Callsite, DecodeError, Decoder, Event, Item, Output};
+use lmlog_format::EndInfo;
 
 use crate::inputs::{self, closed_files, Diagnostics, FeedError, FirstBytes, Problem, READ_CHUNK};
 use crate::progress::Progress;
 
 /// How long the follower sleeps when it has read everything written.
 const POLL: Duration = Duration::from_millis(50);
-
-/// The reason of the End frame the writer ends its last file with when the
-/// application stops.
-const SHUTDOWN: &str = "shutdown";
-/// The reason of the End frame the writer ends a file with before renaming it.
-const ROTATED: &str = "rotated";
 
 /// An [`Output`] that passes everything on to another and notes what the
 /// follower needs: the End frames and the index of the file being read.
@@ -324,8 +319,8 @@ impl<O: Output> Follower<'_, O> {
             let watch = self.decoder.output();
             if watch.ends > ends_before {
                 match watch.end.as_deref() {
-                    Some(SHUTDOWN) => return Ok(LiveEnd::Stop(Stop::Shutdown)),
-                    Some(ROTATED) => {
+                    Some(EndInfo::SHUTDOWN) => return Ok(LiveEnd::Stop(Stop::Shutdown)),
+                    Some(EndInfo::ROTATED) => {
                         self.finished = id;
                         return Ok(LiveEnd::NextFile);
                     }

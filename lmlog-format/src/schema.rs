@@ -284,10 +284,18 @@ impl Serialize for LossReport {
 /// Why a stream ended: the payload of the end frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndInfo {
-    /// `"shutdown"` or `"rotated"`.
+    /// [`EndInfo::SHUTDOWN`] or [`EndInfo::ROTATED`].
     pub reason: String,
     /// Wall-clock time when the stream ended (ns since the Unix epoch).
     pub unix_nanos: u64,
+}
+
+impl EndInfo {
+    /// The reason of the end frame of the application's last file: it stopped.
+    pub const SHUTDOWN: &'static str = "shutdown";
+    /// The reason of the end frame of a file the writer rotated away from:
+    /// the next file of the series goes on with the same process and clock.
+    pub const ROTATED: &'static str = "rotated";
 }
 
 /// The payload of a watermark frame (format version 2 on): every record

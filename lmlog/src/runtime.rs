@@ -263,7 +263,7 @@ fn start_crash_survival(path: &std::path::Path, sink: &mut dyn Sink, settings: &
     for stream in &recovery.streams {
         eprintln!("lmlog: recovered {stream} of an earlier process into {}", path.display());
     }
-    match crate::staging::Run::create(path, &settings.session(sink.file_index())) {
+    match crate::staging::Run::create(path, &settings.session(sink.file_index(), crate::clock::anchor())) {
         Ok(run) => {
             STATE.attach_run(std::sync::Arc::new(run));
             true

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lmlog_format::{ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SessionInfo, WriterLoss};
+use lmlog_format::{ClockAnchor, ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SessionInfo, WriterLoss};
 
 use crate::clock::unix_nanos;
 use crate::config::Compression;
@@ -39,11 +39,12 @@ pub(crate) struct WriterSettings {
 }
 
 impl WriterSettings {
-    /// The session frame of a file with index `file_index`, anchored now.
-    pub(crate) fn session(&self, file_index: u32) -> SessionInfo {
+    /// The session frame of a file with index `file_index`, its clock
+    /// anchored at `anchor`.
+    pub(crate) fn session(&self, file_index: u32, anchor: ClockAnchor) -> SessionInfo {
         SessionInfo {
             writer_version: env!("CARGO_PKG_VERSION").to_string(),
-            clock: ClockInfo { anchor: crate::clock::anchor(), ..self.clock },
+            clock: ClockInfo { anchor, ..self.clock },
             pid: std::process::id(),
             executable: std::env::current_exe().ok().map(|p| p.display().to_string()),
             hostname: hostname(),
@@ -69,6 +70,11 @@ pub(crate) struct Writer {
     /// rings: the next watermark.
     last_drain_ticks: Option<u64>,
     last_anchor: Instant,
+    /// The anchor of the latest session or clock frame: a rotated file's
+    /// session repeats it, so that ticks convert to the same times on both
+    /// sides of the rotation (one drain's records can straddle it, and a
+    /// time-ordered reader merges them).
+    anchor: Option<ClockAnchor>,
     /// Scratch list of rings for one drain.
     rings: Vec<RingSnapshot>,
     lost_events_reported: u64,
@@ -90,6 +96,7 @@ impl Writer {
             last_drain: Instant::now(),
             last_drain_ticks: None,
             last_anchor: Instant::now(),
+            anchor: None,
             rings: Vec::new(),
             lost_events_reported: STATE.lost_events(),
             report_framed: false,
@@ -124,8 +131,10 @@ impl Writer {
                         // A failing sink gets one last trial, whatever its back-off.
                         self.driver.expedite();
                         self.drain();
-                        self.framer
-                            .meta(FrameKind::End, &EndInfo { reason: "shutdown".into(), unix_nanos: unix_nanos() });
+                        self.framer.meta(
+                            FrameKind::End,
+                            &EndInfo { reason: EndInfo::SHUTDOWN.into(), unix_nanos: unix_nanos() },
+                        );
                         self.write_out();
                         self.driver.flush();
                         self.driver.finish();
@@ -139,8 +148,14 @@ impl Writer {
 
     /// Frames the start of a file: session header and every schema so far.
     fn start_file(&mut self) {
-        let session = self.settings.session(self.driver.file_index());
-        self.last_anchor = Instant::now();
+        let anchor = match self.anchor {
+            Some(anchor) => anchor,
+            None => {
+                self.last_anchor = Instant::now();
+                *self.anchor.insert(crate::clock::anchor())
+            }
+        };
+        let session = self.settings.session(self.driver.file_index(), anchor);
         let interned = STATE.interned(0, STATE.interned_count());
         self.framer.start_file(&session, &interned);
     }
@@ -180,6 +195,7 @@ impl Writer {
         if self.last_anchor.elapsed() >= ANCHOR_INTERVAL {
             self.last_anchor = Instant::now();
             let anchor = crate::clock::anchor();
+            self.anchor = Some(anchor);
             self.framer.meta(FrameKind::Clock, &anchor);
             if let Some(run) = STATE.run() {
                 run.append_meta(FrameKind::Clock, &lmlog_format::schema::to_payload(&anchor));
@@ -266,7 +282,7 @@ impl Writer {
     fn rotate(&mut self) -> bool {
         // A pending loss report belongs to the file whose frames were lost.
         self.frame_loss_report();
-        self.framer.meta(FrameKind::End, &EndInfo { reason: "rotated".into(), unix_nanos: unix_nanos() });
+        self.framer.meta(FrameKind::End, &EndInfo { reason: EndInfo::ROTATED.into(), unix_nanos: unix_nanos() });
         self.write_out();
         let rotated = self.driver.rotate().is_ok();
         if rotated {

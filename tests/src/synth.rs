@@ -110,6 +110,11 @@ impl Stream {
     /// A session frame whose clock runs at `ticks_per_second` and reads
     /// `ticks` at `unix_nanos`.
     pub fn session(&mut self, ticks_per_second: f64, ticks: u64, unix_nanos: u64) -> &mut Self {
+        self.session_of(42, ticks_per_second, ticks, unix_nanos)
+    }
+
+    /// [`session`](Self::session) of process `pid`.
+    pub fn session_of(&mut self, pid: u32, ticks_per_second: f64, ticks: u64, unix_nanos: u64) -> &mut Self {
         let info = SessionInfo {
             writer_version: "0.1.0".into(),
             clock: ClockInfo {
@@ -117,7 +122,7 @@ impl Stream {
                 ticks_per_second,
                 anchor: ClockAnchor { ticks, unix_nanos },
             },
-            pid: 42,
+            pid,
             executable: Some("/usr/bin/app".into()),
             hostname: None,
             service_name: Some("app".into()),
@@ -182,7 +187,12 @@ impl Stream {
 
     /// An end frame (reason `shutdown`).
     pub fn end(&mut self) -> &mut Self {
-        self.frame(FrameKind::End, &to_payload(&EndInfo { reason: "shutdown".into(), unix_nanos: ANCHOR_NANOS }))
+        self.end_because(EndInfo::SHUTDOWN)
+    }
+
+    /// An end frame with this reason ([`EndInfo::ROTATED`]: the series goes on).
+    pub fn end_because(&mut self, reason: &str) -> &mut Self {
+        self.frame(FrameKind::End, &to_payload(&EndInfo { reason: reason.into(), unix_nanos: ANCHOR_NANOS }))
     }
 }
 

@@ -45,6 +45,8 @@ pub(crate) struct PendingFrame {
     pub thread: ThreadDesc,
     /// Schema frames read before this one (see `Records::schemas_known`).
     pub schemas_known: u64,
+    /// The file it belongs to (see `EventDecoder::generation`).
+    pub generation: u64,
     pub origin: FrameOrigin,
 }
 
@@ -76,6 +78,8 @@ pub(crate) struct Merger {
     /// The latest watermark of the session.
     watermark: Option<u64>,
     pending_bytes: usize,
+    /// Frames held.
+    frames: usize,
     spare: Vec<Vec<u8>>,
 }
 
@@ -108,6 +112,7 @@ impl Merger {
             self.lanes.push(Lane::default());
         }
         self.pending_bytes += frame.payload.len();
+        self.frames += 1;
         let frames = &mut self.lanes[lane].frames;
         if frames.is_empty() {
             let ticks = record_ticks(&frame.payload, frame.pos, frame.ticks);
@@ -167,6 +172,7 @@ impl Merger {
         let frames = &mut self.lanes[lane].frames;
         if let Some(done) = frames.pop_front() {
             self.pending_bytes -= done.payload.len();
+            self.frames -= 1;
             if self.spare.len() < SPARE_BUFFERS {
                 self.spare.push(done.payload);
             }
@@ -175,6 +181,11 @@ impl Merger {
             let ticks = record_ticks(&next.payload, next.pos, next.ticks);
             self.requeue(lane, ticks);
         }
+    }
+
+    /// How many frames are held.
+    pub fn frames(&self) -> usize {
+        self.frames
     }
 
     /// Whether no record waits.
@@ -211,6 +222,7 @@ mod tests {
             thread_id,
             thread: ThreadDesc { name: None, key: 1 },
             schemas_known: 0,
+            generation: 0,
             origin: FrameOrigin { offset: 0, decompressed: false, version: 2 },
         }
     }

@@ -203,6 +203,30 @@ pub(crate) struct EventDecoder<C> {
     merger: Option<Box<Merger>>,
     /// Schema frames read (the number of the latest).
     schemas_read: u64,
+    /// Counts the files whose call sites records held for time order may
+    /// need (see [`Retired`]); a held frame notes the one it belongs to.
+    generation: u64,
+    /// The call sites of the file before a rotation, while records of it are
+    /// held.
+    retired: Option<Retired<C>>,
+    /// The last session ended by rotation: the next file, if the same
+    /// process and clock write it, goes on with the records held.
+    rotated: bool,
+    /// Process id and tick rate of the latest session.
+    process: Option<(u32, f64)>,
+}
+
+/// The call sites of a file the writer rotated away from, kept in time order
+/// while records of that file are held: a rotation can fall in the middle of
+/// a drain, so the next file can start with records older than the last
+/// ones of this file, from another thread. Merged across the boundary (the
+/// same clock writes both files), they come out in time order.
+#[derive(Debug)]
+struct Retired<C> {
+    schemas: session::SchemaTable<Entry<C>>,
+    generation: u64,
+    /// Frames of that file still held.
+    frames: usize,
 }
 
 impl<C> EventDecoder<C> {
@@ -223,6 +247,10 @@ impl<C> EventDecoder<C> {
             stats: EventStats::default(),
             merger: None,
             schemas_read: 0,
+            generation: 0,
+            retired: None,
+            rotated: false,
+            process: None,
         }
     }
 
@@ -247,14 +275,36 @@ impl<C> EventDecoder<C> {
         &self.stats
     }
 
-    /// A new file starts: hands on the events held for time order and
-    /// forgets the session's call sites, threads and clock.
+    /// A new file starts: forgets the session's call sites, threads and
+    /// clock, after handing on the events held for time order, unless the
+    /// previous file ended by rotation: its call sites are then kept for
+    /// them (see [`Retired`]).
     pub fn start_file<O: Output<Callsite = C>>(&mut self, out: &mut O, rep: &mut Reporter) -> Result<(), DecodeError> {
+        let rotated = std::mem::take(&mut self.rotated);
+        if self.retired.is_some() {
+            // A whole file within a drain interval: its predecessor's
+            // records go out now, so at most one retired file is kept.
+            self.release(Release::All, out, rep)?;
+        }
+        let held = self.merger.as_ref().map_or(0, |m| m.frames());
+        if rotated && held > 0 {
+            let schemas = std::mem::take(&mut self.session.schemas);
+            self.retired = Some(Retired { schemas, generation: self.generation, frames: held });
+        } else {
+            self.end_merge(out, rep)?;
+        }
+        self.generation += 1;
+        self.session.reset();
+        Ok(())
+    }
+
+    /// Hands on every event held for time order and starts merging afresh
+    /// (a new clock: ticks before and after are not comparable).
+    fn end_merge<O: Output<Callsite = C>>(&mut self, out: &mut O, rep: &mut Reporter) -> Result<(), DecodeError> {
         self.release(Release::All, out, rep)?;
         if let Some(merger) = &mut self.merger {
             merger.reset();
         }
-        self.session.reset();
         Ok(())
     }
 
@@ -288,6 +338,12 @@ impl<C> EventDecoder<C> {
             FrameKind::Records => return self.records(frame, out, rep),
             FrameKind::Session => match from_payload::<SessionInfo>(payload) {
                 Ok(info) => {
+                    let process = Some((info.pid, info.clock.ticks_per_second));
+                    if self.retired.is_some() && std::mem::replace(&mut self.process, process) != process {
+                        // Not the process that rotated: its clock is another.
+                        self.end_merge(out, rep)?;
+                    }
+                    self.process = process;
                     let (clock, valid) = Clock::from_info(&info.clock);
                     self.session.clock = clock;
                     self.session_open = true;
@@ -347,7 +403,11 @@ impl<C> EventDecoder<C> {
             },
             FrameKind::End => match from_payload::<EndInfo>(payload) {
                 Ok(end) => {
-                    self.release(Release::All, out, rep)?;
+                    if self.merger.is_some() && end.reason == EndInfo::ROTATED {
+                        self.rotated = true;
+                    } else {
+                        self.release(Release::All, out, rep)?;
+                    }
                     self.session_open = false;
                     self.stats.clean_end = true;
                     out.item(Item::SessionEnd(&end)).map_err(write)?;
@@ -422,6 +482,7 @@ impl<C> EventDecoder<C> {
                 thread_id: header.thread_id,
                 thread: self.session.thread(header.thread_id).clone(),
                 schemas_known: self.schemas_read,
+                generation: self.generation,
                 origin: frame.origin(),
             });
             // A late record (FORMAT.md) goes out at once.
@@ -449,7 +510,7 @@ impl<C> EventDecoder<C> {
                 Err(f) => break f,
             }
         };
-        self.report_failure(failure, frame.origin(), pos, payload.len(), rep)
+        self.report_failure(failure, frame.origin(), pos, payload.len(), self.generation, rep)
     }
 
     /// Hands on the records held for time order that `release` allows, in
@@ -480,6 +541,11 @@ impl<C> EventDecoder<C> {
             // lane's next one (and older than the limit).
             let bound = merger.bound();
             let frame = merger.front(lane);
+            let retired = self.retired.as_mut().filter(|r| r.generation == frame.generation);
+            let schemas = match retired {
+                Some(retired) => &mut retired.schemas,
+                None => &mut self.session.schemas,
+            };
             let mut records = Records {
                 payload: &frame.payload,
                 version: frame.origin.version,
@@ -487,7 +553,7 @@ impl<C> EventDecoder<C> {
                 clock: &frame.clock,
                 thread: Thread { id: frame.thread_id, name: frame.thread.name.as_deref(), key: frame.thread.key },
                 schemas_known: frame.schemas_known,
-                schemas: &mut self.session.schemas,
+                schemas,
                 dropped: &mut self.builtins.dropped,
                 stats: &mut self.stats,
             };
@@ -509,10 +575,16 @@ impl<C> EventDecoder<C> {
                     continue 'lanes;
                 }
             };
-            let (origin, len) = (frame.origin, frame.payload.len());
+            let (origin, len, generation) = (frame.origin, frame.payload.len(), frame.generation);
             merger.finish_front(lane);
             if let Some(failure) = failure {
-                self.report_failure(failure, origin, pos, len, rep)?;
+                self.report_failure(failure, origin, pos, len, generation, rep)?;
+            }
+            if let Some(retired) = self.retired.as_mut().filter(|r| r.generation == generation) {
+                retired.frames -= 1;
+                if retired.frames == 0 {
+                    self.retired = None;
+                }
             }
         }
     }
@@ -525,17 +597,20 @@ impl<C> EventDecoder<C> {
         origin: FrameOrigin,
         pos: usize,
         len: usize,
+        generation: u64,
         rep: &mut Reporter,
     ) -> Result<(), DecodeError> {
+        let schemas = match &self.retired {
+            Some(retired) if retired.generation == generation => &retired.schemas,
+            _ => &self.session.schemas,
+        };
         self.stats.bad_records += 1;
         let skipped = (len - pos) as u64;
         let kind = match failure {
             RecordError::UnknownCallsite(callsite) => DiagnosticKind::UnknownCallsite { callsite, skipped },
             RecordError::Value { callsite, error } => DiagnosticKind::BadRecord {
                 callsite,
-                event_type: callsite
-                    .and_then(|id| self.session.schemas.get(id))
-                    .map(|e| e.callsite.event_type().to_owned()),
+                event_type: callsite.and_then(|id| schemas.get(id)).map(|e| e.callsite.event_type().to_owned()),
                 error: error.kind.to_string(),
                 error_offset: origin.offset_of(error.at),
                 skipped,

@@ -558,3 +558,48 @@ fn time_order_off_again_hands_on_what_it_held() {
     decoder.finish().unwrap();
     assert_eq!(events, 2);
 }
+
+/// A series rotated in the middle of a drain: the first file ends with
+/// thread 1's records of the drain, the next starts with thread 2's.
+fn rotated_mid_drain(second_pid: u32) -> Stream {
+    let mut s = Stream::standard();
+    s.schema(1, "before", Level::Info, None, &[]);
+    s.records(1, 10, &recs(&[0, 20])); // 10 30
+    s.end_because(lmlog_format::EndInfo::ROTATED);
+    s.preamble().session_of(second_pid, 1e9, 0, ANCHOR_NANOS);
+    // The call site described again, in other words: each file's records
+    // are decoded with their own file's descriptions.
+    s.schema(1, "after", Level::Info, None, &[]);
+    s.records(2, 20, &recs(&[0, 20])); // 20 40
+    s.watermark(35);
+    s.records(1, 45, &recs(&[0]));
+    s.end();
+    s
+}
+
+#[test]
+fn time_order_merges_across_a_rotation_of_the_same_process() {
+    let s = rotated_mid_drain(42);
+    let mut seen = Vec::new();
+    let mut decoder = Decoder::new(from_fn(|item| {
+        if let Item::Event(e) = item {
+            seen.push(format!("{}@{}:{}", e.event_type(), e.ticks.unwrap(), e.thread.unwrap().id));
+        }
+    }))
+    .with_time_order();
+    decoder.feed(&s.bytes).unwrap();
+    let summary = decoder.finish().unwrap();
+    assert_eq!(seen, ["before@10:1", "after@20:2", "before@30:1", "after@40:2", "after@45:1"]);
+    assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+}
+
+#[test]
+fn time_order_does_not_merge_across_files_of_another_process() {
+    let s = rotated_mid_drain(43);
+    let (items, summary) = ordered_items(&s.bytes);
+    // The rotation's end frame is handed on at once (its file's records
+    // might have gone on in the next file); the next file's session, of
+    // another process, hands them on.
+    assert_eq!(items, ["end", "t1@10", "t1@30", "t2@20", "wm@35", "t2@40", "t1@45", "end", "eos"]);
+    assert!(summary.is_clean());
+}

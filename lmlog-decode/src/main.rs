@@ -16,11 +16,14 @@ use lmlog_decode::filter::{Filter, Filtered};
 use lmlog_decode::{DecodeError, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
 
 mod filter_args;
+mod summary_cmd;
 
 /// Decode lmlog binary logs into JSON Lines.
 #[derive(Debug, Parser)]
-#[command(name = "lmlog-decode", version, about)]
+#[command(name = "lmlog-decode", version, about, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Input file; standard input if absent or `-`. Rotated files may be
     /// concatenated: `cat app.lmlog.1 app.lmlog | lmlog-decode`.
     file: Option<PathBuf>,
@@ -52,6 +55,12 @@ struct Args {
     color: Color,
 }
 
+/// What to do instead of decoding.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    Summary(summary_cmd::SummaryArgs),
+}
+
 /// When to colour the `pretty` format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Color {
@@ -62,6 +71,9 @@ enum Color {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Summary(summary)) = &args.command {
+        return summary_cmd::run(summary);
+    }
     let name = match &args.file {
         Some(p) if p.as_os_str() != "-" => p.display().to_string(),
         _ => "<stdin>".to_owned(),

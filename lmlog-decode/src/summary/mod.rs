@@ -72,6 +72,9 @@ pub use render::TEXT_BUDGET;
 
 /// Distinct messages kept per warn or error event type.
 pub const MAX_MESSAGES: usize = 3;
+/// Messages of a call site rendered in a row without a new one, after
+/// which its messages are no longer rendered.
+const MAX_FRUITLESS_MESSAGES: u32 = 1024;
 /// Longest message kept, in bytes (cut at a character boundary).
 const MAX_MESSAGE_BYTES: usize = 200;
 /// Buckets of the rate over time.
@@ -84,7 +87,8 @@ const MAX_SESSIONS: usize = 64;
 ///
 /// Every event's fields are read (through a [`Visitor`](crate::Visitor),
 /// without rendering them), and the message of a warn or error event only
-/// until its event type has [`MAX_MESSAGES`] distinct ones. An event whose
+/// until its event type has [`MAX_MESSAGES`] distinct ones (or its call
+/// site rendered 1,024 in a row that were not new). An event whose
 /// fields do not decode is left out of every count, as it is left out of
 /// the other outputs.
 #[derive(Debug, Default)]
@@ -166,10 +170,13 @@ pub struct SummaryCallsite {
     /// Whether messages of this call site are still wanted: a warn or
     /// error call site with a message template, until its type has
     /// enough messages (or, for a template without placeholders, until it
-    /// was rendered once).
+    /// was rendered once, or after [`MAX_FRUITLESS_MESSAGES`] renderings
+    /// in a row brought nothing new).
     wants_message: bool,
     /// Whether the message template has placeholders.
     message_varies: bool,
+    /// Messages rendered since the last new one.
+    fruitless: u32,
 }
 
 impl Summary {
@@ -270,6 +277,7 @@ impl Output for Summary {
             top,
             wants_message: callsite.level() <= Level::Warn && template.is_some(),
             message_varies: template.is_some_and(|t| t.iter().any(|p| matches!(p, TemplatePart::Field(_)))),
+            fruitless: 0,
         }
     }
 
@@ -293,11 +301,16 @@ impl Output for Summary {
         self.scratch.apply(&mut ty.fields);
         if wants_message {
             let message = fields::cut(&self.message, MAX_MESSAGE_BYTES);
-            if !ty.messages.iter().any(|m| m == message) {
+            if ty.messages.iter().any(|m| m == message) {
+                prepared.fruitless += 1;
+            } else {
                 ty.messages.push(message.to_owned());
+                prepared.fruitless = 0;
             }
-            // A template without placeholders always renders the same.
-            prepared.wants_message = prepared.message_varies;
+            // A template without placeholders always renders the same, and
+            // one whose values keep repeating is not worth rendering for
+            // every event.
+            prepared.wants_message = prepared.message_varies && prepared.fruitless < MAX_FRUITLESS_MESSAGES;
         }
         ty.count += 1;
         ty.first = ty.first.min(t);

@@ -318,3 +318,23 @@ fn an_empty_stream_has_an_empty_digest() {
     let v: Value = serde_json::from_str(&d.to_json()).unwrap();
     assert_eq!(v["first"], Value::Null);
 }
+
+#[test]
+fn messages_stop_being_rendered_when_they_keep_repeating() {
+    // Two amounts alternate; a third comes at event `third`.
+    let digest_with_third_at = |third: usize| {
+        let mut s = Stream::standard();
+        s.schema(1, "slow", Level::Warn, Some("took {ms}"), &[field("ms", TypeDesc::U32)]);
+        let recs: Vec<Rec> =
+            (0..3000).map(|i| Rec::new(1, 1, pc(&(if i == third { 99u32 } else { i as u32 % 2 })))).collect();
+        s.records(1, 0, &recs);
+        digest(&s.bytes)
+    };
+    assert_eq!(event_type(&digest_with_third_at(500), "slow").messages, ["took 0", "took 1", "took 99"]);
+    // After 1,024 repeats in a row, no more rendering: the third is not seen.
+    let late = digest_with_third_at(2000);
+    let slow = event_type(&late, "slow");
+    assert_eq!(slow.messages, ["took 0", "took 1"]);
+    // Its fields still are.
+    assert_eq!(field_of(slow, "ms").values.len(), 3);
+}

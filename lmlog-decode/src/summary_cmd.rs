@@ -64,7 +64,8 @@ fn name(path: &std::path::Path) -> String {
 /// Summarises the files; returns whether they were free of damage.
 fn summarise(args: &SummaryArgs, current: &Arc<Mutex<(String, u64)>>) -> Result<bool, DecodeError> {
     let mut summary = Summary::new();
-    let mut decoder = Decoder::new(&mut summary);
+    // In time order, so that the first messages kept are the earliest.
+    let mut decoder = Decoder::new(&mut summary).with_time_order();
     if !args.quiet {
         let current = Arc::clone(current);
         decoder.set_diagnostic_handler(move |d| {

@@ -91,7 +91,7 @@ const MAX_SESSIONS: usize = 64;
 /// site rendered 1,024 in a row that were not new). An event whose
 /// fields do not decode is left out of every count, as it is left out of
 /// the other outputs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Summary {
     types: Vec<TypeStats>,
     type_ids: HashMap<Box<str>, usize>,
@@ -182,7 +182,21 @@ pub struct SummaryCallsite {
 impl Summary {
     /// An empty summary.
     pub fn new() -> Summary {
-        Summary { first: i128::MAX, last: i128::MIN, ..Summary::default() }
+        Summary {
+            types: Vec::new(),
+            type_ids: HashMap::new(),
+            sites: Vec::new(),
+            site_ids: HashMap::new(),
+            levels: [0; 5],
+            events: 0,
+            first: i128::MAX,
+            last: i128::MIN,
+            rate: FineCounts::default(),
+            sessions: Vec::new(),
+            sessions_left_out: 0,
+            scratch: Scratch::default(),
+            message: String::new(),
+        }
     }
 
     /// Events counted so far.
@@ -259,6 +273,12 @@ impl Summary {
         } else {
             self.sessions_left_out += 1;
         }
+    }
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Summary::new()
     }
 }
 

@@ -223,7 +223,20 @@ impl Digest {
         block
     }
 
-    /// The JSON form: one JSON object (see the README for its keys).
+    /// The JSON form: one JSON object, whatever the log, with the keys
+    /// `files`, `bytes`, `events`, `first` and `last` (RFC 3339 with
+    /// nanoseconds, or null), `levels` (level name → count), `sessions`
+    /// (`service_name`, `hostname`, `pid`, `executable`, `writer_version`,
+    /// `sessions`, `first_file_index`, `last_file_index`),
+    /// `sessions_left_out`, `rate` (`start`, `bucket_nanos`, `counts`,
+    /// `peak`: an index into `counts`; null without events), `event_types`
+    /// (`event_type`, `level`, `builtin`, `count`, `first`, `last`,
+    /// `callsites`, `fields`, `fields_left_out`, `messages`; a field has
+    /// `path`, `count`, `redacted`, `high_cardinality`, `values` (`value`,
+    /// `count`) and, for numbers, `min`, `max`, `mean`),
+    /// `event_types_left_out` (`count`, `events`), `callsites`
+    /// (`event_type`, `level`, `module`, `file`, `line`, `count`),
+    /// `callsites_left_out` and `loss` (the fields of [`Loss`](super::Loss)).
     pub fn to_json(&self) -> String {
         let mut j = Json::default();
         j.begin(b'{');

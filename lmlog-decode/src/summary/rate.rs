@@ -24,7 +24,17 @@ pub(crate) struct FineCounts {
     counts: BTreeMap<i128, u64>,
     /// The interval of the last events, and how many there were (counted
     /// into `counts` when another interval starts).
-    run: Option<(i128, u64)>,
+    run: Option<Run>,
+}
+
+/// Events in one interval, one after another.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    key: i128,
+    /// The interval's first and last-plus-one nanosecond.
+    start: i128,
+    end: i128,
+    count: u64,
 }
 
 impl Default for FineCounts {
@@ -37,21 +47,27 @@ impl FineCounts {
     /// Counts an event at `unix_nanos`.
     #[inline]
     pub fn add(&mut self, unix_nanos: i128) {
-        let key = unix_nanos.div_euclid(self.resolution);
-        match &mut self.run {
-            Some((k, n)) if *k == key => *n += 1,
-            _ => {
-                self.close_run();
-                self.run = Some((key, 1));
+        if let Some(run) = &mut self.run {
+            // Two compares instead of a 128-bit division, for the events
+            // that follow one another within an interval.
+            if (run.start..run.end).contains(&unix_nanos) {
+                run.count += 1;
+                return;
             }
         }
+        self.close_run();
+        let key = unix_nanos.div_euclid(self.resolution);
+        let start = key.saturating_mul(self.resolution);
+        self.run = Some(Run { key, start, end: start.saturating_add(self.resolution), count: 1 });
     }
 
+    /// Counts the current run into its interval, and merges intervals if
+    /// there are too many.
     fn close_run(&mut self) {
-        let Some((key, n)) = self.run.take() else {
+        let Some(run) = self.run.take() else {
             return;
         };
-        *self.counts.entry(key).or_insert(0) += n;
+        *self.counts.entry(run.key).or_insert(0) += run.count;
         while self.counts.len() > MAX_FINE {
             self.resolution = self.resolution.saturating_mul(4);
             let mut merged = BTreeMap::new();
@@ -70,7 +86,7 @@ impl FineCounts {
         let n = if span == 1 { 1 } else { buckets.max(1) };
         let width = (span + n as i128 - 1) / n as i128;
         let mut out = vec![0u64; n];
-        for (&key, &count) in self.counts.iter().chain(self.run.as_ref().map(|(k, n)| (k, n))) {
+        for (&key, &count) in self.counts.iter().chain(self.run.as_ref().map(|r| (&r.key, &r.count))) {
             let start = key.saturating_mul(self.resolution).max(first);
             let i = ((start - first) / width).clamp(0, n as i128 - 1) as usize;
             out[i] += count;

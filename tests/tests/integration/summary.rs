@@ -256,3 +256,29 @@ fn bad_inputs_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an lmlog file"));
 }
+
+#[test]
+fn standard_input_and_an_output_file() {
+    let (_dir, path, full, _) = file();
+    let text = summary_text(&[path]);
+    let dir = TempDir::new("summary-io");
+    let written = dir.path().join("digest.txt");
+    let out = decode_command()
+        .args(["summary", "-o"])
+        .arg(&written)
+        .arg("-")
+        .stdin(std::fs::File::open(path).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), text);
+    let v: Value = serde_json::from_str(&{
+        let json = dir.path().join("digest.json");
+        let out = decode_command().args(["summary", "--json", "-o"]).arg(&json).arg(path).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        std::fs::read_to_string(json).unwrap()
+    })
+    .unwrap();
+    assert_eq!(v["events"], full.lines);
+}

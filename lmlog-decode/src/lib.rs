@@ -22,6 +22,9 @@
 //! * [`filter`] keeps only the events that pass a [`filter::Filter`]
 //!   (level, event type, module, thread, time, trace, field values), for
 //!   any output, rendering none of the others.
+//! * [`summary`] gathers a digest of a whole log (counts per event type,
+//!   call site and level, rate over time, frequent field values, loss,
+//!   sessions) as text of at most 4 KiB or as JSON.
 //!
 //! Damage (bad CRCs, missing sync markers, truncation, records that do not
 //! match their schema) never stops decoding: it is reported as
@@ -66,6 +69,7 @@ mod output;
 mod record;
 mod report;
 mod stream;
+pub mod summary;
 
 use std::io::{Read, Write};
 use std::path::Path;

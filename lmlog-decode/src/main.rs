@@ -27,6 +27,8 @@ mod help;
 mod inputs;
 mod progress;
 
+mod summary_cmd;
+
 use follow::EndWatch;
 use inputs::{FeedError, InputError, Inputs};
 
@@ -37,9 +39,12 @@ use inputs::{FeedError, InputError, Inputs};
     about = help::ABOUT,
     long_about = help::LONG_ABOUT,
     after_help = help::AFTER_HELP,
-    after_long_help = help::AFTER_LONG_HELP
+    after_long_help = help::AFTER_LONG_HELP,
+    args_conflicts_with_subcommands = true
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Log files, directories or series' live files (standard input if none, or `-`).
     ///
     /// A live file brings its series (`app.lmlog.0000000000`, … then
@@ -107,6 +112,12 @@ struct Args {
     filter: filter_args::FilterArgs,
 }
 
+/// What to do instead of decoding.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    Summary(summary_cmd::SummaryArgs),
+}
+
 /// When to colour the `pretty` format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Color {
@@ -130,14 +141,17 @@ enum Fatal {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let filter = match args.filter.filter() {
-        Ok(filter) => filter,
-        Err(e) => {
-            eprintln!("lmlog-decode: {e}");
-            return ExitCode::from(2);
-        }
+    let result = match &args.command {
+        Some(Command::Summary(summary)) => summary_cmd::run(summary),
+        None => match args.filter.filter() {
+            Ok(filter) => run(&args, filter),
+            Err(e) => {
+                eprintln!("lmlog-decode: {e}");
+                return ExitCode::from(2);
+            }
+        },
     };
-    match run(&args, filter) {
+    match result {
         Ok(clean) => ExitCode::from(if clean { 0 } else { 1 }),
         Err(Fatal::Feed(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(Fatal::Decode(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,

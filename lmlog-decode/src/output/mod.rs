@@ -61,6 +61,34 @@ pub trait Output {
     }
 }
 
+/// An output lent to a decoder: the caller keeps it, to look at it after
+/// [`Decoder::finish`](crate::Decoder::finish) (such as a
+/// [`Summary`](crate::summary::Summary)).
+impl<O: Output + ?Sized> Output for &mut O {
+    type Callsite = O::Callsite;
+
+    fn callsite(&mut self, callsite: &Callsite) -> Self::Callsite {
+        (**self).callsite(callsite)
+    }
+
+    #[inline]
+    fn event(&mut self, event: Event<'_>, prepared: &mut Self::Callsite) -> io::Result<()> {
+        (**self).event(event, prepared)
+    }
+
+    fn retract(&mut self) {
+        (**self).retract()
+    }
+
+    fn item(&mut self, item: Item<'_>) -> io::Result<()> {
+        (**self).item(item)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (**self).flush()
+    }
+}
+
 /// An [`Output`] that hands every [`Item`] to a closure; see [`from_fn`].
 #[non_exhaustive]
 pub struct FnOutput<F>(F);

@@ -34,6 +34,7 @@ mod reentrant;
 mod rotation;
 mod round_trip;
 mod sink_outage;
+mod summary;
 mod support;
 mod thread_churn;
 mod time_order;

@@ -33,6 +33,7 @@ mod reentrant;
 mod rotation;
 mod round_trip;
 mod sink_outage;
+mod summary;
 mod thread_churn;
 mod time_rotation;
 
@@ -41,7 +42,7 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
-                     | time-rotation DIR \
+                     | summary FILE EVENTS | time-rotation DIR \
                      | fuzz-corpus DIR (off|always) \
                      | panicking-thread FILE \
                      | reentrant FILE \
@@ -80,6 +81,7 @@ fn main() -> ExitCode {
         Some("rotation") if args.len() == 3 => rotation::run(&PathBuf::from(&args[1]), &args[2]),
         Some("round-trip") if args.len() == 2 => round_trip::run(&PathBuf::from(&args[1])),
         Some("sink-outage") if args.len() == 3 => sink_outage::run(&PathBuf::from(&args[1]), &args[2]),
+        Some("summary") if args.len() == 3 => summary::run(&PathBuf::from(&args[1]), &args[2]),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
         Some("fuzz-corpus") if args.len() == 3 => fuzz_corpus::run(&PathBuf::from(&args[1]), &args[2]),
         Some("panicking-thread") if args.len() == 2 => panicking_thread::run(&PathBuf::from(&args[1])),

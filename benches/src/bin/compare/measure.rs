@@ -31,6 +31,9 @@ pub struct Row {
     pub events: u64,
     /// Decode only: megabytes (10^6 bytes) of JSON Lines written per second.
     pub json_mb_per_sec: Option<f64>,
+    /// Summary only: bytes of the digest's text.
+    #[serde(default)]
+    pub digest_bytes: Option<u64>,
     /// Runs of the scenario; the row is the one with the median rate.
     #[serde(default = "one")]
     pub runs: u32,
@@ -86,6 +89,8 @@ pub const DECODE: &str = "decode";
 /// The time-ordered decode (`lmlog-decode`'s default): the two threads of
 /// lmlog's `saturated_2` file merged by timestamp.
 pub const DECODE_SORTED: &str = "decode_sorted";
+/// `lmlog-decode summary` of lmlog's `saturated_1` file: the digest as text.
+pub const SUMMARY: &str = "summary";
 
 /// How much work each scenario does.
 #[derive(Clone, Copy, Debug)]
@@ -248,7 +253,36 @@ fn saturated<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, producers: u64) 
         row.dropped = Some(emitted.saturating_sub(on_disk));
         rows.push(row);
     }
+    if P::NAME == "lmlog" && producers == 1 {
+        let digest = summarise(&dir.join(P::FILE));
+        let mut row = row::<P>(SUMMARY);
+        row.events = digest.records;
+        row.events_per_sec = Some(digest.records as f64 / digest.seconds);
+        row.digest_bytes = Some(digest.json_bytes);
+        rows.push(row);
+    }
     rows
+}
+
+/// What `lmlog-decode summary` does with the file at `path`, timed
+/// [`DECODES_PER_RUN`] times; the median run (its `json_bytes` are the
+/// digest text's bytes).
+fn summarise(path: &Path) -> DecodeRun {
+    let mut runs: Vec<DecodeRun> = (0..DECODES_PER_RUN)
+        .map(|_| {
+            let started = Instant::now();
+            let mut summary = lmlog_decode::summary::Summary::new();
+            let mut decoder = lmlog_decode::Decoder::new(&mut summary).with_time_order();
+            decoder.decode_from(File::open(path).expect("open the lmlog file")).expect("summarise lmlog file");
+            let tally = decoder.finish().expect("summarise lmlog file");
+            let text = summary.digest(&tally).to_text();
+            let seconds = started.elapsed().as_secs_f64();
+            assert_eq!(tally.damage, 0, "the lmlog file is damaged: {:?}", tally.diagnostics);
+            DecodeRun { seconds, records: tally.events, json_bytes: text.len() as u64 }
+        })
+        .collect();
+    runs.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    runs.swap_remove(runs.len() / 2)
 }
 
 fn file_len(path: &Path) -> u64 {

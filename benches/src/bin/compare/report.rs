@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::measure::{Row, DECODE, DECODE_SORTED};
+use crate::measure::{Row, DECODE, DECODE_SORTED, SUMMARY};
 use crate::tsc::Timer;
 use crate::Options;
 
@@ -215,6 +215,19 @@ pub fn markdown(rows: &[Row], timer: &Timer, options: &Options, python_note: Opt
         }
         md.push('\n');
     }
+    if let Some(r) = find(rows, "lmlog", SUMMARY) {
+        let _ = writeln!(md, "### Summary: `lmlog-decode summary` of the 1-producer file, one core\n");
+        let _ = writeln!(md, "| records | records/s (median of the runs, slowest–fastest) | seconds | digest |");
+        let _ = writeln!(md, "|---:|---:|---:|---:|");
+        let seconds = r.events_per_sec.map_or(0.0, |eps| r.events as f64 / eps);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {seconds:.2} s | {} bytes of text |\n",
+            r.events,
+            rate_with_range(Some(r)),
+            r.digest_bytes.unwrap_or(0)
+        );
+    }
     if let Some(note) = python_note {
         let _ = writeln!(md, "Note: {note}.\n");
     }
@@ -300,6 +313,12 @@ fn targets(rows: &[Row]) -> Vec<Target> {
     if let Some(r) = get("lmlog", DECODE) {
         let rps = r.events_per_sec.unwrap_or(0.0);
         push("decode ≥ 5 M records/s to JSONL", rate(Some(rps)), rps / 5e6);
+    }
+    if let Some(r) = get("lmlog", SUMMARY) {
+        let per_million = r.events_per_sec.map_or(f64::INFINITY, |eps| 1e6 / eps);
+        push("summary of 1 M events in under 1 s", format!("{per_million:.2} s per million"), 1.0 / per_million);
+        let bytes = r.digest_bytes.unwrap_or(u64::MAX) as f64;
+        push("summary text ≤ 4 KiB", format!("{bytes:.0} bytes"), 4096.0 / bytes);
     }
     if let Some(r) = get("lmlog", DECODE_SORTED) {
         let rps = r.events_per_sec.unwrap_or(0.0);

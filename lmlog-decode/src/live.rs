@@ -152,6 +152,25 @@ impl LiveDecoder {
         self.feed(chunk);
     }
 
+    /// [`feed_slice`](Self::feed_slice) without waiting: returns `false`,
+    /// feeding nothing, if the channel is full.
+    pub fn try_feed_slice(&self, bytes: &[u8]) -> bool {
+        let Some(tx) = &self.tx else { return true };
+        if bytes.is_empty() {
+            return true;
+        }
+        if tx.is_full() {
+            return false;
+        }
+        let mut chunk = self.recycle().unwrap_or_default();
+        chunk.extend_from_slice(bytes);
+        match tx.try_send(Msg::Data(chunk)) {
+            Err(flume::TrySendError::Full(_)) => false,
+            // Sent, or the thread is gone (`sync` and `finish` say why).
+            _ => true,
+        }
+    }
+
     /// An empty buffer that the decoder thread is done with, if any, to be
     /// filled and fed again instead of allocating a new one.
     pub fn recycle(&self) -> Option<Vec<u8>> {

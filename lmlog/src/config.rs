@@ -231,11 +231,14 @@ impl Config {
     /// file settings, which would apply to nothing). With a file output (`.output(path)`,
     /// `.output_jsonl(path)`) or a custom [`Config::sink`], that output
     /// gets each batch first and the console shows what it took. A console
-    /// that cannot keep up (a slow terminal, a pipe read late) makes the
-    /// writer wait once 64 batches wait for it: the console skips nothing,
-    /// and producers wait for room as they would for a slow file (the
-    /// default: nothing is lost), or with [`Overflow::Drop`] drop events
-    /// and count them, in the file and on the console alike.
+    /// that cannot keep up (a slow terminal, a pipe read late) never slows
+    /// the writer: once 64 batches wait for it, it leaves out the events of
+    /// the next batches (keeping the call sites, threads and clock it needs
+    /// for later ones) until it catches up, then says on standard error how
+    /// many frames of events it did not show; the file has them all. Alone,
+    /// the console is the output: producers wait for room as they would for
+    /// a slow file (the default: nothing is lost), or with
+    /// [`Overflow::Drop`] drop events and count them.
     ///
     /// ```no_run
     /// // See events while developing, keep the binary log.

@@ -5,6 +5,7 @@
 use std::io;
 
 use lmlog_decode::LiveDecoder;
+use lmlog_format::frame::{frame_header_len, FrameHeader, FrameKind, FORMAT_VERSION, MAGIC, PREAMBLE_LEN};
 
 use super::Sink;
 
@@ -21,6 +22,21 @@ pub(crate) struct LiveSink {
     /// what was staged into both), or only until it is queued (the
     /// console, which need not survive the process).
     write_through: bool,
+    /// A console beside another output that fell behind (see
+    /// [`feed_or_skip`](Self::feed_or_skip)).
+    behind: Behind,
+}
+
+/// What a console that fell behind its channel left out.
+#[derive(Default)]
+struct Behind {
+    /// The frames other than records of the batches left out, in order:
+    /// fed before the next batch that fits, so that later records decode.
+    held: Vec<u8>,
+    /// Format version of the file the batches belong to.
+    version: u16,
+    /// Records frames left out since the console last caught up.
+    records_frames: u64,
 }
 
 impl LiveSink {
@@ -28,7 +44,12 @@ impl LiveSink {
     #[cfg(feature = "jsonl")]
     pub(crate) fn json_lines(path: &std::path::Path, options: &super::FileOptions) -> io::Result<LiveSink> {
         let file = super::jsonl::JsonFile::open(path, options)?;
-        Ok(LiveSink { name: "JSON Lines output", decoder: Some(LiveDecoder::spawn(file)?), write_through: true })
+        Ok(LiveSink {
+            name: "JSON Lines output",
+            decoder: Some(LiveDecoder::spawn(file)?),
+            write_through: true,
+            behind: Behind::default(),
+        })
     }
 
     /// Readable lines on standard error, coloured when it is a terminal
@@ -45,6 +66,7 @@ impl LiveSink {
             name: "console",
             decoder: Some(LiveDecoder::spawn_decoder(decoder, LiveDecoder::DEFAULT_CAPACITY)?),
             write_through: false,
+            behind: Behind { version: FORMAT_VERSION, ..Behind::default() },
         })
     }
 
@@ -54,6 +76,37 @@ impl LiveSink {
         if let Some(decoder) = &self.decoder {
             decoder.feed_slice(bytes);
         }
+    }
+
+    /// Beside another output, for a console: hands `batch` to the decoder
+    /// thread if its channel has room; else leaves out its records frames
+    /// (counted, and said on standard error once the console catches up)
+    /// and keeps its other frames (session, call sites, threads, clock,
+    /// watermarks, end) for the next batch that fits. A console that cannot
+    /// keep up (stderr read late or not at all) so never slows the writer,
+    /// and the other output never loses an event because of it.
+    fn feed_or_skip(&mut self, batch: &[u8]) {
+        let Some(decoder) = &self.decoder else { return };
+        let behind = &mut self.behind;
+        if behind.held.is_empty() {
+            if decoder.try_feed_slice(batch) {
+                return;
+            }
+        } else {
+            let kept = behind.held.len();
+            behind.held.extend_from_slice(batch);
+            if decoder.try_feed_slice(&behind.held) {
+                behind.held.clear();
+                let left_out = std::mem::take(&mut behind.records_frames);
+                eprintln!(
+                    "lmlog: the console fell behind: {left_out} frames of events are not shown on it \
+                     (the other outputs hold them)"
+                );
+                return;
+            }
+            behind.held.truncate(kept);
+        }
+        behind.records_frames += keep_all_but_records(batch, &mut behind.version, &mut behind.held);
     }
 
     /// Waits until everything fed is decoded and written out.
@@ -76,6 +129,35 @@ impl LiveSink {
             drop(self.decoder.take().map(LiveDecoder::finish));
         }
     }
+}
+
+/// Appends to `out` the preamble and the frames of `batch` (whole frames
+/// of a file of format `version`, perhaps after a preamble, which sets
+/// `version`) but its records frames; returns how many it left out.
+fn keep_all_but_records(batch: &[u8], version: &mut u16, out: &mut Vec<u8>) -> u64 {
+    let mut rest = batch;
+    let mut left_out = 0;
+    while !rest.is_empty() {
+        if rest.starts_with(&MAGIC) && rest.len() >= PREAMBLE_LEN {
+            *version = u16::from_le_bytes([rest[8], rest[9]]);
+            out.extend_from_slice(&rest[..PREAMBLE_LEN]);
+            rest = &rest[PREAMBLE_LEN..];
+            continue;
+        }
+        let Some(header) = FrameHeader::parse(rest, *version) else {
+            // Not whole frames after all: keep the rest as it is.
+            out.extend_from_slice(rest);
+            break;
+        };
+        let len = (frame_header_len(*version) + header.len as usize).min(rest.len());
+        if header.kind == FrameKind::Records as u8 {
+            left_out += 1;
+        } else {
+            out.extend_from_slice(&rest[..len]);
+        }
+        rest = &rest[len..];
+    }
+    left_out
 }
 
 impl Sink for LiveSink {
@@ -108,10 +190,11 @@ impl Drop for LiveSink {
 /// `primary` first and, once it took it, to the `secondary`, which so
 /// decodes exactly the stream the primary holds (rotations, loss reports
 /// and all, and nothing the primary failed to take). The primary alone
-/// rotates, and only its failures are the sink's failures: the secondary
-/// only slows the writer down (waiting for its text to be written, or
-/// while its decoder's channel is full), and a secondary that fails is
-/// said on standard error and stops.
+/// rotates, and only its failures are the sink's failures. A JSON Lines
+/// file beside it slows the writer down (each batch waits until its text is
+/// written); a console never does: when its channel is full it leaves out
+/// records ([`LiveSink::feed_or_skip`]). A secondary that fails is said on
+/// standard error and stops.
 pub(crate) struct Tee {
     primary: Box<dyn Sink>,
     secondary: LiveSink,
@@ -126,16 +209,21 @@ impl Tee {
 impl Sink for Tee {
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.primary.write_all(bytes)?;
-        self.secondary.feed(bytes);
         if self.secondary.write_through {
+            self.secondary.feed(bytes);
             self.secondary.sync_or_stop();
+        } else {
+            self.secondary.feed_or_skip(bytes);
         }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         let flushed = self.primary.flush();
-        self.secondary.sync_or_stop();
+        // A console is not waited for: one never read would stop the writer.
+        if self.secondary.write_through {
+            self.secondary.sync_or_stop();
+        }
         flushed
     }
 
@@ -153,5 +241,36 @@ impl Sink for Tee {
 
     fn file_index(&self) -> u32 {
         self.primary.file_index()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lmlog_format::frame::{preamble, push_frame, FrameKind};
+
+    use super::*;
+
+    #[test]
+    fn a_console_left_behind_keeps_every_frame_but_records() {
+        let mut batch = preamble().to_vec();
+        push_frame(&mut batch, FrameKind::Session, 0, b"session");
+        let kept_start = batch.len();
+        push_frame(&mut batch, FrameKind::Records, 1, b"records one");
+        let kept_end = batch.len();
+        push_frame(&mut batch, FrameKind::Schema, 2, b"schema");
+        push_frame(&mut batch, FrameKind::Records, 3, b"records two");
+        push_frame(&mut batch, FrameKind::Watermark, 4, b"mark");
+        let mut version = 0;
+        let mut kept = Vec::new();
+        assert_eq!(keep_all_but_records(&batch, &mut version, &mut kept), 2);
+        assert_eq!(version, FORMAT_VERSION, "the preamble says which frame headers follow");
+        let mut expected = batch[..kept_start].to_vec();
+        push_frame(&mut expected, FrameKind::Schema, 2, b"schema");
+        push_frame(&mut expected, FrameKind::Watermark, 4, b"mark");
+        assert_eq!(kept, expected);
+        // Frames without a preamble go on in the version last seen.
+        kept.clear();
+        assert_eq!(keep_all_but_records(&batch[kept_start..kept_end], &mut version, &mut kept), 1);
+        assert!(kept.is_empty());
     }
 }

@@ -117,22 +117,37 @@ fn pretty_of(path: &Path) -> String {
     String::from_utf8(decoded).unwrap()
 }
 
-/// A console read late, with `Overflow::Drop`: the writer waits for the
-/// console, producers drop events and count them; the file and the
-/// console show the same events and the same counts, and every event is
-/// either written or counted.
+/// A console nobody reads (standard error a pipe left unread) never stops
+/// the writer: the file holds every event while the console is stuck, and
+/// once read the console shows some of them, says that it fell behind, and
+/// ends with the last event.
 #[test]
-fn a_slow_console_makes_producers_drop_and_count_as_a_slow_file_would() {
-    const MANY_STEPS: u64 = 20_000;
-    let dir = TempDir::new("console-slow-drop");
-    let console = console_of("slow-drop", dir.path());
-    let log = dir.path().join("app.lmlog");
-    assert_eq!(console, pretty_of(&log), "the console shows the file's events and drop counts");
-    let (lines, _) = decode_lines(&log);
-    let steps = lines.iter().filter(|l| l["event_type"] == "step").count() as u64;
-    let lost = crate::support::events_counted_lost(&lines);
-    assert_eq!(steps + lost, 3 * MANY_STEPS, "every step written or counted");
-    eprintln!("{lost} of {} steps dropped while the console was not read", 3 * MANY_STEPS);
+fn a_console_nobody_reads_never_costs_the_file_an_event() {
+    const MANY_STEPS: usize = 20_000;
+    let dir = TempDir::new("console-unread");
+    let mut child = scenario_command(&["console", "unread", dir.path().to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut said).unwrap();
+    assert_eq!(said, "logged\n", "every event logged and flushed while the console is not read");
+    let (lines, _) = decode_lines(&dir.path().join("app.lmlog"));
+    let steps = lines.iter().filter(|l| l["event_type"] == "step").count();
+    assert_eq!(steps, 3 * MANY_STEPS, "the file holds every step");
+    assert_eq!(crate::support::events_counted_lost(&lines), 0);
+
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let console = String::from_utf8_lossy(&out.stderr);
+    let shown = console.lines().filter(|l| l.contains(" INFO step: ")).count();
+    assert!(shown < 3 * MANY_STEPS, "the console left events out: {shown} shown");
+    assert!(console.contains("lmlog: the console fell behind: "), "it says so");
+    let last = console.lines().last().unwrap_or_default();
+    assert!(last.contains("ERROR stopped: "), "caught up by the end: {last}");
 }
 
 /// The lines come while the process runs, without a flush: a watermark

@@ -70,13 +70,29 @@ pub(crate) fn unix_nanos() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// A simultaneous reading of ticks and wall time (the tick read is
-/// bracketed and the midpoint taken).
+/// Readings [`anchor`] takes at most, keeping the tightest.
+const ANCHOR_TRIES: usize = 5;
+
+/// A simultaneous reading of ticks and wall time: the wall-clock read is
+/// bracketed by two tick reads and the midpoint taken, keeping the tightest
+/// bracket of a few tries (a thread preempted between the reads would
+/// otherwise shift the anchor, and every time converted with it, by up to
+/// half the preemption).
 pub(crate) fn anchor() -> ClockAnchor {
-    let before = now();
-    let unix_nanos = unix_nanos();
-    let after = now();
-    ClockAnchor { ticks: before + (after.wrapping_sub(before)) / 2, unix_nanos }
+    let read = || {
+        let before = now();
+        let unix_nanos = unix_nanos();
+        let width = now().wrapping_sub(before);
+        (width, ClockAnchor { ticks: before + width / 2, unix_nanos })
+    };
+    let mut best = read();
+    for _ in 1..ANCHOR_TRIES {
+        let next = read();
+        if next.0 < best.0 {
+            best = next;
+        }
+    }
+    best.1
 }
 
 /// How long the tick rate is measured against the monotonic clock: long

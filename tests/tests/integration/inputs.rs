@@ -290,9 +290,14 @@ fn service_event(line: &str) -> (String, i128, (u64, u64)) {
     (service, time, (int("worker"), int("i")))
 }
 
-/// How often a line is older than the line before it.
+/// How often a line is older than the line before it by more than a
+/// clock re-anchoring can shift times (FORMAT.md: events are merged by
+/// ticks, and a clock frame may move the wall time ticks convert to by some
+/// microseconds); a step back of a drain interval (10 ms here), as a
+/// rotation in the middle of a drain would cause, counts.
 fn steps_back(events: &[(String, i128, (u64, u64))]) -> usize {
-    events.windows(2).filter(|pair| pair[1].1 < pair[0].1).count()
+    const REANCHOR_SHIFT_NANOS: i128 = 500_000;
+    events.windows(2).filter(|pair| pair[1].1 < pair[0].1 - REANCHOR_SHIFT_NANOS).count()
 }
 
 /// Two applications (two services) logging at the same time into series of

@@ -27,6 +27,19 @@ pub(crate) struct LiveSink {
     behind: Behind,
 }
 
+impl Behind {
+    /// Says on standard error how many records frames were left out, if any.
+    fn say_left_out(&mut self) {
+        let left_out = std::mem::take(&mut self.records_frames);
+        if left_out > 0 {
+            eprintln!(
+                "lmlog: the console fell behind: {left_out} frames of events are not shown on it \
+                 (the other outputs hold them)"
+            );
+        }
+    }
+}
+
 /// What a console that fell behind its channel left out.
 #[derive(Default)]
 struct Behind {
@@ -97,11 +110,7 @@ impl LiveSink {
             behind.held.extend_from_slice(batch);
             if decoder.try_feed_slice(&behind.held) {
                 behind.held.clear();
-                let left_out = std::mem::take(&mut behind.records_frames);
-                eprintln!(
-                    "lmlog: the console fell behind: {left_out} frames of events are not shown on it \
-                     (the other outputs hold them)"
-                );
+                behind.say_left_out();
                 return;
             }
             behind.held.truncate(kept);
@@ -177,12 +186,17 @@ impl Sink for LiveSink {
 }
 
 impl Drop for LiveSink {
+    /// Ends the stream: what a console left behind still holds (the end
+    /// frame among it) is fed, waiting this once (finishing waits for the
+    /// decoder thread anyway), then what it left out is said, last.
     fn drop(&mut self) {
         if let Some(decoder) = self.decoder.take() {
+            decoder.feed_slice(&std::mem::take(&mut self.behind.held));
             if let Err(e) = decoder.finish() {
                 eprintln!("lmlog: {}: {e}", self.name);
             }
         }
+        self.behind.say_left_out();
     }
 }
 

@@ -471,6 +471,10 @@ impl<C> EventDecoder<C> {
                 return Ok(());
             }
         };
+        if pos >= payload.len() {
+            // A records frame without records: nothing to decode or hold.
+            return Ok(());
+        }
         if let Some(merger) = &mut self.merger {
             let mut copy = merger.buffer(payload.len());
             copy.extend_from_slice(payload);
@@ -501,13 +505,13 @@ impl<C> EventDecoder<C> {
             stats: &mut self.stats,
         };
         let failure = loop {
-            if pos >= payload.len() {
-                return Ok(());
-            }
             match records.next(pos, out) {
                 Ok(next) => pos = next,
                 Err(RecordError::Output(source)) => return Err(DecodeError::Write { source }),
                 Err(f) => break f,
+            }
+            if pos >= payload.len() {
+                return Ok(());
             }
         };
         self.report_failure(failure, frame.origin(), pos, payload.len(), self.generation, rep)

@@ -603,3 +603,18 @@ fn time_order_does_not_merge_across_files_of_another_process() {
     assert_eq!(items, ["end", "t1@10", "t1@30", "t2@20", "wm@35", "t2@40", "t1@45", "end", "eos"]);
     assert!(summary.is_clean());
 }
+
+#[test]
+fn a_records_frame_without_records_decodes_to_nothing_in_either_order() {
+    let mut s = Stream::standard();
+    s.schema(1, "a", Level::Info, None, &[]);
+    s.records(1, 10, &[]);
+    s.records(2, 20, &recs(&[0]));
+    s.records(1, 30, &[]);
+    s.watermark(25).end();
+    let (items, summary) = ordered_items(&s.bytes);
+    assert_eq!(items, ["t2@20", "wm@25", "end", "eos"]);
+    assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+    let unordered = each_event(&s.bytes, |_| {});
+    assert!(unordered.is_clean() && unordered.events == 1);
+}

@@ -8,8 +8,10 @@
 //! can neither allocate nor loop without bound.
 
 use std::fmt;
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use lmlog_format::types::{Field, Type, VariantKind};
+use lmlog_format::types::{Field, JsonKind, Type, VariantKind};
 use lmlog_format::varint::{self, VarintError};
 
 use crate::json;
@@ -24,6 +26,10 @@ pub(crate) const MAX_ZERO_SIZED_LEN: u64 = 1 << 16;
 
 /// Largest JSON text one event may expand to.
 pub(crate) const MAX_EVENT_JSON: usize = 64 << 20;
+
+/// Deepest nesting of arrays and objects a JSON field value may have (as
+/// for type descriptors, so that hostile input cannot exhaust the stack).
+pub(crate) use lmlog_format::types::MAX_JSON_DEPTH;
 
 /// A value type compiled for decoding.
 #[derive(Debug)]
@@ -54,6 +60,13 @@ pub(crate) enum Ty {
     Map(Box<Ty>, Box<Ty>, bool),
     Struct(Box<StructTy>),
     Enum(Box<EnumTy>),
+    Timestamp,
+    IpAddr,
+    SocketAddr,
+    Uuid,
+    /// A number and its unit (the value is the inner type's).
+    Quantity(Box<str>, Box<Ty>),
+    Json,
 }
 
 /// A compiled struct type.
@@ -148,6 +161,12 @@ pub(crate) fn compile(ty: &Type) -> Ty {
                 })
                 .collect(),
         })),
+        Type::Timestamp => Ty::Timestamp,
+        Type::IpAddr => Ty::IpAddr,
+        Type::SocketAddr => Ty::SocketAddr,
+        Type::Uuid => Ty::Uuid,
+        Type::Quantity(unit, t) => Ty::Quantity(unit.as_str().into(), Box::new(compile(t))),
+        Type::Json => Ty::Json,
     }
 }
 
@@ -175,6 +194,7 @@ fn zero_sized(ty: &Type) -> bool {
         Type::Array(n, t) => *n == 0 || zero_sized(t),
         Type::Tuple(ts) => ts.iter().all(zero_sized),
         Type::Struct(_, fields) => fields.iter().all(|f| f.redacted || zero_sized(&f.ty)),
+        Type::Quantity(_, t) => zero_sized(t),
         _ => false,
     }
 }
@@ -194,6 +214,9 @@ pub(crate) enum ValueErrorKind {
     TooManyZeroSized(u64),
     TooLarge,
     CallsiteRange(u64),
+    IpLength(u64),
+    JsonKind(u64),
+    TooDeep,
 }
 
 /// A decoding error at a byte position of the input slice.
@@ -221,6 +244,9 @@ impl fmt::Display for ValueErrorKind {
             }
             ValueErrorKind::TooLarge => write!(f, "event expands to more than {MAX_EVENT_JSON} bytes of JSON"),
             ValueErrorKind::CallsiteRange(v) => write!(f, "call-site id {v} does not fit in 32 bits"),
+            ValueErrorKind::IpLength(n) => write!(f, "an IP address of {n} bytes (expected 4 or 16)"),
+            ValueErrorKind::JsonKind(k) => write!(f, "unknown JSON value kind {k}"),
+            ValueErrorKind::TooDeep => write!(f, "JSON value nested deeper than {MAX_JSON_DEPTH} levels"),
         }
     }
 }
@@ -364,6 +390,68 @@ impl<'a> Reader<'a> {
         let bytes = self.len_prefixed()?;
         std::str::from_utf8(bytes).map_err(|_| ValueError { at, kind: ValueErrorKind::Utf8 })
     }
+
+    /// Reads a [`Ty::Timestamp`]: nanoseconds since the Unix epoch.
+    pub(crate) fn timestamp(&mut self) -> Result<i128, ValueError> {
+        Ok(varint::unzigzag_i128(self.u128()?))
+    }
+
+    /// Reads a [`Ty::IpAddr`]: a length of 4 or 16, then the bytes.
+    pub(crate) fn ip(&mut self) -> Result<IpAddr, ValueError> {
+        let at = self.pos;
+        let bytes = self.len_prefixed()?;
+        if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+            Ok(IpAddr::V4(Ipv4Addr::from(v4)))
+        } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+            Ok(IpAddr::V6(Ipv6Addr::from(v6)))
+        } else {
+            Err(ValueError { at, kind: ValueErrorKind::IpLength(bytes.len() as u64) })
+        }
+    }
+
+    /// Reads a [`Ty::SocketAddr`]: an IP address, then the port.
+    pub(crate) fn socket_addr(&mut self) -> Result<SocketAddr, ValueError> {
+        let ip = self.ip()?;
+        Ok(SocketAddr::new(ip, self.uint(16)? as u16))
+    }
+
+    /// Reads a [`Ty::Uuid`]: 16 bytes.
+    pub(crate) fn uuid(&mut self) -> Result<[u8; 16], ValueError> {
+        let b = self.take(16)?;
+        Ok(b.try_into().unwrap_or([0; 16]))
+    }
+
+    /// Reads the kind that opens a [`Ty::Json`] value.
+    pub(crate) fn json_kind(&mut self) -> Result<JsonKind, ValueError> {
+        let at = self.pos;
+        let kind = self.varint()?;
+        JsonKind::from_u64(kind).ok_or(ValueError { at, kind: ValueErrorKind::JsonKind(kind) })
+    }
+
+    /// Reads an `f64` (8 bytes, little endian).
+    pub(crate) fn f64(&mut self) -> Result<f64, ValueError> {
+        let b = self.take(8)?;
+        Ok(f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+    }
+}
+
+/// Appends the canonical text of a UUID: hyphenated, lower case.
+pub(crate) fn write_uuid(out: &mut Vec<u8>, bytes: &[u8; 16]) {
+    for (i, range) in [0..4, 4..6, 6..8, 8..10, 10..16].into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'-');
+        }
+        json::write_hex(out, &bytes[range]);
+    }
+}
+
+/// Appends `value`'s `Display` text as a JSON string (only for values whose
+/// text needs no escaping: addresses).
+fn write_display_str(out: &mut Vec<u8>, value: impl fmt::Display) {
+    out.push(b'"');
+    // Writing to a `Vec` cannot fail.
+    let _ = write!(out, "{value}");
+    out.push(b'"');
 }
 
 /// Output sink with the per-event size cap.
@@ -506,6 +594,7 @@ pub(crate) fn write_value(ty: &Ty, r: &mut Reader<'_>, out: &mut Out<'_>) -> Res
             out.buf.push(b'"');
         }
         Ty::Unit => out.buf.extend_from_slice(b"null"),
+        Ty::Quantity(_, t) => write_value(t, r, out)?,
         _ => write_composite(ty, r, out)?,
     }
     Ok(())
@@ -574,7 +663,69 @@ fn write_composite(ty: &Ty, r: &mut Reader<'_>, out: &mut Out<'_>) -> Result<(),
                 }
             }
         }
+        Ty::Timestamp => {
+            let nanos = r.timestamp()?;
+            out.buf.push(b'"');
+            json::TimestampFormatter::new().write(out.buf, nanos);
+            out.buf.push(b'"');
+        }
+        Ty::IpAddr => write_display_str(out.buf, r.ip()?),
+        Ty::SocketAddr => write_display_str(out.buf, r.socket_addr()?),
+        Ty::Uuid => {
+            let bytes = r.uuid()?;
+            out.buf.push(b'"');
+            write_uuid(out.buf, &bytes);
+            out.buf.push(b'"');
+        }
+        Ty::Json => write_json(r, out, 0)?,
         _ => write_value(ty, r, out)?,
+    }
+    Ok(())
+}
+
+/// Decodes a [`Ty::Json`] value (FORMAT.md, "JSON values") into its JSON text.
+fn write_json(r: &mut Reader<'_>, out: &mut Out<'_>, depth: usize) -> Result<(), ValueError> {
+    if depth >= MAX_JSON_DEPTH {
+        return Err(r.err(ValueErrorKind::TooDeep));
+    }
+    match r.json_kind()? {
+        JsonKind::Null => out.buf.extend_from_slice(b"null"),
+        JsonKind::False => out.buf.extend_from_slice(b"false"),
+        JsonKind::True => out.buf.extend_from_slice(b"true"),
+        JsonKind::U64 => json::write_int(out.buf, r.uint(64)?),
+        JsonKind::I64 => json::write_int(out.buf, varint::unzigzag_i64(r.uint(64)?)),
+        JsonKind::F64 => json::write_f64(out.buf, r.f64()?),
+        JsonKind::String => {
+            let s = r.str()?;
+            json::write_str(out.buf, s);
+        }
+        JsonKind::Array => {
+            let n = r.count(false)?;
+            out.buf.push(b'[');
+            for i in 0..n {
+                if i > 0 {
+                    out.buf.push(b',');
+                }
+                write_json(r, out, depth + 1)?;
+                out.check(r)?;
+            }
+            out.buf.push(b']');
+        }
+        JsonKind::Object => {
+            let n = r.count(false)?;
+            out.buf.push(b'{');
+            for i in 0..n {
+                if i > 0 {
+                    out.buf.push(b',');
+                }
+                let key = r.str()?;
+                json::write_str(out.buf, key);
+                out.buf.push(b':');
+                write_json(r, out, depth + 1)?;
+                out.check(r)?;
+            }
+            out.buf.push(b'}');
+        }
     }
     Ok(())
 }

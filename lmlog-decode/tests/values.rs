@@ -679,3 +679,59 @@ fn many_records_in_big_frames_flush_in_chunks() {
     // Integer deltas: the i-th record of every frame has the same ticks.
     let _ = zigzag_i64(0);
 }
+
+#[test]
+fn times_addresses_uuids_quantities() {
+    check_raw(TypeDesc::Timestamp, pc(&1_796_042_096_123_456_789i128), "\"2026-11-30T12:34:56.123456789Z\"");
+    check_raw(TypeDesc::Timestamp, pc(&-1_500_000_000i128), "\"1969-12-31T23:59:58.500000000Z\"");
+    check_raw(TypeDesc::IpAddr, vec![4, 10, 0, 0, 1], "\"10.0.0.1\"");
+    let mut v6 = vec![16];
+    v6.extend_from_slice(&"2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    check_raw(TypeDesc::IpAddr, v6.clone(), "\"2001:db8::1\"");
+    check_raw(TypeDesc::SocketAddr, vec![4, 10, 0, 0, 1, 0xbb, 0x03], "\"10.0.0.1:443\"");
+    v6.extend_from_slice(&pc(&80u16));
+    check_raw(TypeDesc::SocketAddr, v6, "\"[2001:db8::1]:80\"");
+    let uuid = 0x67e5_5044_10b1_426f_9247_bb68_0e5f_e0c8u128.to_be_bytes().to_vec();
+    check_raw(TypeDesc::Uuid, uuid, "\"67e55044-10b1-426f-9247-bb680e5fe0c8\"");
+    check_raw(TypeDesc::Quantity("ns", &TypeDesc::U128), pc(&31_808u128), "31808");
+    // As a map key, as inside any composite.
+    check_raw(TypeDesc::Map(&TypeDesc::IpAddr, &TypeDesc::U8), vec![1, 4, 1, 2, 3, 4, 9], "{\"1.2.3.4\":9}");
+}
+
+/// Builds a `TypeDesc::Json` value: kind then content.
+fn json_value(kind: lmlog_format::JsonKind, content: &[u8]) -> Vec<u8> {
+    let mut b = vec![kind as u8];
+    b.extend_from_slice(content);
+    b
+}
+
+#[test]
+fn json_values_decode_as_themselves() {
+    use lmlog_format::JsonKind as K;
+    let mut object = vec![K::Object as u8, 2];
+    object.extend(pc(&"a"));
+    object.extend(json_value(K::Array, &[3, K::Null as u8, K::True as u8, K::U64 as u8, 7]));
+    object.extend(pc(&"b\"q"));
+    let mut inner = vec![K::I64 as u8];
+    inner.extend(pc(&-3i64));
+    object.extend(inner);
+    check_raw(TypeDesc::Json, object, r#"{"a":[null,true,7],"b\"q":-3}"#);
+    check_raw(TypeDesc::Json, json_value(K::F64, &2.5f64.to_le_bytes()), "2.5");
+    check_raw(TypeDesc::Json, json_value(K::String, &pc(&"x\ny")), "\"x\\ny\"");
+    check_raw(TypeDesc::Json, json_value(K::False, &[]), "false");
+}
+
+#[test]
+fn invalid_new_values_are_record_errors() {
+    check_err(TypeDesc::IpAddr, vec![5, 1, 2, 3, 4, 5], "IP address of 5 bytes");
+    check_err(TypeDesc::SocketAddr, vec![4, 1, 2, 3, 4], "ends early");
+    check_err(TypeDesc::Uuid, vec![0; 15], "ends early");
+    check_err(TypeDesc::Json, vec![9], "unknown JSON value kind 9");
+    check_err(TypeDesc::Json, vec![lmlog_format::JsonKind::Array as u8, 5, 0], "exceeds the bytes that remain");
+    // Nesting past the bound is an error, not a stack overflow.
+    let deep = [lmlog_format::JsonKind::Array as u8, 1].repeat(100_000);
+    check_err(TypeDesc::Json, deep, "nested deeper than 64");
+    let mut at_bound = [lmlog_format::JsonKind::Array as u8, 1].repeat(63);
+    at_bound.push(lmlog_format::JsonKind::Null as u8);
+    assert_eq!(value_json(TypeDesc::Json, at_bound).unwrap(), format!("{}null{}", "[".repeat(63), "]".repeat(63)));
+}

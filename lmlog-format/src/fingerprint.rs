@@ -67,6 +67,7 @@ impl Fingerprint {
             }
             T::Map(k, v) => fp.type_desc(k).type_desc(v),
             T::Struct(name, fields) => fp.str(name).fields(fields),
+            T::Quantity(unit, inner) => fp.str(unit).type_desc(inner),
             T::Enum(name, variants) => {
                 let mut fp = fp.str(name).u64(variants.len() as u64);
                 let mut i = 0;

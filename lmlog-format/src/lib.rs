@@ -26,4 +26,6 @@ pub use schema::{
     CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, DroppedEnd, EndInfo, LossDetail,
     LossReport, SessionInfo, ThreadInfo, Watermark, WriterLoss,
 };
-pub use types::{Field, FieldDesc, Type, TypeDesc, TypeTag, Variant, VariantDesc, VariantKind, VariantKindDesc};
+pub use types::{
+    Field, FieldDesc, JsonKind, Type, TypeDesc, TypeTag, Variant, VariantDesc, VariantKind, VariantKindDesc,
+};

@@ -336,11 +336,17 @@ mod tests {
         VariantDesc { name: "B", kind: VariantKindDesc::Tuple(&[TypeDesc::U8, TypeDesc::Char]) },
         VariantDesc { name: "C", kind: VariantKindDesc::Struct(&INNER) },
     ];
-    static FIELDS: [FieldDesc; 4] = [
+    static FIELDS: [FieldDesc; 10] = [
         FieldDesc { name: "p", ty: &TypeDesc::Struct("P", &INNER), redacted: false },
         FieldDesc { name: "e", ty: &TypeDesc::Enum("E", &VARIANTS), redacted: false },
         FieldDesc { name: "m", ty: &TypeDesc::Map(&TypeDesc::Str, &TypeDesc::Seq(&TypeDesc::F64)), redacted: false },
         FieldDesc { name: "a", ty: &TypeDesc::Array(3, &TypeDesc::Bytes), redacted: false },
+        FieldDesc { name: "t", ty: &TypeDesc::Timestamp, redacted: false },
+        FieldDesc { name: "ip", ty: &TypeDesc::IpAddr, redacted: false },
+        FieldDesc { name: "peer", ty: &TypeDesc::SocketAddr, redacted: false },
+        FieldDesc { name: "id", ty: &TypeDesc::Uuid, redacted: false },
+        FieldDesc { name: "d", ty: &TypeDesc::Quantity("ns", &TypeDesc::U128), redacted: false },
+        FieldDesc { name: "j", ty: &TypeDesc::Json, redacted: false },
     ];
 
     #[test]
@@ -363,7 +369,11 @@ mod tests {
         assert_eq!(s.id, 300);
         assert_eq!(s.level, Level::Warn);
         assert_eq!(s.message.as_deref(), Some("payment of {amount} failed"));
-        assert_eq!(s.fields.len(), 4);
+        assert_eq!(s.fields.len(), FIELDS.len());
+        for (got, want) in s.fields.iter().zip(&FIELDS) {
+            assert_eq!(got.ty, want.ty.to_owned_type());
+        }
+        assert_eq!(s.fields[8].ty, Type::Quantity("ns".into(), Box::new(Type::U128)));
         assert_eq!(s.fields[0].ty, FIELDS[0].ty.to_owned_type());
         assert_eq!(s.fields[1].ty, FIELDS[1].ty.to_owned_type());
         assert_eq!(s.fields[2].ty, Type::Map(Box::new(Type::Str), Box::new(Type::Seq(Box::new(Type::F64)))));

@@ -55,7 +55,80 @@ pub enum TypeDesc {
     Struct(&'static str, &'static [FieldDesc]),
     /// An enum: varint variant index then the variant's content.
     Enum(&'static str, &'static [VariantDesc]),
+    /// A point in time (`SystemTime`): nanoseconds since the Unix epoch, an
+    /// `i128` as a zigzag varint. Decoded as RFC 3339 text.
+    Timestamp,
+    /// An IP address: varint length (4 or 16) then the address bytes in
+    /// network order. Decoded as its usual text.
+    IpAddr,
+    /// A socket address: an [`IpAddr`](Self::IpAddr) then the port (varint).
+    SocketAddr,
+    /// A UUID: its 16 bytes. Decoded as hyphenated lower-case text.
+    Uuid,
+    /// A number with a unit (`Duration`: `Quantity("ns", U128)`): encoded
+    /// and decoded as the inner type; the unit is part of the schema only.
+    Quantity(&'static str, &'static TypeDesc),
+    /// A JSON value (`serde_json::Value`), self-describing: see
+    /// [`JsonKind`].
+    Json,
 }
+
+/// The kinds of a [`TypeDesc::Json`] value: each value opens with its kind
+/// as a varint, then what the kind says follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum JsonKind {
+    /// `null`: nothing follows.
+    Null = 0,
+    /// `false`: nothing follows.
+    False = 1,
+    /// `true`: nothing follows.
+    True = 2,
+    /// A non-negative integer: a varint.
+    U64 = 3,
+    /// A negative integer: a zigzag varint.
+    I64 = 4,
+    /// Any other number: 8 bytes, an `f64` little endian.
+    F64 = 5,
+    /// A string: varint length then UTF-8.
+    String = 6,
+    /// An array: varint count then the values.
+    Array = 7,
+    /// An object: varint count then, for each member, its key (varint length
+    /// then UTF-8) and its value.
+    Object = 8,
+}
+
+impl JsonKind {
+    /// Every kind, in wire order (`ALL[n] as u8 == n`).
+    pub const ALL: [JsonKind; 9] = [
+        JsonKind::Null,
+        JsonKind::False,
+        JsonKind::True,
+        JsonKind::U64,
+        JsonKind::I64,
+        JsonKind::F64,
+        JsonKind::String,
+        JsonKind::Array,
+        JsonKind::Object,
+    ];
+
+    /// The kind with wire value `v`.
+    pub const fn from_u64(v: u64) -> Option<JsonKind> {
+        if v < JsonKind::ALL.len() as u64 {
+            Some(JsonKind::ALL[v as usize])
+        } else {
+            None
+        }
+    }
+}
+
+/// Deepest nesting of arrays and objects in a [`TypeDesc::Json`] value
+/// that a reader accepts (the value itself is at depth 0).
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// The unit of a `Duration` ([`TypeDesc::Quantity`]): nanoseconds.
+pub const UNIT_NANOSECONDS: &str = "ns";
 
 /// A named field of a struct, struct variant or event.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -145,11 +218,23 @@ pub enum TypeTag {
     Struct = 22,
     /// [`TypeDesc::Enum`]: followed by the name, the variant count and each variant.
     Enum = 23,
+    /// [`TypeDesc::Timestamp`].
+    Timestamp = 24,
+    /// [`TypeDesc::IpAddr`].
+    IpAddr = 25,
+    /// [`TypeDesc::SocketAddr`].
+    SocketAddr = 26,
+    /// [`TypeDesc::Uuid`].
+    Uuid = 27,
+    /// [`TypeDesc::Quantity`]: followed by the unit (a string) and the type.
+    Quantity = 28,
+    /// [`TypeDesc::Json`].
+    Json = 29,
 }
 
 impl TypeTag {
     /// Every tag, in wire order (`ALL[n] as u8 == n`).
-    pub const ALL: [TypeTag; 24] = [
+    pub const ALL: [TypeTag; 30] = [
         TypeTag::Bool,
         TypeTag::U8,
         TypeTag::U16,
@@ -174,6 +259,12 @@ impl TypeTag {
         TypeTag::Map,
         TypeTag::Struct,
         TypeTag::Enum,
+        TypeTag::Timestamp,
+        TypeTag::IpAddr,
+        TypeTag::SocketAddr,
+        TypeTag::Uuid,
+        TypeTag::Quantity,
+        TypeTag::Json,
     ];
 
     /// The tag with wire value `v`.
@@ -214,6 +305,12 @@ impl TypeDesc {
             TypeDesc::Map(..) => TypeTag::Map,
             TypeDesc::Struct(..) => TypeTag::Struct,
             TypeDesc::Enum(..) => TypeTag::Enum,
+            TypeDesc::Timestamp => TypeTag::Timestamp,
+            TypeDesc::IpAddr => TypeTag::IpAddr,
+            TypeDesc::SocketAddr => TypeTag::SocketAddr,
+            TypeDesc::Uuid => TypeTag::Uuid,
+            TypeDesc::Quantity(..) => TypeTag::Quantity,
+            TypeDesc::Json => TypeTag::Json,
         }
     }
 }
@@ -290,6 +387,18 @@ pub enum Type {
     Struct(String, Vec<Field>),
     /// See [`TypeDesc::Enum`].
     Enum(String, Vec<Variant>),
+    /// See [`TypeDesc::Timestamp`].
+    Timestamp,
+    /// See [`TypeDesc::IpAddr`].
+    IpAddr,
+    /// See [`TypeDesc::SocketAddr`].
+    SocketAddr,
+    /// See [`TypeDesc::Uuid`].
+    Uuid,
+    /// See [`TypeDesc::Quantity`].
+    Quantity(String, Box<Type>),
+    /// See [`TypeDesc::Json`].
+    Json,
 }
 
 /// Owned form of [`FieldDesc`].
@@ -369,6 +478,12 @@ impl TypeDesc {
                     })
                     .collect(),
             ),
+            TypeDesc::Timestamp => Type::Timestamp,
+            TypeDesc::IpAddr => Type::IpAddr,
+            TypeDesc::SocketAddr => Type::SocketAddr,
+            TypeDesc::Uuid => Type::Uuid,
+            TypeDesc::Quantity(unit, t) => Type::Quantity(unit.to_owned(), Box::new(t.to_owned_type())),
+            TypeDesc::Json => Type::Json,
         }
     }
 }

@@ -116,6 +116,10 @@ impl WireWriter {
                 self.str(name);
                 self.fields(fields);
             }
+            TypeDesc::Quantity(unit, inner) => {
+                self.str(unit);
+                self.type_desc(inner);
+            }
             TypeDesc::Enum(name, variants) => {
                 self.str(name);
                 self.varint(variants.len() as u64);
@@ -330,6 +334,15 @@ impl<'a> WireReader<'a> {
                 }
                 Type::Enum(name, variants)
             }
+            TypeTag::Timestamp => Type::Timestamp,
+            TypeTag::IpAddr => Type::IpAddr,
+            TypeTag::SocketAddr => Type::SocketAddr,
+            TypeTag::Uuid => Type::Uuid,
+            TypeTag::Quantity => {
+                let unit = self.str()?.to_owned();
+                Type::Quantity(unit, Box::new(self.type_at_depth(d)?))
+            }
+            TypeTag::Json => Type::Json,
         })
     }
     /// Reads a field list.

@@ -20,7 +20,8 @@ pub(crate) struct ContainerAttrs {
     pub message: Option<LitStr>,
 }
 
-/// Attributes on a field: `skip`, `rename = ".."`, `redact`.
+/// Attributes on a field: `skip`, `rename = ".."`, `redact`, `display`,
+/// `debug`, `with = path`.
 #[derive(Default)]
 pub(crate) struct FieldAttrs {
     /// The field is not logged.
@@ -29,6 +30,22 @@ pub(crate) struct FieldAttrs {
     pub rename: Option<LitStr>,
     /// The field is listed but its value is never written.
     pub redact: bool,
+    /// How the value is written.
+    pub encoding: Encoding,
+}
+
+/// How a field's value is written.
+#[derive(Default, Clone)]
+pub(crate) enum Encoding {
+    /// With its own `LogValue` impl.
+    #[default]
+    Value,
+    /// `#[lmlog(display)]`: its `Display` text.
+    Display,
+    /// `#[lmlog(debug)]`: its `Debug` text.
+    Debug,
+    /// `#[lmlog(with = path)]`: what the function returns for it.
+    With(syn::Path),
 }
 
 /// Attributes on an enum variant: `rename = ".."`.
@@ -97,9 +114,25 @@ pub(crate) fn container_attrs(attrs: &[Attribute]) -> syn::Result<ContainerAttrs
 pub(crate) fn field_attrs(attrs: &[Attribute], allow_redact: bool) -> syn::Result<FieldAttrs> {
     let mut out = FieldAttrs::default();
     let mut skip_span: Option<Span> = None;
+    let mut encoding_span: Option<Span> = None;
     for attr in lmlog_attrs(attrs) {
         attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("skip") {
+            let encoding = if meta.path.is_ident("display") {
+                Some(Encoding::Display)
+            } else if meta.path.is_ident("debug") {
+                Some(Encoding::Debug)
+            } else if meta.path.is_ident("with") {
+                Some(Encoding::With(meta.value()?.parse()?))
+            } else {
+                None
+            };
+            if let Some(encoding) = encoding {
+                if encoding_span.is_some() {
+                    return Err(meta.error("only one of `display`, `debug` and `with` may be given"));
+                }
+                encoding_span = Some(meta.path.get_ident().map_or_else(Span::call_site, Ident::span));
+                out.encoding = encoding;
+            } else if meta.path.is_ident("skip") {
                 if out.skip {
                     return Err(duplicate(&meta));
                 }
@@ -122,7 +155,11 @@ pub(crate) fn field_attrs(attrs: &[Attribute], allow_redact: bool) -> syn::Resul
                 }
                 out.redact = true;
             } else {
-                let expected = if allow_redact { "`skip`, `rename` or `redact`" } else { "`skip`" };
+                let expected = if allow_redact {
+                    "`skip`, `rename`, `redact`, `display`, `debug` or `with`"
+                } else {
+                    "`skip`, `display`, `debug` or `with`"
+                };
                 return Err(
                     meta.error(format!("unknown lmlog field attribute `{}`; expected {expected}", key_name(&meta)))
                 );
@@ -133,6 +170,14 @@ pub(crate) fn field_attrs(attrs: &[Attribute], allow_redact: bool) -> syn::Resul
     if let Some(span) = skip_span {
         if out.rename.is_some() || out.redact {
             return Err(syn::Error::new(span, "`skip` cannot be combined with `rename` or `redact`"));
+        }
+    }
+    if let Some(span) = encoding_span {
+        if out.skip || out.redact {
+            return Err(syn::Error::new(
+                span,
+                "`display`, `debug` and `with` say how a value is written: not with `skip` or `redact`",
+            ));
         }
     }
     Ok(out)
@@ -160,6 +205,7 @@ pub(crate) fn variant_attrs(attrs: &[Attribute]) -> syn::Result<VariantAttrs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::ToTokens;
     use syn::parse_quote;
 
     fn attrs(item: syn::ItemStruct) -> Vec<Attribute> {
@@ -239,7 +285,21 @@ mod tests {
         assert_eq!(err(parse_quote!(#[lmlog(redact)]), false), "`redact` applies to named fields only");
         assert_eq!(
             err(parse_quote!(#[lmlog(hide)]), true),
-            "unknown lmlog field attribute `hide`; expected `skip`, `rename` or `redact`"
+            "unknown lmlog field attribute `hide`; expected `skip`, `rename`, `redact`, `display`, `debug` or `with`"
+        );
+        assert!(matches!(field(parse_quote!(#[lmlog(display)]), false).unwrap().encoding, Encoding::Display));
+        assert!(matches!(field(parse_quote!(#[lmlog(debug)]), true).unwrap().encoding, Encoding::Debug));
+        match field(parse_quote!(#[lmlog(with = crate::fmt::hex)]), true).unwrap().encoding {
+            Encoding::With(path) => assert_eq!(path.to_token_stream().to_string(), "crate :: fmt :: hex"),
+            _ => panic!("not `with`"),
+        }
+        assert_eq!(
+            err(parse_quote!(#[lmlog(display, debug)]), true),
+            "only one of `display`, `debug` and `with` may be given"
+        );
+        assert_eq!(
+            err(parse_quote!(#[lmlog(redact, display)]), true),
+            "`display`, `debug` and `with` say how a value is written: not with `skip` or `redact`"
         );
         assert_eq!(err(parse_quote!(#[lmlog(skip, skip)]), true), "duplicate `skip` attribute");
     }

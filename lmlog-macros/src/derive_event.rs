@@ -9,6 +9,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
 
+use crate::attrs::Encoding;
 use crate::{attrs, util};
 
 /// A named field as the event sees it.
@@ -23,6 +24,8 @@ pub(crate) struct NamedField<'a> {
     pub name_span: Span,
     /// `#[lmlog(redact)]`.
     pub redacted: bool,
+    /// How the value is written.
+    pub encoding: Encoding,
 }
 
 /// The logged fields of a list of named fields (skipped fields left out),
@@ -43,15 +46,28 @@ pub(crate) fn named_fields<'a>(fields: impl IntoIterator<Item = &'a syn::Field>)
         if seen.insert(name.clone(), ()).is_some() {
             return Err(syn::Error::new(name_span, format!("duplicate field name `{name}`")));
         }
-        out.push(NamedField { ident, ty: &field.ty, name, name_span, redacted: attrs.redact });
+        out.push(NamedField {
+            ident,
+            ty: &field.ty,
+            name,
+            name_span,
+            redacted: attrs.redact,
+            encoding: attrs.encoding,
+        });
     }
     Ok(out)
 }
 
-/// `<T as ::lmlog::__private::LogValue>::TYPE`, spanned at the field's type so
-/// a missing `LogValue` impl is reported there.
-pub(crate) fn type_desc(ty: &Type) -> TokenStream {
-    quote_spanned!(ty.span()=> <#ty as ::lmlog::__private::LogValue>::TYPE)
+/// The type descriptor of a field written as `encoding` says:
+/// `<T as ::lmlog::__private::LogValue>::TYPE`, spanned at the field's type
+/// so a missing `LogValue` impl is reported there; a string for `display`
+/// and `debug`; the function's result type's for `with`.
+pub(crate) fn type_desc(ty: &Type, encoding: &Encoding) -> TokenStream {
+    match encoding {
+        Encoding::Value => quote_spanned!(ty.span()=> <#ty as ::lmlog::__private::LogValue>::TYPE),
+        Encoding::Display | Encoding::Debug => quote!(&::lmlog::__private::TypeDesc::Str),
+        Encoding::With(path) => quote_spanned!(path.span()=> ::lmlog::__private::with_type::<#ty, _>(#path)),
+    }
 }
 
 /// `::lmlog::__private::FieldDesc { .. }` for a named field; a redacted field
@@ -63,15 +79,29 @@ pub(crate) fn field_desc(field: &NamedField<'_>) -> TokenStream {
             ::lmlog::__private::FieldDesc { name: #name, ty: &::lmlog::__private::TypeDesc::Str, redacted: true }
         }
     } else {
-        let ty = type_desc(field.ty);
+        let ty = type_desc(field.ty, &field.encoding);
         quote!(::lmlog::__private::FieldDesc { name: #name, ty: #ty, redacted: false })
     }
 }
 
+/// The statement writing `value` (a `&T`) as `encoding` says:
 /// `<T as ::lmlog::__private::LogValue>::encode(#value, enc);` spanned at
-/// the field's type, so a missing impl is reported once, there.
-pub(crate) fn encode_call(value: TokenStream, ty: &Type, enc: &Ident) -> TokenStream {
-    quote_spanned!(ty.span()=> <#ty as ::lmlog::__private::LogValue>::encode(#value, #enc);)
+/// the field's type, so a missing impl is reported once, there; its text,
+/// formatted on the calling thread, for `display` and `debug`; the
+/// function's result for `with`.
+pub(crate) fn encode_call(value: TokenStream, ty: &Type, encoding: &Encoding, enc: &Ident) -> TokenStream {
+    match encoding {
+        Encoding::Value => quote_spanned!(ty.span()=> <#ty as ::lmlog::__private::LogValue>::encode(#value, #enc);),
+        Encoding::Display => quote_spanned!(ty.span()=>
+            ::lmlog::__private::LogValue::encode(&::lmlog::__private::FormattedStr::display::<#ty>(#value), #enc);
+        ),
+        Encoding::Debug => quote_spanned!(ty.span()=>
+            ::lmlog::__private::LogValue::encode(&::lmlog::__private::FormattedStr::debug::<#ty>(#value), #enc);
+        ),
+        Encoding::With(path) => quote_spanned!(path.span()=>
+            ::lmlog::__private::encode_with::<#ty, _>(#path, #value, #enc);
+        ),
+    }
 }
 
 /// The statements writing named fields, each read through `access` (a
@@ -90,7 +120,7 @@ pub(crate) fn encode_named(
             if f.redacted {
                 quote!(let _ = #value;)
             } else {
-                encode_call(value, f.ty, enc)
+                encode_call(value, f.ty, &f.encoding, enc)
             }
         })
         .collect()
@@ -176,7 +206,10 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     );
     let enc_param = if written.is_empty() { Ident::new("_enc", Span::call_site()) } else { enc.clone() };
 
-    let generics = util::with_log_value_bounds(&input.generics, written.iter().map(|f| f.ty));
+    let generics = util::with_log_value_bounds(
+        &input.generics,
+        written.iter().filter(|f| matches!(f.encoding, Encoding::Value)).map(|f| f.ty),
+    );
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let ident = &input.ident;
     Ok(quote! {

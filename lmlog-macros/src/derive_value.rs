@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
 
+use crate::attrs::Encoding;
 use crate::derive_event::{encode_call, encode_named, field_desc, named_fields, type_desc};
 use crate::{attrs, util};
 
@@ -14,11 +15,18 @@ enum Shape<'a> {
     /// No fields.
     Unit,
     /// Exactly one unnamed field (and it is written).
-    Newtype(&'a syn::Field),
+    Newtype(Unnamed<'a>),
     /// Unnamed fields; `None` marks a skipped one.
-    Tuple(Vec<Option<&'a syn::Field>>),
+    Tuple(Vec<Option<Unnamed<'a>>>),
     /// Named fields, skipped ones left out.
     Named(Vec<crate::derive_event::NamedField<'a>>),
+}
+
+/// A written unnamed field and how it is written.
+#[derive(Clone)]
+struct Unnamed<'a> {
+    ty: &'a Type,
+    encoding: Encoding,
 }
 
 impl<'a> Shape<'a> {
@@ -30,33 +38,51 @@ impl<'a> Shape<'a> {
                 let mut kept = Vec::new();
                 for field in &unnamed.unnamed {
                     let attrs = attrs::field_attrs(&field.attrs, false)?;
-                    kept.push(if attrs.skip { None } else { Some(field) });
+                    kept.push(if attrs.skip {
+                        None
+                    } else {
+                        Some(Unnamed { ty: &field.ty, encoding: attrs.encoding })
+                    });
                 }
                 match kept.as_slice() {
-                    [Some(only)] => Shape::Newtype(only),
+                    [Some(only)] => Shape::Newtype(only.clone()),
                     _ => Shape::Tuple(kept),
                 }
             }
         })
     }
 
-    /// Types of the fields whose values are written.
+    /// Types of the fields whose values are written with their own
+    /// `LogValue` impl.
     fn written_types(&self) -> Vec<&'a Type> {
+        let by_value = |e: &Encoding| matches!(e, Encoding::Value);
         match self {
             Shape::Unit => Vec::new(),
-            Shape::Newtype(field) => vec![&field.ty],
-            Shape::Tuple(fields) => fields.iter().flatten().map(|f| &f.ty).collect(),
-            Shape::Named(fields) => fields.iter().filter(|f| !f.redacted).map(|f| f.ty).collect(),
+            Shape::Newtype(field) => [field].into_iter().filter(|f| by_value(&f.encoding)).map(|f| f.ty).collect(),
+            Shape::Tuple(fields) => fields.iter().flatten().filter(|f| by_value(&f.encoding)).map(|f| f.ty).collect(),
+            Shape::Named(fields) => {
+                fields.iter().filter(|f| !f.redacted && by_value(&f.encoding)).map(|f| f.ty).collect()
+            }
+        }
+    }
+
+    /// Whether any field's value is written.
+    fn writes_any(&self) -> bool {
+        match self {
+            Shape::Unit => false,
+            Shape::Newtype(_) => true,
+            Shape::Tuple(fields) => fields.iter().any(Option::is_some),
+            Shape::Named(fields) => fields.iter().any(|f| !f.redacted),
         }
     }
 
     /// `[TypeDesc]` elements of a tuple.
-    fn tuple_elems(fields: &[Option<&syn::Field>]) -> Vec<TokenStream> {
+    fn tuple_elems(fields: &[Option<Unnamed<'_>>]) -> Vec<TokenStream> {
         fields
             .iter()
             .flatten()
             .map(|f| {
-                let desc = type_desc(&f.ty);
+                let desc = type_desc(f.ty, &f.encoding);
                 quote!(*#desc)
             })
             .collect()
@@ -69,16 +95,16 @@ fn struct_body(name: &LitStr, shape: &Shape<'_>, enc: &Ident) -> (TokenStream, V
         Shape::Unit => (quote!(&::lmlog::__private::TypeDesc::Unit), Vec::new()),
         Shape::Newtype(field) => {
             // A newtype is written as its content (serde's newtype struct).
-            let encode = encode_call(quote!(&self.0), &field.ty, enc);
-            (type_desc(&field.ty), vec![encode])
+            let encode = encode_call(quote!(&self.0), field.ty, &field.encoding, enc);
+            (type_desc(field.ty, &field.encoding), vec![encode])
         }
         Shape::Tuple(fields) => {
             let elems = Shape::tuple_elems(fields);
             let encodes = fields
                 .iter()
                 .enumerate()
-                .filter_map(|(i, f)| f.map(|f| (syn::Index::from(i), f)))
-                .map(|(i, f)| encode_call(quote!(&self.#i), &f.ty, enc))
+                .filter_map(|(i, f)| f.as_ref().map(|f| (syn::Index::from(i), f)))
+                .map(|(i, f)| encode_call(quote!(&self.#i), f.ty, &f.encoding, enc))
                 .collect();
             (quote!(&::lmlog::__private::TypeDesc::Tuple(&[#(#elems),*])), encodes)
         }
@@ -115,8 +141,8 @@ fn variant<'a>(
         Shape::Unit => (quote!(Unit), quote!(Self::#ident => { #write_index })),
         Shape::Newtype(field) => {
             let b = binding(0);
-            let desc = type_desc(&field.ty);
-            let encode = encode_call(quote!(#b), &field.ty, enc);
+            let desc = type_desc(field.ty, &field.encoding);
+            let encode = encode_call(quote!(#b), field.ty, &field.encoding, enc);
             (quote!(Newtype(#desc)), quote!(Self::#ident(#b) => { #write_index #encode }))
         }
         Shape::Tuple(fields) => {
@@ -127,7 +153,7 @@ fn variant<'a>(
                 match field {
                     Some(field) => {
                         let b = binding(i);
-                        encodes.push(encode_call(quote!(#b), &field.ty, enc));
+                        encodes.push(encode_call(quote!(#b), field.ty, &field.encoding, enc));
                         patterns.push(quote!(#b));
                     }
                     None => patterns.push(quote!(_)),
@@ -168,11 +194,11 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let type_name = LitStr::new(&ident.unraw().to_string(), ident.span());
     let enc = Ident::new("enc", Span::call_site());
-    let (desc, body, written): (TokenStream, TokenStream, Vec<&Type>) = match &input.data {
+    let (desc, body, written, writes): (TokenStream, TokenStream, Vec<&Type>, bool) = match &input.data {
         Data::Struct(data) => {
             let shape = Shape::of(&data.fields)?;
             let (desc, encodes) = struct_body(&type_name, &shape, &enc);
-            (desc, quote!(#(#encodes)*), shape.written_types())
+            (desc, quote!(#(#encodes)*), shape.written_types(), shape.writes_any())
         }
         Data::Enum(data) => {
             let mut descs = Vec::new();
@@ -185,14 +211,13 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 written.extend(types);
             }
             let body = if arms.is_empty() { quote!(match *self {}) } else { quote!(match self { #(#arms)* }) };
-            (quote!(&::lmlog::__private::TypeDesc::Enum(#type_name, &[#(#descs),*])), body, written)
+            (quote!(&::lmlog::__private::TypeDesc::Enum(#type_name, &[#(#descs),*])), body, written, !arms.is_empty())
         }
         Data::Union(data) => {
             return Err(syn::Error::new(data.union_token.span, "LogValue cannot be derived for unions"));
         }
     };
-    let uses_enc = !written.is_empty() || matches!(input.data, Data::Enum(ref e) if !e.variants.is_empty());
-    let enc_param = if uses_enc { enc } else { Ident::new("_enc", Span::call_site()) };
+    let enc_param = if writes { enc } else { Ident::new("_enc", Span::call_site()) };
     let generics = util::with_log_value_bounds(&input.generics, written);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     Ok(quote! {

@@ -35,6 +35,12 @@ mod util;
 /// - `rename = "user"`: the name the field is logged under.
 /// - `redact`: the field is listed in the schema but its value is never
 ///   written; it decodes as `"<redacted>"` (its type needs no `LogValue` impl).
+/// - `display` / `debug`: the field is written as its `Display` / `Debug`
+///   text, formatted on the calling thread (its type needs no `LogValue`
+///   impl): the way out for another crate's type.
+/// - `with = path::to::function`: the field is written as what the function
+///   returns for it, `fn(&FieldType) -> R` with `R: LogValue` (an owned
+///   value, or a `'static` borrow).
 ///
 /// Every other field's type must implement `LogValue`; type parameters used
 /// in those fields get a `LogValue` bound.
@@ -54,11 +60,15 @@ mod util;
 ///     card_number: &'a str,
 ///     #[lmlog(skip)]
 ///     _retry: RetryHandle,
+///     #[lmlog(display)]
+///     attempt: std::num::NonZeroU8,
+///     #[lmlog(with = String::len)]
+///     note_len: String,
 /// }
 ///
 /// let schema = PaymentFailed::SCHEMA;
 /// assert_eq!((schema.name, schema.level), ("payment_failed", Level::Warn));
-/// assert_eq!(schema.fields.len(), 4);
+/// assert_eq!(schema.fields.len(), 6);
 /// assert!(schema.fields[3].redacted);
 /// ```
 #[proc_macro_derive(LogEvent, attributes(lmlog))]
@@ -78,7 +88,8 @@ pub fn derive_log_event(input: TokenStream) -> TokenStream {
 /// (unit structs) or an `Enum`.
 ///
 /// Attributes, `#[lmlog(...)]`: `skip` on any field (leave it out, like
-/// `#[serde(skip)]`), `rename = ".."` and `redact` on named fields (as for
+/// `#[serde(skip)]`), `display`, `debug` and `with = path` on any field (as
+/// for `LogEvent`), `rename = ".."` and `redact` on named fields (as for
 /// `LogEvent`; a redacted field writes nothing), `rename = ".."` on enum
 /// variants. Type parameters used in written fields get a `LogValue` bound.
 ///

@@ -106,7 +106,7 @@ pub mod __private {
     pub use crate::callsite::{function_name, Callsite, CallsiteMeta, CallsiteState};
     pub use crate::event::{EventSchema, LogEvent};
     pub use crate::producer::emit;
-    pub use crate::value::{Encoder, FormattedStr, LogValue};
+    pub use crate::value::{encode_with, with_type, Encoder, FormattedStr, LogValue};
     pub use lmlog_format::{FieldDesc, Level, TypeDesc, VariantDesc, VariantKindDesc};
 
     /// Whether `level` is compiled in (see [`crate::STATIC_MAX_LEVEL`]).

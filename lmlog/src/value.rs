@@ -10,6 +10,9 @@ use std::sync::Arc;
 use lmlog_format::varint;
 use lmlog_format::TypeDesc;
 
+mod external;
+mod std_types;
+
 /// Writes a record's bytes into a fixed slice of a staging buffer.
 ///
 /// Writes past the end of the slice are not performed; they set
@@ -146,6 +149,23 @@ impl<'a> Encoder<'a> {
         self.write_bytes(&tmp[..n]);
     }
 
+    /// Writes an unsigned 128-bit varint, as fast as a `u64` one when the
+    /// value fits in 64 bits (the bytes are the same either way).
+    #[inline(always)]
+    pub(crate) fn write_varint_u128_fast(&mut self, v: u128) {
+        match u64::try_from(v) {
+            Ok(small) => self.write_varint(small),
+            Err(_) => self.write_varint_u128(v),
+        }
+    }
+
+    /// Writes a signed 128-bit integer as a zigzag varint (see
+    /// [`write_varint_u128_fast`](Self::write_varint_u128_fast)).
+    #[inline(always)]
+    pub(crate) fn write_signed_i128(&mut self, v: i128) {
+        self.write_varint_u128_fast(varint::zigzag_i128(v));
+    }
+
     /// Writes a signed integer as a zigzag varint.
     #[inline(always)]
     pub fn write_signed(&mut self, v: i64) {
@@ -195,8 +215,20 @@ unsafe fn copy_short(src: *const u8, dst: *mut u8, len: usize) {
 /// A value that can be a field of an event.
 ///
 /// Implemented for integers, floats, `bool`, `char`, strings, `Option`,
-/// sequences, arrays, tuples, maps and smart pointers; derive it for your
-/// own structs and enums with `#[derive(LogValue)]`.
+/// sequences, arrays, tuples, maps and smart pointers; for `Duration` (a
+/// number of nanoseconds), `SystemTime` (decoded as RFC 3339 text), IP and
+/// socket addresses, paths and OS strings (as lossy UTF-8 text) and errors
+/// (`&dyn Error`, `Box<dyn Error>`, `io::Error`: their message and their
+/// `source()` chain); with cargo features, for `uuid::Uuid`,
+/// `chrono::DateTime`, `time::OffsetDateTime` and `serde_json::Value`.
+/// Derive it for your own structs and enums with `#[derive(LogValue)]`; for
+/// any other type, log its `Display` or `Debug` text (`%value` or `?value`
+/// in [`lm_event!`](crate::lm_event), `#[lmlog(display)]` or
+/// `#[lmlog(debug)]` on a derived field).
+///
+/// Paths, OS strings and errors are formatted into the record on the
+/// calling thread: they cost what their formatting costs. Everything else
+/// is copied in binary form.
 ///
 /// ```
 /// use lmlog::{LogValue, Encoder};
@@ -517,21 +549,17 @@ tuple! {
     (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
 }
 
-/// `std::time::Duration` is written as serde writes it: seconds (`u64`)
-/// then nanoseconds (`u32`).
-impl LogValue for std::time::Duration {
-    const TYPE: &'static TypeDesc = &TypeDesc::Struct(
-        "Duration",
-        &[
-            lmlog_format::FieldDesc { name: "secs", ty: &TypeDesc::U64, redacted: false },
-            lmlog_format::FieldDesc { name: "nanos", ty: &TypeDesc::U32, redacted: false },
-        ],
-    );
-    #[inline]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_varint(self.as_secs());
-        enc.write_varint(self.subsec_nanos() as u64);
-    }
+/// The type descriptor of what `f` returns: `#[lmlog(with = f)]`'s schema.
+#[doc(hidden)]
+pub const fn with_type<T: ?Sized, R: LogValue>(_f: fn(&T) -> R) -> &'static TypeDesc {
+    R::TYPE
+}
+
+/// Writes what `f` returns for `value`: `#[lmlog(with = f)]`'s encoding.
+#[doc(hidden)]
+#[inline(always)]
+pub fn encode_with<T: ?Sized, R: LogValue>(f: fn(&T) -> R, value: &T, enc: &mut Encoder<'_>) {
+    f(value).encode(enc);
 }
 
 /// A value captured with `%value` (`Display`) or `?value` (`Debug`) in
@@ -614,7 +642,7 @@ impl LogValue for FormattedStr {
 mod tests {
     use super::*;
 
-    fn encode<T: LogValue + ?Sized>(v: &T) -> Vec<u8> {
+    pub(super) fn encode<T: LogValue + ?Sized>(v: &T) -> Vec<u8> {
         let mut buf = vec![0u8; 4096];
         let mut enc = Encoder::new(&mut buf);
         v.encode(&mut enc);
@@ -657,7 +685,6 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert("k".to_string(), vec![1.0f64]);
         same_as_postcard(&m);
-        same_as_postcard(&std::time::Duration::new(5, 7));
         same_as_postcard(&());
     }
 

@@ -2,13 +2,15 @@
 //! handed to a [`Visitor`].
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 
+use lmlog_format::types::JsonKind;
 use lmlog_format::varint;
 
 use crate::events::callsite::{Callsite, TemplatePart};
 use crate::json;
 use crate::record::{
-    self, FieldTy, Out, Reader, Ty, ValueError, ValueErrorKind, VariantTyKind, MAX_EVENT_JSON, REDACTED,
+    self, FieldTy, Out, Reader, Ty, ValueError, ValueErrorKind, VariantTyKind, MAX_EVENT_JSON, MAX_JSON_DEPTH, REDACTED,
 };
 
 /// The fields of one event, not read yet.
@@ -109,7 +111,17 @@ pub enum SeqKind {
 /// * enums: [`begin_variant`](Self::begin_variant), the content (nothing
 ///   for a unit variant, the value for a newtype variant, a tuple for a
 ///   tuple variant, a struct named after the variant for a struct variant),
-///   [`end_variant`](Self::end_variant).
+///   [`end_variant`](Self::end_variant);
+/// * a JSON value (`serde_json::Value`) as what it holds: `null` as
+///   [`none`](Self::none), booleans, numbers as [`u64`](Self::u64),
+///   [`i64`](Self::i64) or [`f64`](Self::f64), strings, arrays as sequences,
+///   objects as maps with string keys.
+///
+/// Points in time, addresses and UUIDs have calls of their own
+/// ([`timestamp`](Self::timestamp), [`ip_addr`](Self::ip_addr),
+/// [`socket_addr`](Self::socket_addr), [`uuid`](Self::uuid)); a number
+/// with a unit (a `Duration`, in nanoseconds) is announced by
+/// [`quantity`](Self::quantity) and then handed on as a number.
 ///
 /// Strings, bytes and names borrow from the record and the schema for `'a`.
 #[allow(unused_variables)]
@@ -187,6 +199,19 @@ pub trait Visitor<'a> {
     fn begin_variant(&mut self, enum_name: &'a str, variant: &'a str, index: u32, unit: bool) {}
     /// The innermost open variant ends.
     fn end_variant(&mut self) {}
+    /// A point in time (`SystemTime`, `chrono`'s and `time`'s date-times), in
+    /// nanoseconds since the Unix epoch; [`format_timestamp`](crate::format_timestamp)
+    /// gives its RFC 3339 text, as the JSON Lines output writes it.
+    fn timestamp(&mut self, unix_nanos: i128) {}
+    /// An IP address.
+    fn ip_addr(&mut self, v: IpAddr) {}
+    /// A socket address (IP address and port).
+    fn socket_addr(&mut self, v: SocketAddr) {}
+    /// A UUID's 16 bytes, in order.
+    fn uuid(&mut self, v: [u8; 16]) {}
+    /// The next value, a number, is a quantity in `unit` (`"ns"`: a
+    /// `Duration` in nanoseconds).
+    fn quantity(&mut self, unit: &'a str) {}
 }
 
 /// A visitor that ignores everything (skipping fields still checks them).
@@ -503,6 +528,50 @@ impl<'a, 'v, V: Visitor<'a>> Walk<'v, V> {
                 }
                 self.v.end_variant();
             }
+            Ty::Timestamp => v.timestamp(r.timestamp()?),
+            Ty::IpAddr => v.ip_addr(r.ip()?),
+            Ty::SocketAddr => v.socket_addr(r.socket_addr()?),
+            Ty::Uuid => v.uuid(r.uuid()?),
+            Ty::Quantity(unit, t) => {
+                v.quantity(unit);
+                self.value(t, r)?;
+            }
+            Ty::Json => self.json(r, 0)?,
+        }
+        Ok(())
+    }
+
+    /// Hands on a [`Ty::Json`] value (see [`Visitor`]).
+    fn json(&mut self, r: &mut Reader<'a>, depth: usize) -> Result<(), ValueError> {
+        if depth >= MAX_JSON_DEPTH {
+            return Err(r.err(ValueErrorKind::TooDeep));
+        }
+        self.spend(r)?;
+        match r.json_kind()? {
+            JsonKind::Null => self.v.none(),
+            JsonKind::False => self.v.bool(false),
+            JsonKind::True => self.v.bool(true),
+            JsonKind::U64 => self.v.u64(r.uint(64)?),
+            JsonKind::I64 => self.v.i64(varint::unzigzag_i64(r.uint(64)?)),
+            JsonKind::F64 => self.v.f64(r.f64()?),
+            JsonKind::String => self.v.str(r.str()?),
+            JsonKind::Array => {
+                let n = r.count(false)?;
+                self.v.begin_seq(SeqKind::Seq, n as usize);
+                for _ in 0..n {
+                    self.json(r, depth + 1)?;
+                }
+                self.v.end_seq();
+            }
+            JsonKind::Object => {
+                let n = r.count(false)?;
+                self.v.begin_map(n as usize);
+                for _ in 0..n {
+                    self.v.str(r.str()?);
+                    self.json(r, depth + 1)?;
+                }
+                self.v.end_map();
+            }
         }
         Ok(())
     }
@@ -690,6 +759,26 @@ impl<'a> Visitor<'a> for JsonText {
         }
         self.after();
     }
+    fn timestamp(&mut self, unix_nanos: i128) {
+        self.scalar(|b| {
+            b.push(b'"');
+            json::TimestampFormatter::new().write(b, unix_nanos);
+            b.push(b'"');
+        });
+    }
+    fn ip_addr(&mut self, v: IpAddr) {
+        self.scalar(|b| json::write_str(b, &v.to_string()));
+    }
+    fn socket_addr(&mut self, v: SocketAddr) {
+        self.scalar(|b| json::write_str(b, &v.to_string()));
+    }
+    fn uuid(&mut self, v: [u8; 16]) {
+        self.scalar(|b| {
+            b.push(b'"');
+            record::write_uuid(b, &v);
+            b.push(b'"');
+        });
+    }
 }
 
 /// Hands every call to a visitor and to a [`JsonText`] that keeps only the
@@ -747,5 +836,10 @@ impl<'a, V: Visitor<'a>> Visitor<'a> for Tee<'_, V> {
         end_struct();
         begin_variant(enum_name: &'a str, variant: &'a str, index: u32, unit: bool);
         end_variant();
+        timestamp(unix_nanos: i128);
+        ip_addr(v: IpAddr);
+        socket_addr(v: SocketAddr);
+        uuid(v: [u8; 16]);
+        quantity(unit: &'a str);
     }
 }

@@ -385,6 +385,20 @@ impl<'a> Visitor<'a> for Eval<'_, 'a> {
         self.path.truncate(self.frames.len());
         self.path.push(Seg::Name(variant));
     }
+    fn timestamp(&mut self, unix_nanos: i128) {
+        self.leaf(Leaf::Owned(crate::format_timestamp(unix_nanos)));
+    }
+    fn ip_addr(&mut self, v: std::net::IpAddr) {
+        self.leaf(Leaf::Owned(v.to_string()));
+    }
+    fn socket_addr(&mut self, v: std::net::SocketAddr) {
+        self.leaf(Leaf::Owned(v.to_string()));
+    }
+    fn uuid(&mut self, v: [u8; 16]) {
+        let mut text = Vec::with_capacity(36);
+        crate::record::write_uuid(&mut text, &v);
+        self.leaf(Leaf::Owned(String::from_utf8(text).unwrap_or_default()));
+    }
     fn end_variant(&mut self) {
         let unit_leaf = matches!(self.path.last(), Some(Seg::Name("")));
         if unit_leaf {

@@ -3,6 +3,8 @@
 //! every scalar under its dotted key (`order.items.0.sku`), and the compact
 //! JSON text of every top-level value.
 
+use std::net::{IpAddr, SocketAddr};
+
 use crate::events::{JsonText, SeqKind, Visitor};
 use crate::json;
 
@@ -17,6 +19,8 @@ pub(crate) enum Scalar<'a> {
     F32(f32),
     F64(f64),
     Str(&'a str),
+    /// Text the decoder made: a timestamp's RFC 3339 text, an address, a UUID.
+    Text(String),
     Char(char),
     Bytes(&'a [u8]),
     /// `None` or `()`.
@@ -51,6 +55,7 @@ impl Scalar<'_> {
                 out.push_str(std::str::from_utf8(&buf).unwrap_or_default().trim_matches('"'));
             }
             Scalar::Str(s) => out.push_str(s),
+            Scalar::Text(s) => out.push_str(s),
             Scalar::Char(c) => out.push(*c),
             Scalar::Bytes(b) => {
                 json::write_hex(&mut buf, b);
@@ -102,6 +107,8 @@ pub(crate) struct Flat<'a> {
     stack: Vec<Frame>,
     /// Depth of composites inside a composite map key.
     skipping: usize,
+    /// The next value is a quantity with a unit (a `Duration`).
+    quantity: bool,
 }
 
 impl<'a> Flat<'a> {
@@ -138,6 +145,7 @@ impl<'a> Flat<'a> {
     }
 
     fn scalar(&mut self, v: Scalar<'a>) {
+        self.quantity = false;
         if self.skipping > 0 {
             return;
         }
@@ -221,7 +229,16 @@ impl<'a> Visitor<'a> for Flat<'a> {
     }
     fn u128(&mut self, v: u128) {
         self.json.u128(v);
-        self.scalar(Scalar::Big(v.to_string()));
+        // A quantity (a `Duration` in nanoseconds) is a `u128` that nearly
+        // always fits in 64 bits: an integer where it does.
+        match u64::try_from(v) {
+            Ok(small) if std::mem::take(&mut self.quantity) => self.scalar(Scalar::U64(small)),
+            _ => self.scalar(Scalar::Big(v.to_string())),
+        }
+    }
+    fn quantity(&mut self, unit: &'a str) {
+        self.json.quantity(unit);
+        self.quantity = true;
     }
     fn i64(&mut self, v: i64) {
         self.json.i64(v);
@@ -311,6 +328,24 @@ impl<'a> Visitor<'a> for Flat<'a> {
         self.key.push('.');
         self.key.push_str(variant);
         self.stack.push(Frame::Variant);
+    }
+    fn timestamp(&mut self, unix_nanos: i128) {
+        self.json.timestamp(unix_nanos);
+        self.scalar(Scalar::Text(json::format_timestamp(unix_nanos)));
+    }
+    fn ip_addr(&mut self, v: IpAddr) {
+        self.json.ip_addr(v);
+        self.scalar(Scalar::Text(v.to_string()));
+    }
+    fn socket_addr(&mut self, v: SocketAddr) {
+        self.json.socket_addr(v);
+        self.scalar(Scalar::Text(v.to_string()));
+    }
+    fn uuid(&mut self, v: [u8; 16]) {
+        self.json.uuid(v);
+        let mut text = Vec::with_capacity(36);
+        crate::record::write_uuid(&mut text, &v);
+        self.scalar(Scalar::Text(String::from_utf8(text).unwrap_or_default()));
     }
     fn end_variant(&mut self) {
         self.json.end_variant();

@@ -160,6 +160,10 @@ fn any_value(out: &mut Vec<u8>, v: &Scalar<'_>) {
             out.extend_from_slice(b"\"stringValue\":");
             json::write_str(out, s);
         }
+        Scalar::Text(s) => {
+            out.extend_from_slice(b"\"stringValue\":");
+            json::write_str(out, s);
+        }
         Scalar::Char(c) => {
             out.extend_from_slice(b"\"stringValue\":");
             json::write_str(out, c.encode_utf8(&mut [0; 4]));

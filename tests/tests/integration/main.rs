@@ -16,6 +16,7 @@ mod crash;
 mod decode_fuzz;
 mod demo;
 mod failing_sink;
+mod field_types;
 mod files;
 mod filters;
 mod follow;

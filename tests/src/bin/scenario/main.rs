@@ -14,6 +14,7 @@ mod custom_sink_settings;
 mod early_exit;
 mod failing_rotation;
 mod failing_sink;
+mod field_types;
 mod file_modes;
 mod filters;
 mod fuzz_corpus;
@@ -39,7 +40,7 @@ mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE \
-                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
+                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | summary FILE EVENTS | time-rotation DIR \
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
         Some("failing-sink") if args.len() == 3 => {
             bytes(&args[2]).and_then(|spill| failing_sink::run(&PathBuf::from(&args[1]), spill))
         }
+        Some("field-types") if args.len() == 2 => field_types::run(&PathBuf::from(&args[1])),
         Some("file-modes") if args.len() == 2 => file_modes::run(&PathBuf::from(&args[1])),
         Some("filters") if args.len() == 2 => filters::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),

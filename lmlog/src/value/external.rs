@@ -1,0 +1,143 @@
+//! `LogValue` for other crates' types, each behind the cargo feature of
+//! the same name: `uuid`, `chrono`, `time`, `serde_json`.
+
+#[cfg(feature = "uuid")]
+mod uuid_impl {
+    use lmlog_format::TypeDesc;
+
+    use crate::value::{Encoder, LogValue};
+
+    /// A UUID is its 16 bytes; it decodes as hyphenated lower-case text.
+    impl LogValue for uuid::Uuid {
+        const TYPE: &'static TypeDesc = &TypeDesc::Uuid;
+        #[inline]
+        fn encode(&self, enc: &mut Encoder<'_>) {
+            enc.write_bytes(self.as_bytes());
+        }
+    }
+}
+
+#[cfg(feature = "chrono")]
+mod chrono_impl {
+    use lmlog_format::TypeDesc;
+
+    use crate::value::{Encoder, LogValue};
+
+    /// A date-time is its instant, in nanoseconds since the Unix epoch; it
+    /// decodes as RFC 3339 text in UTC (the time zone is not recorded).
+    impl<Tz: chrono::TimeZone> LogValue for chrono::DateTime<Tz> {
+        const TYPE: &'static TypeDesc = &TypeDesc::Timestamp;
+        #[inline]
+        fn encode(&self, enc: &mut Encoder<'_>) {
+            let nanos = i128::from(self.timestamp()) * 1_000_000_000 + i128::from(self.timestamp_subsec_nanos());
+            enc.write_signed_i128(nanos);
+        }
+    }
+}
+
+#[cfg(feature = "time")]
+mod time_impl {
+    use lmlog_format::TypeDesc;
+
+    use crate::value::{Encoder, LogValue};
+
+    /// A date-time is its instant, in nanoseconds since the Unix epoch; it
+    /// decodes as RFC 3339 text in UTC (the offset is not recorded).
+    impl LogValue for time::OffsetDateTime {
+        const TYPE: &'static TypeDesc = &TypeDesc::Timestamp;
+        #[inline]
+        fn encode(&self, enc: &mut Encoder<'_>) {
+            enc.write_signed_i128(self.unix_timestamp_nanos());
+        }
+    }
+
+    /// Like [`time::OffsetDateTime`].
+    impl LogValue for time::UtcDateTime {
+        const TYPE: &'static TypeDesc = &TypeDesc::Timestamp;
+        #[inline]
+        fn encode(&self, enc: &mut Encoder<'_>) {
+            enc.write_signed_i128(self.unix_timestamp_nanos());
+        }
+    }
+}
+
+#[cfg(feature = "serde_json")]
+mod serde_json_impl {
+    use lmlog_format::types::MAX_JSON_DEPTH;
+    use lmlog_format::{JsonKind, TypeDesc};
+    use serde_json::{Map, Value};
+
+    use crate::value::{Encoder, LogValue};
+
+    /// A JSON value is recorded as it is, in a compact self-describing form
+    /// (FORMAT.md, "JSON values"), and decodes as itself. Arrays and objects
+    /// nested deeper than the decoder reads (64 levels) are recorded as
+    /// their JSON text, a string.
+    impl LogValue for Value {
+        const TYPE: &'static TypeDesc = &TypeDesc::Json;
+        fn encode(&self, enc: &mut Encoder<'_>) {
+            encode_value(self, enc, 0);
+        }
+    }
+
+    /// A JSON object, recorded as a [`Value::Object`].
+    impl LogValue for Map<String, Value> {
+        const TYPE: &'static TypeDesc = &TypeDesc::Json;
+        fn encode(&self, enc: &mut Encoder<'_>) {
+            encode_object(self, enc, 0);
+        }
+    }
+
+    fn kind(enc: &mut Encoder<'_>, kind: JsonKind) {
+        enc.write_varint(kind as u64);
+    }
+
+    fn encode_object(map: &Map<String, Value>, enc: &mut Encoder<'_>, depth: usize) {
+        kind(enc, JsonKind::Object);
+        enc.write_varint(map.len() as u64);
+        for (key, value) in map {
+            enc.write_len_prefixed(key.as_bytes());
+            encode_value(value, enc, depth + 1);
+        }
+    }
+
+    fn encode_value(value: &Value, enc: &mut Encoder<'_>, depth: usize) {
+        match value {
+            Value::Null => kind(enc, JsonKind::Null),
+            Value::Bool(false) => kind(enc, JsonKind::False),
+            Value::Bool(true) => kind(enc, JsonKind::True),
+            Value::Number(n) => {
+                if let Some(v) = n.as_u64() {
+                    kind(enc, JsonKind::U64);
+                    enc.write_varint(v);
+                } else if let Some(v) = n.as_i64() {
+                    kind(enc, JsonKind::I64);
+                    enc.write_signed(v);
+                } else if let Some(v) = n.as_f64().filter(|v| v.is_finite()) {
+                    kind(enc, JsonKind::F64);
+                    enc.write_bytes(&v.to_le_bytes());
+                } else {
+                    // Only with serde_json's `arbitrary_precision`: keep the text.
+                    kind(enc, JsonKind::String);
+                    enc.write_len_prefixed(n.to_string().as_bytes());
+                }
+            }
+            Value::String(s) => {
+                kind(enc, JsonKind::String);
+                enc.write_len_prefixed(s.as_bytes());
+            }
+            Value::Array(_) | Value::Object(_) if depth + 1 >= MAX_JSON_DEPTH => {
+                kind(enc, JsonKind::String);
+                enc.write_len_prefixed(value.to_string().as_bytes());
+            }
+            Value::Array(items) => {
+                kind(enc, JsonKind::Array);
+                enc.write_varint(items.len() as u64);
+                for item in items {
+                    encode_value(item, enc, depth + 1);
+                }
+            }
+            Value::Object(map) => encode_object(map, enc, depth),
+        }
+    }
+}

@@ -31,6 +31,19 @@ pub enum TemplateError {
     /// A placeholder that is not an identifier, such as `{}` or `{a b}`.
     #[error("placeholder at byte {0} must be a field name like `{{user_id}}`")]
     BadPlaceholder(usize),
+    /// A placeholder with a format specification, such as `{amount:.2}`.
+    #[error(
+        "format specifications are not supported: `{{{name}:{spec}}}` at byte {offset}; write `{{{name}}}` \
+         (the decoder shows each value as it is)"
+    )]
+    FormatSpec {
+        /// Byte offset of the `{`.
+        offset: usize,
+        /// The field name before the `:`.
+        name: String,
+        /// What follows the `:`.
+        spec: String,
+    },
 }
 
 fn is_field_name(s: &str) -> bool {
@@ -88,7 +101,12 @@ pub fn parse<'a>(template: &'a str) -> Result<Vec<Segment<'a>>, TemplateError> {
                 let close = template[i + 1..].find('}').ok_or(TemplateError::Unclosed(i))? + i + 1;
                 let name = &template[i + 1..close];
                 if !is_field_name(name) {
-                    return Err(TemplateError::BadPlaceholder(i));
+                    return Err(match name.split_once(':') {
+                        Some((field, spec)) if is_field_name(field) => {
+                            TemplateError::FormatSpec { offset: i, name: field.to_owned(), spec: spec.to_owned() }
+                        }
+                        _ => TemplateError::BadPlaceholder(i),
+                    });
                 }
                 segments.push(Segment::Field { name, offset: i + 1 });
                 i = close + 1;
@@ -146,6 +164,13 @@ mod tests {
         assert_eq!(parse("a {b"), Err(TemplateError::Unclosed(2)));
         assert_eq!(parse("a } b"), Err(TemplateError::Unmatched(2)));
         assert_eq!(parse("a {} b"), Err(TemplateError::BadPlaceholder(2)));
-        assert_eq!(parse("a {x:?} b"), Err(TemplateError::BadPlaceholder(2)));
+        let spec = parse("a {amount:.2} b").unwrap_err();
+        assert_eq!(spec, TemplateError::FormatSpec { offset: 2, name: "amount".into(), spec: ".2".into() });
+        assert_eq!(
+            spec.to_string(),
+            "format specifications are not supported: `{amount:.2}` at byte 2; write `{amount}` \
+             (the decoder shows each value as it is)"
+        );
+        assert_eq!(parse("a {:?} b"), Err(TemplateError::BadPlaceholder(2)));
     }
 }

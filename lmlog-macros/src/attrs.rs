@@ -84,7 +84,25 @@ pub(crate) fn container_attrs(attrs: &[Attribute]) -> syn::Result<ContainerAttrs
                 if out.name.is_some() {
                     return Err(duplicate(&meta));
                 }
-                out.name = Some(non_empty_string(&meta, "the event name")?);
+                let name = non_empty_string(&meta, "the event name")?;
+                let text = name.value();
+                if text.chars().any(|c| c.is_whitespace() || c == '{' || c == '}' || c.is_control()) {
+                    let suggested: String = text
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_lowercase)
+                        .collect::<Vec<_>>()
+                        .join("_");
+                    return Err(syn::Error::new(
+                        name.span(),
+                        format!(
+                            "the event name must be a name without spaces or braces, like \"{suggested}\"; \
+                             text with placeholders goes in the message template: \
+                             #[lmlog(name = \"{suggested}\", message = \"...\")]"
+                        ),
+                    ));
+                }
+                out.name = Some(name);
             } else if meta.path.is_ident("level") {
                 if out.level.is_some() {
                     return Err(duplicate(&meta));
@@ -262,6 +280,14 @@ mod tests {
                 struct S;
             )),
             "the event name must not be empty"
+        );
+        assert_eq!(
+            err(parse_quote!(
+                #[lmlog(name = "Order {id} done")]
+                struct S;
+            )),
+            "the event name must be a name without spaces or braces, like \"order_id_done\"; text with \
+             placeholders goes in the message template: #[lmlog(name = \"order_id_done\", message = \"...\")]"
         );
         assert!(err(parse_quote!(
             #[lmlog(level = info)]

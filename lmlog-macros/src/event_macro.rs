@@ -100,6 +100,7 @@ impl Parse for EventInput {
                 return Err(syn::Error::new_spanned(&field.key_tokens, format!("duplicate key `{}`", field.key)));
             }
         }
+        check_event_type(&level_ident, &event_type, message.as_ref(), &fields)?;
         if let Some(message) = &message {
             let keys: Vec<String> = fields.iter().map(|f| f.key.clone()).collect();
             util::check_template(message, &keys, "key")?;
@@ -121,6 +122,64 @@ fn parse_event_type(input: ParseStream<'_>) -> syn::Result<LitStr> {
     }
     let expr: Expr = input.parse()?;
     Err(syn::Error::new_spanned(expr, "the event type must be a string literal, like \"cache_miss\""))
+}
+
+/// An event type is a name (`order_done`, `http.request`): whitespace or
+/// braces mean a message was written in its place, as `format!` would take
+/// it. The error shows the call in its template form.
+fn check_event_type(
+    level: &Ident,
+    event_type: &LitStr,
+    message: Option<&LitStr>,
+    fields: &[FieldArg],
+) -> syn::Result<()> {
+    let text = event_type.value();
+    if !text.chars().any(|c| c.is_whitespace() || c == '{' || c == '}' || c.is_control()) {
+        return Ok(());
+    }
+    let mut name = String::new();
+    let mut template = String::new();
+    let mut keys = fields.iter().map(|f| f.key.as_str());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('{') {
+        template.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+        let inner = rest[open + 1..close].split(':').next().unwrap_or_default();
+        let key = if inner.is_empty() { keys.next().unwrap_or("value") } else { inner };
+        template.push('{');
+        template.push_str(key);
+        template.push('}');
+        rest = rest.get(close + 1..).unwrap_or_default();
+    }
+    template.push_str(rest);
+    let mut in_braces = false;
+    for c in text.chars() {
+        match c {
+            '{' => in_braces = true,
+            '}' => in_braces = false,
+            _ if in_braces => {}
+            c if c.is_alphanumeric() => name.extend(c.to_lowercase()),
+            _ if !name.is_empty() && !name.ends_with('_') => name.push('_'),
+            _ => {}
+        }
+    }
+    let name = match name.trim_end_matches('_') {
+        "" => "my_event".to_owned(),
+        n => n.to_owned(),
+    };
+    let mut args = vec![level.to_string(), format!("{name:?}")];
+    if message.is_none() {
+        args.push(format!("{template:?}"));
+    }
+    args.extend(fields.iter().map(|f| f.key_tokens.to_string().replace(' ', "")));
+    Err(syn::Error::new(
+        event_type.span(),
+        format!(
+            "the event type must be a name without spaces or braces, like \"{name}\"; a message with \
+             placeholders comes after it, each naming a field: `lm_event!({})`",
+            args.join(", ")
+        ),
+    ))
 }
 
 /// `a`, `a.b.c`: identifiers (keywords allowed) joined by dots.
@@ -248,51 +307,56 @@ impl Adhoc {
         });
         let descs: Vec<TokenStream> = descs.collect();
         let schema = crate::derive_event::schema_const(&self.event_type, self.level, self.message.as_ref(), &descs);
-        let inits = self.fields.iter().zip(&members).map(|(field, member)| {
-            let value = &field.value;
-            let span = value.span();
-            let captured = match field.capture {
-                Capture::Value => {
-                    let borrowed = borrowed(value);
-                    quote_spanned!(span=> __lmlog_value(#borrowed))
+        let values: Vec<TokenStream> = self
+            .fields
+            .iter()
+            .map(|field| {
+                let value = &field.value;
+                let span = value.span();
+                match field.capture {
+                    Capture::Value => borrowed(value),
+                    Capture::Display => quote_spanned!(span=> ::lmlog::__private::FormattedStr::display(&(#value))),
+                    Capture::Debug => quote_spanned!(span=> ::lmlog::__private::FormattedStr::debug(&(#value))),
                 }
-                Capture::Display => quote_spanned!(span=> ::lmlog::__private::FormattedStr::display(&(#value))),
-                Capture::Debug => quote_spanned!(span=> ::lmlog::__private::FormattedStr::debug(&(#value))),
-            };
-            quote!(#member: #captured)
-        });
-
-        let (definition, impl_generics, event_type, event, enc_param) = if self.fields.is_empty() {
-            let enc_param = Ident::new("_enc", Span::call_site());
-            (
-                quote!(
-                    struct __LmlogEvent;
-                ),
-                quote!(),
-                quote!(__LmlogEvent),
-                quote!(__LmlogEvent),
-                enc_param,
-            )
-        } else {
-            (
-                quote!(struct __LmlogEvent<#(#params),*> { #(#members: #params),* }),
-                quote!(<#(#params: ::lmlog::__private::LogValue),*>),
-                quote!(__LmlogEvent<#(#params),*>),
-                quote!(__LmlogEvent { #(#inits),* }),
-                enc.clone(),
-            )
-        };
-        // Passing each borrowed value through a function with a `LogValue`
-        // bound reports a value without an impl at the value itself.
-        let check_value = if self.fields.iter().any(|f| f.capture == Capture::Value) {
+            })
+            .collect();
+        // The values are handed to a generic function whose parameters
+        // carry the `LogValue` bounds: a value without an impl is reported
+        // once, at the value itself, and the function's body (the event
+        // built from them) is checked only generically.
+        let body = if self.fields.is_empty() {
             quote! {
-                #[inline(always)]
-                fn __lmlog_value<T: ::lmlog::__private::LogValue + ?::core::marker::Sized>(value: &T) -> &T {
-                    value
+                struct __LmlogEvent;
+                impl ::lmlog::__private::LogEvent for __LmlogEvent {
+                    #schema
+
+                    #[inline(always)]
+                    fn encode_fields(&self, _enc: &mut ::lmlog::__private::Encoder<'_>) {}
                 }
+                ::lmlog::__private::emit(&__LMLOG_CALLSITE, #state, &__LmlogEvent);
             }
         } else {
-            TokenStream::new()
+            quote! {
+                struct __LmlogEvent<#(#params),*> { #(#members: #params),* }
+                impl<#(#params: ::lmlog::__private::LogValue),*> ::lmlog::__private::LogEvent
+                    for __LmlogEvent<#(#params),*>
+                {
+                    #schema
+
+                    #[inline(always)]
+                    fn encode_fields(&self, #enc: &mut ::lmlog::__private::Encoder<'_>) {
+                        #(::lmlog::__private::LogValue::encode(&self.#members, #enc);)*
+                    }
+                }
+                #[inline(always)]
+                fn __lmlog_emit<#(#params: ::lmlog::__private::LogValue),*>(
+                    state: ::lmlog::__private::CallsiteState,
+                    #(#members: #params),*
+                ) {
+                    ::lmlog::__private::emit(&__LMLOG_CALLSITE, state, &__LmlogEvent { #(#members),* });
+                }
+                __lmlog_emit(#state, #(#values),*);
+            }
         };
         quote! {
             {
@@ -301,17 +365,7 @@ impl Adhoc {
                     let #state = __LMLOG_CALLSITE.load();
                     if #state.enables(#level) {
                         #[allow(non_camel_case_types)]
-                        #definition
-                        impl #impl_generics ::lmlog::__private::LogEvent for #event_type {
-                            #schema
-
-                            #[inline(always)]
-                            fn encode_fields(&self, #enc_param: &mut ::lmlog::__private::Encoder<'_>) {
-                                #(::lmlog::__private::LogValue::encode(&self.#members, #enc);)*
-                            }
-                        }
-                        #check_value
-                        ::lmlog::__private::emit(&__LMLOG_CALLSITE, #state, &#event);
+                        #body
                     }
                 }
             }
@@ -451,6 +505,14 @@ mod tests {
         assert_eq!(error(quote!(info, event_type)), "the event type must be a string literal, like \"cache_miss\"");
         assert_eq!(error(quote!(info, 42, a = 1)), "the event type must be a string literal, like \"cache_miss\"");
         assert_eq!(error(quote!(info, "")), "the event type must not be empty");
+        assert_eq!(
+            error(quote!(info, "order {} done", id)),
+            "the event type must be a name without spaces or braces, like \"order_done\"; a message with \
+             placeholders comes after it, each naming a field: `lm_event!(info, \"order_done\", \"order {id} done\", id)`"
+        );
+        assert!(
+            error(quote!(warn, "Cache miss", "miss of {key}", key)).contains("`lm_event!(warn, \"cache_miss\", key)`")
+        );
         assert_eq!(error(quote!(info, "e", a = 1, b = 2, a = 3)), "duplicate key `a`");
         assert_eq!(error(quote!(info, "e", a.b = 1, "a.b" = 2)), "duplicate key `a.b`");
         let e = error(quote!(info, "e", "hi {who}", a = 1));
@@ -472,10 +534,14 @@ mod tests {
         assert!(out.contains("line : :: core :: line ! ()"), "{out}");
         assert!(out.contains("struct __LmlogEvent < T0 , T1 , T2 > { f0 : T0 , f1 : T1 , f2 : T2 }"), "{out}");
         assert!(out.contains("name : \"key\" , ty : < T0 as :: lmlog :: __private :: LogValue > :: TYPE"), "{out}");
-        assert!(out.contains("f0 : __lmlog_value (& (\"user:7\"))"), "{out}");
-        assert!(out.contains("fn __lmlog_value < T : :: lmlog :: __private :: LogValue"), "{out}");
-        assert!(out.contains("f1 : :: lmlog :: __private :: FormattedStr :: display (& (shown))"), "{out}");
-        assert!(out.contains("f2 : :: lmlog :: __private :: FormattedStr :: debug (& (dbg))"), "{out}");
+        assert!(out.contains("fn __lmlog_emit < T0 : :: lmlog :: __private :: LogValue"), "{out}");
+        assert!(
+            out.contains(
+                "__lmlog_emit (__lmlog_state , & (\"user:7\") , :: lmlog :: __private :: FormattedStr :: display \
+                 (& (shown)) , :: lmlog :: __private :: FormattedStr :: debug (& (dbg)))"
+            ),
+            "{out}"
+        );
         // Values are evaluated inside both checks.
         let emit = out.find(":: lmlog :: __private :: emit (& __LMLOG_CALLSITE").unwrap();
         let interest = out.find("enables (:: lmlog :: __private :: Level :: Info)").unwrap();
@@ -483,9 +549,7 @@ mod tests {
 
         let empty = expand(quote!(trace, "tick")).unwrap().to_string();
         assert!(empty.contains("struct __LmlogEvent ;") && empty.contains("_enc"), "{empty}");
-        assert!(!empty.contains("__lmlog_value"), "{empty}");
-        let formatted = expand(quote!(trace, "tick", %a, ?b)).unwrap().to_string();
-        assert!(!formatted.contains("__lmlog_value"), "{formatted}");
+        assert!(!empty.contains("__lmlog_emit"), "{empty}");
     }
 
     #[test]

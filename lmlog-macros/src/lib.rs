@@ -22,8 +22,8 @@ mod util;
 /// Derives `LogEvent` for a struct with named fields (or a unit struct).
 ///
 /// Type attributes, `#[lmlog(...)]`:
-/// - `name = "payment_failed"`: the event type; defaults to the type's name
-///   in snake case.
+/// - `name = "payment_failed"`: the event type, a name without spaces or
+///   braces; defaults to the type's name in snake case.
 /// - `level = "warn"`: one of `trace`, `debug`, `info` (the default), `warn`
 ///   (or `warning`) and `error`.
 /// - `message = "payment of {amount} failed"`: a message template; every
@@ -43,7 +43,8 @@ mod util;
 ///   value, or a `'static` borrow).
 ///
 /// Every other field's type must implement `LogValue`; type parameters used
-/// in those fields get a `LogValue` bound.
+/// in those fields get a `LogValue` bound. One that does not is one compile
+/// error at the field, naming the type and these ways out.
 ///
 /// ```
 /// use lmlog::{Level, LogEvent};
@@ -149,8 +150,12 @@ pub fn derive_log_value(input: TokenStream) -> TokenStream {
 /// ```
 ///
 /// The level is one of the identifiers `trace`, `debug`, `info`, `warn`,
-/// `error`; the event type is a non-empty string literal. Fields, separated
-/// by commas (a trailing comma is fine):
+/// `error`; the event type is a non-empty string literal naming the event,
+/// without spaces or braces (`"order_done"`, not `"order {} done"`: the
+/// message comes after it, `lm_event!(info, "order_done", "order {id} done",
+/// id)`). Template placeholders name fields; format specifications
+/// (`{amount:.2}`) are not supported: the decoder shows each value as it is.
+/// Fields, separated by commas (a trailing comma is fine):
 /// - `key = value`: the value is borrowed and written with its `LogValue`
 ///   impl.
 /// - `key = %value` / `key = ?value`: the value is formatted with `Display` /

@@ -237,6 +237,13 @@ unsafe fn copy_short(src: *const u8, dst: *mut u8, len: usize) {
 /// (7u32, "ab").encode(&mut enc);
 /// assert_eq!(enc.written(), &[7, 2, b'a', b'b']);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a field of an lmlog event: it does not implement `LogValue`",
+    label = "`{Self}` is not a loggable field type",
+    note = "log its text instead: `%value` (Display) or `?value` (Debug) in `lm_event!`, \
+            `#[lmlog(display)]` or `#[lmlog(debug)]` on a derived field",
+    note = "or derive it for your own type: `#[derive(LogValue)]`"
+)]
 pub trait LogValue {
     /// How the value is laid out; written into the stream's schema.
     const TYPE: &'static TypeDesc;

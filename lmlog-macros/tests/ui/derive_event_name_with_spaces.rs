@@ -1,0 +1,9 @@
+use lmlog::LogEvent;
+
+#[derive(LogEvent)]
+#[lmlog(name = "order done")]
+struct OrderDone {
+    id: u64,
+}
+
+fn main() {}

@@ -141,3 +141,65 @@ mod serde_json_impl {
         }
     }
 }
+
+#[cfg(all(test, any(feature = "uuid", feature = "chrono", feature = "time", feature = "serde_json")))]
+mod tests {
+    use crate::value::tests::encode;
+    #[cfg(any(feature = "chrono", feature = "time"))]
+    const NANOS: i128 = 1_796_042_096_123_456_789;
+
+    #[cfg(feature = "uuid")]
+    #[test]
+    fn uuids_are_their_bytes() {
+        let id = uuid::Uuid::from_u128(0x67e5_5044_10b1_426f_9247_bb68_0e5f_e0c8);
+        assert_eq!(encode(&id), id.as_bytes());
+    }
+
+    #[cfg(feature = "chrono")]
+    #[test]
+    fn chrono_date_times_are_their_instant() {
+        let utc = chrono::DateTime::from_timestamp_nanos(NANOS as i64);
+        let offset = utc.with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap());
+        let expected = postcard::to_allocvec(&NANOS).unwrap();
+        assert_eq!(encode(&utc), expected);
+        assert_eq!(encode(&offset), expected, "the offset is not part of the value");
+    }
+
+    #[cfg(feature = "time")]
+    #[test]
+    fn time_date_times_are_their_instant() {
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(NANOS).unwrap();
+        let expected = postcard::to_allocvec(&NANOS).unwrap();
+        assert_eq!(encode(&at.to_offset(time::UtcOffset::from_hms(-5, 0, 0).unwrap())), expected);
+        assert_eq!(encode(&time::UtcDateTime::from_unix_timestamp_nanos(NANOS).unwrap()), expected);
+    }
+
+    #[cfg(feature = "serde_json")]
+    #[test]
+    fn json_values_are_self_describing() {
+        use lmlog_format::JsonKind as K;
+        let value = serde_json::json!({"a": [null, true, -2, 2.5], "b": "x"});
+        let mut expected = vec![K::Object as u8, 2, 1, b'a', K::Array as u8, 4, K::Null as u8, K::True as u8];
+        expected.extend([K::I64 as u8, 3, K::F64 as u8]);
+        expected.extend(2.5f64.to_le_bytes());
+        expected.extend([1, b'b', K::String as u8, 1, b'x']);
+        assert_eq!(encode(&value), expected);
+    }
+
+    #[cfg(feature = "serde_json")]
+    #[test]
+    fn json_nested_past_the_bound_is_recorded_as_text() {
+        use lmlog_format::types::MAX_JSON_DEPTH;
+        use lmlog_format::JsonKind as K;
+        let mut value = serde_json::json!([]);
+        for _ in 0..MAX_JSON_DEPTH {
+            value = serde_json::json!([value]);
+        }
+        let bytes = encode(&value);
+        // 63 arrays of one element, then the rest as a string.
+        let arrays = [K::Array as u8, 1].repeat(MAX_JSON_DEPTH - 1);
+        assert_eq!(&bytes[..arrays.len()], &arrays[..]);
+        assert_eq!(bytes[arrays.len()], K::String as u8);
+        assert!(bytes.ends_with(b"[[]]"));
+    }
+}

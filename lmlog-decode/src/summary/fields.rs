@@ -7,6 +7,7 @@
 //! not match its schema leaves nothing behind.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use crate::events::{SeqKind, Visitor};
 
@@ -442,6 +443,32 @@ impl<'a> Visitor<'a> for Collect<'_> {
 
     fn unit(&mut self) {
         self.push(Observed::Null);
+    }
+
+    // Times, addresses and UUIDs are counted by their text, as the JSON
+    // Lines output shows them (a duration is a number: `u128`).
+    fn timestamp(&mut self, unix_nanos: i128) {
+        self.text(|t| t.push_str(&crate::json::format_timestamp(unix_nanos)));
+    }
+
+    fn ip_addr(&mut self, v: std::net::IpAddr) {
+        self.text(|t| {
+            let _ = write!(t, "{v}");
+        });
+    }
+
+    fn socket_addr(&mut self, v: std::net::SocketAddr) {
+        self.text(|t| {
+            let _ = write!(t, "{v}");
+        });
+    }
+
+    fn uuid(&mut self, v: [u8; 16]) {
+        self.text(|t| {
+            let mut text = Vec::with_capacity(36);
+            crate::record::write_uuid(&mut text, &v);
+            t.push_str(std::str::from_utf8(&text).unwrap_or_default());
+        });
     }
 
     fn none(&mut self) {

@@ -338,3 +338,34 @@ fn messages_stop_being_rendered_when_they_keep_repeating() {
     // Its fields still are.
     assert_eq!(field_of(slow, "ms").values.len(), 3);
 }
+
+/// Times, addresses and UUIDs are counted by their text; a duration is a number.
+#[test]
+fn new_field_types_are_counted_by_their_text() {
+    let fields = [
+        field("at", TypeDesc::Timestamp),
+        field("peer", TypeDesc::SocketAddr),
+        field("id", TypeDesc::Uuid),
+        field("elapsed", TypeDesc::Quantity("ns", &TypeDesc::U128)),
+    ];
+    let mut s = Stream::standard();
+    s.schema(1, "request", Level::Info, None, &fields);
+    let recs: Vec<Rec> = (0..3u128)
+        .map(|i| {
+            let mut body = pc(&0i128);
+            body.extend([4, 10, 0, 0, 1, 0xbb, 0x03]);
+            body.extend([0xab; 16]);
+            body.extend(pc(&(1000 + i)));
+            Rec::new(1, 1, body)
+        })
+        .collect();
+    s.records(0, 0, &recs).end();
+    let d = digest(&s.bytes);
+    let request = event_type(&d, "request");
+    let text = |path: &str| field_of(request, path).values.iter().map(|v| v.value.clone()).collect::<Vec<_>>();
+    assert_eq!(text("at"), [FieldValue::Str("1970-01-01T00:00:00.000000000Z".into())]);
+    assert_eq!(text("peer"), [FieldValue::Str("10.0.0.1:443".into())]);
+    assert_eq!(text("id"), [FieldValue::Str("abababab-abab-abab-abab-abababababab".into())]);
+    let elapsed = field_of(request, "elapsed").numbers.unwrap();
+    assert_eq!((elapsed.min, elapsed.max), (Number::Int(1000), Number::Int(1002)));
+}

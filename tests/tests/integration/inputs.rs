@@ -154,7 +154,11 @@ fn diagnostics_name_the_file_and_the_offset_in_it() {
     let files = two_runs(dir.path());
     let damaged = &files[6];
     let mut bytes = std::fs::read(damaged).unwrap();
-    let middle = bytes.len() / 2;
+    // A byte in the middle of the largest frame's payload: its CRC fails
+    // and decoding resumes at the next frame, whatever file follows (a
+    // damaged header could instead run to the end of the file, which ends
+    // differently alone than in its series).
+    let middle = largest_payload_middle(&bytes);
     bytes[middle] ^= 0x5a;
     std::fs::write(damaged, &bytes).unwrap();
     let (_, alone) = decode_lines(damaged);
@@ -164,6 +168,26 @@ fn diagnostics_name_the_file_and_the_offset_in_it() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stderr(&out), format!("lmlog-decode: {}: {diagnostic}\n", damaged.display()));
     assert!(diagnostic.offset > 0 && diagnostic.offset < bytes.len() as u64);
+}
+
+/// The offset of the middle byte of the payload of the largest frame of
+/// an lmlog file.
+fn largest_payload_middle(file: &[u8]) -> usize {
+    use lmlog_format::frame::{FrameHeader, FRAME_HEADER_LEN, MAGIC, PREAMBLE_LEN};
+    let (mut at, mut largest) = (0, (0, 0));
+    while at < file.len() {
+        if file[at..].starts_with(&MAGIC) {
+            at += PREAMBLE_LEN;
+            continue;
+        }
+        let header = FrameHeader::parse(&file[at..], lmlog_format::FORMAT_VERSION).expect("a frame");
+        let len = header.len as usize;
+        if len > largest.1 {
+            largest = (at + FRAME_HEADER_LEN, len);
+        }
+        at += FRAME_HEADER_LEN + len;
+    }
+    largest.0 + largest.1 / 2
 }
 
 /// Runs `lmlog-decode ARGS` under `script` (util-linux), so that its

@@ -208,7 +208,7 @@ pub(crate) struct EventDecoder<C> {
     generation: u64,
     /// The call sites of the file before a rotation, while records of it are
     /// held.
-    retired: Option<Retired<C>>,
+    retired: Vec<Retired<C>>,
     /// The last session ended by rotation: the next file, if the same
     /// process and clock write it, goes on with the records held.
     rotated: bool,
@@ -248,7 +248,7 @@ impl<C> EventDecoder<C> {
             merger: None,
             schemas_read: 0,
             generation: 0,
-            retired: None,
+            retired: Vec::new(),
             rotated: false,
             process: None,
         }
@@ -281,17 +281,16 @@ impl<C> EventDecoder<C> {
     /// them (see [`Retired`]).
     pub fn start_file<O: Output<Callsite = C>>(&mut self, out: &mut O, rep: &mut Reporter) -> Result<(), DecodeError> {
         let rotated = std::mem::take(&mut self.rotated);
-        if self.retired.is_some() {
-            // A whole file within a drain interval: its predecessor's
-            // records go out now, so at most one retired file is kept.
-            self.release(Release::All, out, rep)?;
-        }
-        let held = self.merger.as_ref().map_or(0, |m| m.frames());
+        // Held frames of this file: the others belong to retired files (a
+        // drain the writer took long over can span several rotations).
+        let held =
+            self.merger.as_ref().map_or(0, |m| m.frames()) - self.retired.iter().map(|r| r.frames).sum::<usize>();
         if rotated && held > 0 {
             let schemas = std::mem::take(&mut self.session.schemas);
-            self.retired = Some(Retired { schemas, generation: self.generation, frames: held });
-        } else {
+            self.retired.push(Retired { schemas, generation: self.generation, frames: held });
+        } else if !rotated {
             self.end_merge(out, rep)?;
+            self.retired.clear();
         }
         self.generation += 1;
         self.session.reset();
@@ -339,7 +338,7 @@ impl<C> EventDecoder<C> {
             FrameKind::Session => match from_payload::<SessionInfo>(payload) {
                 Ok(info) => {
                     let process = Some((info.pid, info.clock.ticks_per_second));
-                    if self.retired.is_some() && std::mem::replace(&mut self.process, process) != process {
+                    if !self.retired.is_empty() && std::mem::replace(&mut self.process, process) != process {
                         // Not the process that rotated: its clock is another.
                         self.end_merge(out, rep)?;
                     }
@@ -545,7 +544,7 @@ impl<C> EventDecoder<C> {
             // lane's next one (and older than the limit).
             let bound = merger.bound();
             let frame = merger.front(lane);
-            let retired = self.retired.as_mut().filter(|r| r.generation == frame.generation);
+            let retired = self.retired.iter_mut().find(|r| r.generation == frame.generation);
             let schemas = match retired {
                 Some(retired) => &mut retired.schemas,
                 None => &mut self.session.schemas,
@@ -584,10 +583,10 @@ impl<C> EventDecoder<C> {
             if let Some(failure) = failure {
                 self.report_failure(failure, origin, pos, len, generation, rep)?;
             }
-            if let Some(retired) = self.retired.as_mut().filter(|r| r.generation == generation) {
-                retired.frames -= 1;
-                if retired.frames == 0 {
-                    self.retired = None;
+            if let Some(at) = self.retired.iter().position(|r| r.generation == generation) {
+                self.retired[at].frames -= 1;
+                if self.retired[at].frames == 0 {
+                    self.retired.remove(at);
                 }
             }
         }
@@ -604,9 +603,9 @@ impl<C> EventDecoder<C> {
         generation: u64,
         rep: &mut Reporter,
     ) -> Result<(), DecodeError> {
-        let schemas = match &self.retired {
-            Some(retired) if retired.generation == generation => &retired.schemas,
-            _ => &self.session.schemas,
+        let schemas = match self.retired.iter().find(|r| r.generation == generation) {
+            Some(retired) => &retired.schemas,
+            None => &self.session.schemas,
         };
         self.stats.bad_records += 1;
         let skipped = (len - pos) as u64;

@@ -618,3 +618,30 @@ fn a_records_frame_without_records_decodes_to_nothing_in_either_order() {
     let unordered = each_event(&s.bytes, |_| {});
     assert!(unordered.is_clean() && unordered.events == 1);
 }
+
+#[test]
+fn time_order_merges_across_several_rotations_within_one_drain() {
+    let mut s = Stream::standard();
+    s.schema(1, "first", Level::Info, None, &[]);
+    s.records(1, 10, &recs(&[0, 40])); // 10 50
+    s.end_because(lmlog_format::EndInfo::ROTATED);
+    s.preamble().session(1e9, 0, ANCHOR_NANOS);
+    s.schema(1, "second", Level::Info, None, &[]);
+    s.records(2, 20, &recs(&[0])); // 20
+    s.end_because(lmlog_format::EndInfo::ROTATED);
+    s.preamble().session(1e9, 0, ANCHOR_NANOS);
+    s.schema(1, "third", Level::Info, None, &[]);
+    s.records(3, 30, &recs(&[0, 30])); // 30 60
+    s.watermark(55).end();
+    let mut seen = Vec::new();
+    let mut decoder = Decoder::new(from_fn(|item| {
+        if let Item::Event(e) = item {
+            seen.push(format!("{}@{}", e.event_type(), e.ticks.unwrap()));
+        }
+    }))
+    .with_time_order();
+    decoder.feed(&s.bytes).unwrap();
+    let summary = decoder.finish().unwrap();
+    assert_eq!(seen, ["first@10", "second@20", "third@30", "first@50", "third@60"]);
+    assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+}

@@ -362,11 +362,16 @@ fn logs_of_applications_written_side_by_side_are_merged_by_time() {
     let switches = merged.windows(2).filter(|pair| pair[0].0 != pair[1].0).count();
     assert!(switches > 100, "the services' events interleave: {switches} switches");
     // In time order, across the rotations of each series (which fall in
-    // the middle of drains) and across the two series.
+    // the middle of drains, or several in one drain the writer took long
+    // over) and across the two series. One step back per series is the
+    // format's late record (FORMAT.md: a thread suspended between its clock
+    // read and its commit for longer than a drain, 10 ms here, which a busy
+    // machine can do); a rotation that broke the order would step back at
+    // each of the dozen rotations.
     for events in &alone {
-        assert_eq!(steps_back(events), 0, "a series alone out of order");
+        assert!(steps_back(events) <= 1, "a series alone out of order: {}", steps_back(events));
     }
-    assert_eq!(steps_back(&merged), 0, "merged out of order");
+    assert!(steps_back(&merged) <= 2, "merged out of order: {}", steps_back(&merged));
 
     let unordered = decode_events(&["--format", "otel-json", "--unordered"], &[&api, &worker]);
     let switches = unordered.windows(2).filter(|pair| pair[0].0 != pair[1].0).count();

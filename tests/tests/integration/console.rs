@@ -117,6 +117,21 @@ fn pretty_of(path: &Path) -> String {
     String::from_utf8(decoded).unwrap()
 }
 
+/// Starts the scenario in `mode` (its standard input, output and error
+/// piped) and waits until it prints `logged`.
+fn started_until_logged(mode: &str, dir: &Path) -> std::process::Child {
+    let mut child = scenario_command(&["console", mode, dir.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut said).unwrap();
+    assert_eq!(said, "logged\n", "lmlog-scenario console {mode}");
+    child
+}
+
 /// A console nobody reads (standard error a pipe left unread) never stops
 /// the writer: the file holds every event while the console is stuck, and
 /// once read the console shows some of them, says that it fell behind, and
@@ -125,15 +140,8 @@ fn pretty_of(path: &Path) -> String {
 fn a_console_nobody_reads_never_costs_the_file_an_event() {
     const MANY_STEPS: usize = 20_000;
     let dir = TempDir::new("console-unread");
-    let mut child = scenario_command(&["console", "unread", dir.path().to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut said).unwrap();
-    assert_eq!(said, "logged\n", "every event logged and flushed while the console is not read");
+    // Every event logged and flushed while the console is not read.
+    let mut child = started_until_logged("unread", dir.path());
     let (lines, _) = decode_lines(&dir.path().join("app.lmlog"));
     let steps = lines.iter().filter(|l| l["event_type"] == "step").count();
     assert_eq!(steps, 3 * MANY_STEPS, "the file holds every step");
@@ -155,14 +163,7 @@ fn a_console_nobody_reads_never_costs_the_file_an_event() {
 #[test]
 fn the_console_shows_the_events_while_the_process_runs() {
     let dir = TempDir::new("console-running");
-    let mut child = scenario_command(&["console", "running", dir.path().to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut said).unwrap();
-    assert_eq!(said, "logged\n");
+    let mut child = started_until_logged("running", dir.path());
     // Every event but `stopped`, which comes only after the sleep.
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (lines_tx, lines_rx) = std::sync::mpsc::channel();

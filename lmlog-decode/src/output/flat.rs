@@ -157,10 +157,13 @@ impl<'a> Flat<'a> {
         }
     }
 
-    fn begin(&mut self, frame: impl FnOnce(usize, usize) -> Frame) {
+    /// Whether a nested value starting here gets a frame of its own; if
+    /// not (inside a skipped value, or where the value has no slot), it is
+    /// skipped whole and this notes it.
+    fn opens(&mut self) -> bool {
         if self.skipping > 0 {
             self.skipping += 1;
-            return;
+            return false;
         }
         if !self.slot() {
             if let Some(Frame::Map { n, key, .. }) = self.stack.last_mut() {
@@ -168,6 +171,13 @@ impl<'a> Flat<'a> {
             }
             self.skipping = 1;
             self.stack.push(Frame::Skipped);
+            return false;
+        }
+        true
+    }
+
+    fn begin(&mut self, frame: impl FnOnce(usize, usize) -> Frame) {
+        if !self.opens() {
             return;
         }
         let f = frame(self.key.len(), self.entries.len());
@@ -312,16 +322,7 @@ impl<'a> Visitor<'a> for Flat<'a> {
             }
             return;
         }
-        if self.skipping > 0 {
-            self.skipping += 1;
-            return;
-        }
-        if !self.slot() {
-            if let Some(Frame::Map { n, key, .. }) = self.stack.last_mut() {
-                *key = (*n / 2).to_string();
-            }
-            self.skipping = 1;
-            self.stack.push(Frame::Skipped);
+        if !self.opens() {
             return;
         }
         // The content goes under `key.Variant`.

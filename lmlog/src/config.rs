@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::filter::Filter;
+use crate::filter::{Filter, FilterError};
 use crate::sink::{FileOptions, Sink};
 
 /// What a producer does when its staging buffer is full.
@@ -261,8 +261,16 @@ impl Config {
     }
 
     /// Which levels to record, as a [`Filter`] string such as
-    /// `info,my_crate::db=debug`. The `LMLOG` environment variable, when
-    /// set, takes precedence (see [`Config::env_filter`]).
+    /// `info,my_crate::db=debug` (the directives of `tracing`'s
+    /// `EnvFilter` that depend on the target and level). The `LMLOG`
+    /// environment variable, when set, takes precedence (see
+    /// [`Config::env_filter`]).
+    ///
+    /// A filter given here that does not parse makes [`init`](crate::init)
+    /// fail with [`InitError::Filter`](crate::InitError::Filter). A bad
+    /// `LMLOG` does not: the filter given here stays in force, `init` prints
+    /// one warning on stderr and records an `lmlog.config_warning` event
+    /// (fields `setting`, `value`, `error`).
     pub fn filter(mut self, filter: impl Into<String>) -> Config {
         self.filter = Some(filter.into());
         self
@@ -418,11 +426,22 @@ impl Config {
         self.console && self.output.is_none() && !jsonl
     }
 
-    pub(crate) fn resolved_filter(&self) -> Result<Filter, crate::filter::FilterError> {
-        let env = if self.use_env_filter { std::env::var("LMLOG").ok() } else { None };
-        match env.as_deref().or(self.filter.as_deref()) {
-            Some(spec) => spec.parse(),
-            None => Ok(Filter::all()),
+    /// The filter in force: `LMLOG` if it is set (and allowed) and parses,
+    /// else the filter given in code, else every level. A bad filter in
+    /// code is an error; a bad `LMLOG` is not (an environment variable must
+    /// not stop the application): the filter from code stays in force and
+    /// the refused value comes back, for `init` to say.
+    pub(crate) fn resolved_filter(&self) -> Result<(Filter, Option<RefusedEnvFilter>), crate::filter::FilterError> {
+        let from_code = match self.filter.as_deref() {
+            Some(spec) => spec.parse()?,
+            None => Filter::all(),
+        };
+        let Some(env) = self.use_env_filter.then(|| std::env::var("LMLOG").ok()).flatten() else {
+            return Ok((from_code, None));
+        };
+        match env.parse() {
+            Ok(filter) => Ok((filter, None)),
+            Err(error) => Ok((from_code, Some(RefusedEnvFilter { value: env, error }))),
         }
     }
 
@@ -450,4 +469,12 @@ impl Config {
         self.spill_capacity = bytes;
         self
     }
+}
+
+/// A value of `LMLOG` that does not parse: `init` keeps the filter given in
+/// code, says so on stderr and records an `lmlog.config_warning` event.
+#[derive(Debug)]
+pub(crate) struct RefusedEnvFilter {
+    pub value: String,
+    pub error: FilterError,
 }

@@ -7,9 +7,19 @@ use lmlog_format::Level;
 
 /// Which levels are recorded, per module path prefix.
 ///
-/// The syntax is a comma-separated list of directives. A bare level sets the
-/// default; `path=level` sets the level for a module and everything below
-/// it (the longest matching prefix wins); `off` disables.
+/// The syntax is the part of `tracing_subscriber::EnvFilter`'s that depends
+/// only on where an event comes from: a comma-separated list of directives.
+/// A bare level sets the default; `target=level` sets the level for a
+/// module path (or a bridged record's target) and everything below it (the
+/// longest matching prefix wins); a bare `target` records every level
+/// there, as `target=trace`; `off` disables. Targets not named are
+/// recorded at the bare level, or not at all if there is none (an empty
+/// filter records everything). Levels are `off`, `error`,
+/// `warn`, `info`, `debug`, `trace` in any case, or `0` to `5` as
+/// `EnvFilter` reads them. The directives `EnvFilter` has beyond these,
+/// span and field filters (`target[span{field=value}]=level`) and
+/// patterns, are refused with an error naming the directive, rather than
+/// accepted and matching nothing.
 ///
 /// ```
 /// use lmlog::{Filter, Level};
@@ -74,13 +84,42 @@ impl Default for Filter {
 }
 
 fn parse_level(s: &str, directive: &str) -> Result<Option<Level>, FilterError> {
-    if s.eq_ignore_ascii_case("off") {
-        return Ok(None);
-    }
-    Level::parse(s).map(Some).ok_or_else(|| FilterError {
+    level_name(s).ok_or_else(|| FilterError {
         directive: directive.to_string(),
-        reason: "level must be one of off, error, warn, info, debug, trace",
+        reason: "level must be one of off, error, warn, info, debug, trace (or 0 to 5)",
     })
+}
+
+/// A level of `EnvFilter`'s syntax: a name in any case or a digit from `0`
+/// (off) to `5` (trace). `Some(None)` is `off`.
+fn level_name(s: &str) -> Option<Option<Level>> {
+    if s.eq_ignore_ascii_case("off") || s == "0" {
+        return Some(None);
+    }
+    match s.parse::<u8>() {
+        Ok(n) => Level::from_u8(n).map(Some),
+        Err(_) => Level::parse(s).map(Some),
+    }
+}
+
+/// Checks that `target` is a module path or a target name: what a prefix
+/// match can honour. `EnvFilter`'s span and field filters and anything that
+/// looks like a pattern are refused, naming what to write instead.
+fn check_target(target: &str, directive: &str) -> Result<(), FilterError> {
+    let refuse = |reason| Err(FilterError { directive: directive.to_string(), reason });
+    if target.is_empty() {
+        return refuse("expected `target=level`");
+    }
+    if target.contains(['[', ']', '{', '}']) {
+        return refuse("span and field filters (`target[span{field}]`) are not supported; use `target=level`");
+    }
+    if target.contains(['*', '?', '^', '$', '(', ')', '|', '+', '\\']) {
+        return refuse("patterns are not supported: a target matches itself and the paths below it");
+    }
+    if target.contains(char::is_whitespace) || target.contains('=') {
+        return refuse("a target has no spaces or `=`; expected `target=level`");
+    }
+    Ok(())
 }
 
 impl FromStr for Filter {
@@ -88,22 +127,29 @@ impl FromStr for Filter {
 
     fn from_str(s: &str) -> Result<Filter, FilterError> {
         let mut filter = Filter { default: Some(Level::Trace), directives: Vec::new() };
+        let mut default_given = false;
         for directive in s.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-            match directive.split_once('=') {
-                None => filter.default = parse_level(directive, directive)?,
-                Some((module, level)) => {
-                    let module = module.trim();
-                    if module.is_empty() || module.contains(char::is_whitespace) {
-                        return Err(FilterError {
-                            directive: directive.to_string(),
-                            reason: "expected `module::path=level`",
-                        });
+            let (target, level) = match directive.rsplit_once('=') {
+                // `EnvFilter` reads a bare level as the default and a bare
+                // target as every level of that target.
+                None => match level_name(directive) {
+                    Some(level) => {
+                        filter.default = level;
+                        default_given = true;
+                        continue;
                     }
-                    let level = parse_level(level.trim(), directive)?;
-                    filter.directives.retain(|(m, _)| m != module);
-                    filter.directives.push((module.to_string(), level));
-                }
-            }
+                    None => (directive, Some(Level::Trace)),
+                },
+                Some((target, level)) => (target.trim(), parse_level(level.trim(), directive)?),
+            };
+            check_target(target, directive)?;
+            filter.directives.retain(|(m, _)| m != target);
+            filter.directives.push((target.to_string(), level));
+        }
+        if !default_given && !filter.directives.is_empty() {
+            // As in `EnvFilter` and `env_logger`: naming targets records
+            // those, and nothing else unless a bare level says so.
+            filter.default = None;
         }
         filter.directives.sort_by_key(|d| std::cmp::Reverse(d.0.len()));
         Ok(filter)
@@ -141,9 +187,47 @@ mod tests {
     fn off_and_errors() {
         let f: Filter = "off".parse().unwrap();
         assert!(!f.enabled("a", Level::Error));
-        assert!("loud".parse::<Filter>().is_err());
+        // Not a level: a target, as `EnvFilter` reads it; naming only
+        // targets records nothing else.
+        let f: Filter = "loud".parse().unwrap();
+        assert_eq!(f.ceiling("loud"), Some(Level::Trace));
+        assert_eq!(f.ceiling("quiet"), None);
+        assert_eq!("a=info,debug".parse::<Filter>().unwrap().ceiling("b"), Some(Level::Debug));
         assert!("=info".parse::<Filter>().is_err());
         assert!("a=verbose".parse::<Filter>().is_err());
         assert_eq!("".parse::<Filter>().unwrap(), Filter::all());
+    }
+
+    #[test]
+    fn reads_the_env_filter_directives_it_can_honour() {
+        let f: Filter = "WARN,app::db=Debug,hyper=2,noisy=0,chatty".parse().unwrap();
+        assert_eq!(f.ceiling("other"), Some(Level::Warn));
+        assert_eq!(f.ceiling("app::db::pool"), Some(Level::Debug));
+        assert_eq!(f.ceiling("hyper::proto"), Some(Level::Warn));
+        assert_eq!(f.ceiling("noisy"), None);
+        // A bare target is every level of it, as in `EnvFilter`.
+        assert_eq!(f.ceiling("chatty::x"), Some(Level::Trace));
+        assert_eq!("3".parse::<Filter>().unwrap().ceiling("a"), Some(Level::Info));
+        assert_eq!("off,app=info".parse::<Filter>().unwrap().ceiling("b"), None);
+    }
+
+    #[test]
+    fn refuses_span_field_and_pattern_directives_naming_them() {
+        for (spec, directive, says) in [
+            ("info,app[checkout]=debug", "app[checkout]=debug", "span and field filters"),
+            ("app[{user=1}]=trace", "app[{user=1}]=trace", "span and field filters"),
+            ("[span]=debug", "[span]=debug", "span and field filters"),
+            ("app::.*=debug", "app::.*=debug", "patterns are not supported"),
+            ("app|db", "app|db", "patterns are not supported"),
+            ("my app=info", "my app=info", "no spaces"),
+            ("app=info=debug", "app=info=debug", "expected `target=level`"),
+            ("=info", "=info", "expected `target=level`"),
+            ("app=loud", "app=loud", "level must be one of"),
+        ] {
+            let error = spec.parse::<Filter>().unwrap_err();
+            assert_eq!(error.directive, directive, "{spec}");
+            assert!(error.to_string().contains(says), "{spec}: {error}");
+            assert!(error.to_string().contains(directive), "{spec}: {error}");
+        }
     }
 }

@@ -36,6 +36,7 @@ extern crate self as lmlog;
 mod callsite;
 mod clock;
 mod config;
+mod diagnostics;
 mod driver;
 mod event;
 #[cfg(unix)]

@@ -88,7 +88,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     if control.is_some() {
         return Err(InitError::AlreadyInitialized);
     }
-    let filter = config.resolved_filter()?;
+    let (filter, refused_env_filter) = config.resolved_filter()?;
     if let (Some(Output::Sink(_)), Some(setting)) = (&config.output, config.file.first_setting()) {
         return Err(InitError::FileSettingWithCustomSink { setting });
     }
@@ -152,6 +152,9 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
                 previous(info);
             }));
         });
+    }
+    if let Some(refused) = refused_env_filter {
+        crate::diagnostics::refused_env_filter(&refused);
     }
     // The writer framed the file header as it started: have it written now,
     // so that a program that exits before the first drain leaves a file

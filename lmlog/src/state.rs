@@ -430,9 +430,14 @@ impl State {
     }
 }
 
-/// The most verbose level `filter` records for `callsite`'s module.
+/// The most verbose level `filter` records for `callsite`'s module; the
+/// runtime's own events (`crate::diagnostics`) always.
 fn ceiling(filter: Option<&Filter>, callsite: &Callsite) -> Option<Level> {
-    filter.and_then(|f| f.ceiling(callsite.meta().module))
+    let (filter, module) = (filter?, callsite.meta().module);
+    if module == crate::diagnostics::MODULE {
+        return Some(Level::Trace);
+    }
+    filter.ceiling(module)
 }
 
 #[cfg(test)]

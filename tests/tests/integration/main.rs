@@ -15,6 +15,7 @@ mod console;
 mod crash;
 mod decode_fuzz;
 mod demo;
+mod env_filter;
 mod failing_sink;
 mod field_types;
 mod files;

@@ -12,6 +12,7 @@ mod console;
 mod crash;
 mod custom_sink_settings;
 mod early_exit;
+mod env_filter;
 mod failing_rotation;
 mod failing_sink;
 mod field_types;
@@ -39,7 +40,7 @@ mod thread_churn;
 mod time_rotation;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
-                     | crash-loop FILE | custom-sink-settings | early-exit FILE \
+                     | crash-loop FILE | custom-sink-settings | early-exit FILE | env-filter FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         Some("console") if args.len() == 3 => console::run(&args[1], &PathBuf::from(&args[2])),
         Some("custom-sink-settings") if args.len() == 1 => custom_sink_settings::run(),
         Some("early-exit") if args.len() == 2 => early_exit::run(&PathBuf::from(&args[1])),
+        Some("env-filter") if args.len() == 2 => env_filter::run(&PathBuf::from(&args[1])),
         Some("crash") if args.len() == 3 => crash::run(&PathBuf::from(&args[1]), &args[2]),
         Some("crash-loop") if args.len() == 2 => crash::run_loop(&PathBuf::from(&args[1])),
         Some("recover") if args.len() == 2 => crash::recover(&PathBuf::from(&args[1])),

@@ -70,6 +70,10 @@ pub struct Config {
     pub(crate) flush_interval: Duration,
     pub(crate) file: FileOptions,
     pub(crate) service_name: Option<String>,
+    /// Whether `OTEL_SERVICE_NAME` takes precedence over `service_name`:
+    /// yes when a configuration file set it (the environment overrides
+    /// files), no when code did.
+    pub(crate) env_overrides_service_name: bool,
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) panic_hook: bool,
     pub(crate) compression: Compression,
@@ -98,9 +102,13 @@ impl std::fmt::Debug for Config {
             .field("flush_interval", &self.flush_interval)
             .field("file", &self.file)
             .field("service_name", &self.service_name)
+            .field("env_overrides_service_name", &self.env_overrides_service_name)
+            .field("resource", &self.resource)
+            .field("flush_on_panic", &self.panic_hook)
             .field("compression", &self.compression)
+            .field("crash_recovery", &self.crash_recovery)
             .field("spill_capacity", &self.spill_capacity)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -144,6 +152,7 @@ impl Config {
             flush_interval: Config::DEFAULT_FLUSH_INTERVAL,
             file: FileOptions::new(),
             service_name: None,
+            env_overrides_service_name: false,
             resource: Vec::new(),
             panic_hook: true,
             compression: Compression::Adaptive,
@@ -378,9 +387,11 @@ impl Config {
     }
 
     /// The OpenTelemetry `service.name` recorded in the session header
-    /// (default: `OTEL_SERVICE_NAME` if set).
+    /// (default: `OTEL_SERVICE_NAME` if set; a name given in code wins
+    /// over the variable, one from [`Config::from_file`] does not).
     pub fn service_name(mut self, name: impl Into<String>) -> Config {
         self.service_name = Some(name.into());
+        self.env_overrides_service_name = false;
         self
     }
 

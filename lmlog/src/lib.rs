@@ -36,6 +36,8 @@ extern crate self as lmlog;
 mod callsite;
 mod clock;
 mod config;
+#[cfg(feature = "config-file")]
+mod config_file;
 mod diagnostics;
 mod driver;
 mod event;
@@ -56,6 +58,8 @@ mod value;
 mod writer;
 
 pub use config::{Compression, Config, Overflow};
+#[cfg(feature = "config-file")]
+pub use config_file::ConfigFileError;
 pub use event::{EventSchema, LogEvent};
 pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;

@@ -98,7 +98,12 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     }
     // `log_path`: the log a file output writes; its staging files survive a crash.
     let (mut sink, log_path) = open_outputs(&mut config)?;
-    let service_name = config.service_name.take().or_else(|| std::env::var("OTEL_SERVICE_NAME").ok());
+    let env_service_name = || std::env::var("OTEL_SERVICE_NAME").ok();
+    let service_name = match config.service_name.take() {
+        Some(name) if config.env_overrides_service_name => env_service_name().or(Some(name)),
+        Some(name) => Some(name),
+        None => env_service_name(),
+    };
     let settings = WriterSettings {
         flush_interval: config.flush_interval,
         compression: config.compression,

@@ -11,6 +11,7 @@
 //!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
 
 mod cli;
+mod config_file;
 mod console;
 mod crash;
 mod decode_fuzz;

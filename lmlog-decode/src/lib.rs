@@ -68,6 +68,7 @@ mod live;
 mod output;
 mod record;
 mod report;
+mod resource;
 mod stream;
 pub mod summary;
 
@@ -89,6 +90,7 @@ pub use report::{
     DecodeError, DecodeSummary, Diagnostic, DiagnosticHandler, DiagnosticKind, FrameDamage, Resume, Severity,
     MAX_KEPT_DIAGNOSTICS,
 };
+pub use resource::{resource_attributes, ResourceValue};
 pub use stream::StreamDecoder;
 
 /// Decodes everything `reader` yields, writing JSON Lines to `out` (which

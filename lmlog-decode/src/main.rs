@@ -108,6 +108,13 @@ struct Args {
     /// Example: `lmlog-decode --format pretty --color always app.lmlog | less -R`.
     #[arg(long, help_heading = "Output", value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Add the writing process's OpenTelemetry resource to every JSON line.
+    ///
+    /// `"resource":{"service.name":…,"host.name":…,"process.pid":…,…}`:
+    /// what the writer detected and was configured with (`otel-json`
+    /// always carries it). Example: `lmlog-decode --resource app.lmlog`.
+    #[arg(long, help_heading = "Output")]
+    resource: bool,
     #[command(flatten)]
     filter: filter_args::FilterArgs,
 }
@@ -185,6 +192,11 @@ fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
+    if args.resource && args.format != Format::Jsonl {
+        return Err(Fatal::Usage(
+            "--resource adds a key to JSON Lines (--format jsonl); otel-json always has the resource",
+        ));
+    }
     let source = if args.follow {
         let path = named_file.ok_or(Fatal::Usage("--follow takes one log file, not standard input or a directory"))?;
         if inputs::is_closed_file(path) {
@@ -200,7 +212,7 @@ fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
                 Format::Pretty => merged(|w| Pretty::new(w, color), filter, inputs, output, args.quiet),
                 Format::Logfmt => merged(Logfmt::new, filter, inputs, output, args.quiet),
                 Format::OtelJson => merged(OtelJson::new, filter, inputs, output, args.quiet),
-                _ => merged(JsonLines::new, filter, inputs, output, args.quiet),
+                _ => merged(|w| JsonLines::new(w).include_resource(args.resource), filter, inputs, output, args.quiet),
             };
         }
     }
@@ -208,7 +220,7 @@ fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
         Format::Pretty => filtered(Pretty::new(output, color), filter, &source, args),
         Format::Logfmt => filtered(Logfmt::new(output), filter, &source, args),
         Format::OtelJson => filtered(OtelJson::new(output), filter, &source, args),
-        _ => filtered(JsonLines::new(output), filter, &source, args),
+        _ => filtered(JsonLines::new(output).include_resource(args.resource), filter, &source, args),
     }
 }
 

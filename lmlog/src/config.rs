@@ -74,6 +74,8 @@ pub struct Config {
     /// yes when a configuration file set it (the environment overrides
     /// files), no when code did.
     pub(crate) env_overrides_service_name: bool,
+    pub(crate) service_version: Option<String>,
+    pub(crate) service_instance_id: Option<String>,
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) panic_hook: bool,
     pub(crate) compression: Compression,
@@ -103,6 +105,8 @@ impl std::fmt::Debug for Config {
             .field("file", &self.file)
             .field("service_name", &self.service_name)
             .field("env_overrides_service_name", &self.env_overrides_service_name)
+            .field("service_version", &self.service_version)
+            .field("service_instance_id", &self.service_instance_id)
             .field("resource", &self.resource)
             .field("flush_on_panic", &self.panic_hook)
             .field("compression", &self.compression)
@@ -153,6 +157,8 @@ impl Config {
             file: FileOptions::new(),
             service_name: None,
             env_overrides_service_name: false,
+            service_version: None,
+            service_instance_id: None,
             resource: Vec::new(),
             panic_hook: true,
             compression: Compression::Adaptive,
@@ -395,7 +401,34 @@ impl Config {
         self
     }
 
-    /// An extra resource attribute for the session header.
+    /// The OpenTelemetry `service.version` recorded in the session header
+    /// (default: from `OTEL_RESOURCE_ATTRIBUTES`, if it says).
+    ///
+    /// ```
+    /// let config = lmlog::Config::new().service_name("checkout").service_version(env!("CARGO_PKG_VERSION"));
+    /// # drop(config);
+    /// ```
+    pub fn service_version(mut self, version: impl Into<String>) -> Config {
+        self.service_version = Some(version.into());
+        self
+    }
+
+    /// The OpenTelemetry `service.instance.id` recorded in the session
+    /// header (default: from `OTEL_RESOURCE_ATTRIBUTES`, else a random
+    /// UUID per process, as the specification recommends).
+    pub fn service_instance_id(mut self, id: impl Into<String>) -> Config {
+        self.service_instance_id = Some(id.into());
+        self
+    }
+
+    /// An extra resource attribute for the session header, such as
+    /// `deployment.environment`. It wins over `OTEL_RESOURCE_ATTRIBUTES`
+    /// and over what lmlog detects: `host.arch`, `os.type`, `os.version`,
+    /// `telemetry.sdk.*`, `k8s.pod.name` and `k8s.namespace.name` (from
+    /// `K8S_POD_NAME`/`POD_NAME`, `K8S_NAMESPACE`/`POD_NAMESPACE`, or the
+    /// pod's host name and service account). `lmlog-decode --resource`
+    /// shows them on every line; its OpenTelemetry outputs use them as the
+    /// resource.
     pub fn resource(mut self, key: impl Into<String>, value: impl Into<String>) -> Config {
         self.resource.push((key.into(), value.into()));
         self

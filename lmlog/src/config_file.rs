@@ -132,6 +132,8 @@ const SETTINGS: &[(&str, Apply)] = &[
         config.env_overrides_service_name = true;
         Ok(config)
     }),
+    ("service_version", |c, v| Ok(c.service_version(string(v, "a string")?))),
+    ("service_instance_id", |c, v| Ok(c.service_instance_id(string(v, "a string")?))),
     ("resource", |c, v| {
         let mut config = c;
         for (key, value) in table(v, RESOURCE)? {
@@ -434,6 +436,8 @@ mod tests {
             truncate = true
             file_mode = 0o600
             service_name = "checkout"
+            service_version = "1.4.0"
+            service_instance_id = "replica-2"
             resource = { "deployment.environment" = "prod", "shard" = 3 }
             flush_on_panic = false
             compression = "always"
@@ -459,6 +463,8 @@ mod tests {
         assert_eq!(format!("{:?}", config.file), format!("{file:?}"));
         assert_eq!(config.service_name.as_deref(), Some("checkout"));
         assert!(config.env_overrides_service_name);
+        assert_eq!(config.service_version.as_deref(), Some("1.4.0"));
+        assert_eq!(config.service_instance_id.as_deref(), Some("replica-2"));
         assert_eq!(
             config.resource,
             [("deployment.environment".to_owned(), "prod".to_owned()), ("shard".to_owned(), "3".to_owned())]
@@ -473,7 +479,7 @@ mod tests {
             "buffer_capacity": 262144, "overflow": "drop", "flush_interval": 0.05,
             "rotate": {"max_bytes": 67108864, "keep": 4}, "rotate_every": 3600, "retain_max_files": 9,
             "retain_max_age": "7d", "retain_max_bytes": "1 GB", "truncate": true, "file_mode": "0600",
-            "service_name": "checkout", "resource": {"deployment.environment": "prod", "shard": 3},
+            "service_name": "checkout", "service_version": "1.4.0", "service_instance_id": "replica-2", "resource": {"deployment.environment": "prod", "shard": 3},
             "flush_on_panic": false, "compression": "always", "crash_recovery": false,
             "spill_capacity": 16777216}"#;
         let from_json = load("lmlog.json", json).unwrap();

@@ -46,6 +46,7 @@ mod fatal;
 mod filter;
 mod framer;
 mod producer;
+mod resource;
 mod ring;
 mod runtime;
 mod sink;

@@ -98,17 +98,21 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     }
     // `log_path`: the log a file output writes; its staging files survive a crash.
     let (mut sink, log_path) = open_outputs(&mut config)?;
-    let env_service_name = || std::env::var("OTEL_SERVICE_NAME").ok();
-    let service_name = match config.service_name.take() {
-        Some(name) if config.env_overrides_service_name => env_service_name().or(Some(name)),
-        Some(name) => Some(name),
-        None => env_service_name(),
-    };
+    let resource = crate::resource::detect(
+        crate::resource::Configured {
+            service_name: config.service_name.take(),
+            env_overrides_service_name: config.env_overrides_service_name,
+            service_version: config.service_version.take(),
+            service_instance_id: config.service_instance_id.take(),
+            attributes: std::mem::take(&mut config.resource),
+        },
+        &|name| std::env::var(name).ok(),
+    );
     let settings = WriterSettings {
         flush_interval: config.flush_interval,
         compression: config.compression,
-        service_name,
-        resource: std::mem::take(&mut config.resource),
+        service_name: resource.service_name,
+        resource: resource.attributes,
         clock: crate::clock::calibrated(),
         spill_capacity: config.spill_capacity,
     };

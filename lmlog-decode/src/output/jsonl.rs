@@ -7,9 +7,10 @@
 
 use std::io::{self, Write};
 
-use crate::events::{Callsite, Event, TemplatePart, Thread, TraceContext};
+use crate::events::{Callsite, Event, Item, TemplatePart, Thread, TraceContext};
 use crate::json::{self, TimestampFormatter};
 use crate::record::{self, FieldTy, Out, Reader, ValueError, MAX_EVENT_JSON};
+use crate::resource::{resource_attributes, ResourceValue};
 
 /// Output is handed to the writer once this many bytes are buffered.
 pub(super) const FLUSH_AT: usize = 64 << 10;
@@ -31,6 +32,9 @@ pub struct JsonLines<W: Write> {
     thread: Vec<u8>,
     /// [`Thread::key`](crate::Thread::key) of `thread`; 0 before the first.
     thread_key: u64,
+    /// With [`JsonLines::include_resource`]: `,"resource":{...}` of the
+    /// latest session (empty before the first), rendered into `thread`.
+    resource: Option<Vec<u8>>,
 }
 
 impl<W: Write> std::fmt::Debug for JsonLines<W> {
@@ -184,7 +188,18 @@ impl<W: Write> JsonLines<W> {
             ranges: Vec::new(),
             thread: Vec::new(),
             thread_key: 0,
+            resource: None,
         }
+    }
+
+    /// Whether each line carries `"resource":{...}`, the OpenTelemetry
+    /// resource of the process that wrote it ([`resource_attributes`](crate::resource_attributes):
+    /// `service.name`, `host.name`, `process.pid`, ...; `lmlog-decode
+    /// --resource`). Off by default: the resource is the same on every line
+    /// of a process.
+    pub fn include_resource(mut self, include: bool) -> Self {
+        self.resource = include.then(Vec::new);
+        self
     }
 
     /// The writer.
@@ -199,6 +214,9 @@ impl<W: Write> JsonLines<W> {
         if self.thread_key != thread.key {
             self.thread.clear();
             thread_fragment(&mut self.thread, thread.id, thread.name);
+            if let Some(resource) = &self.resource {
+                self.thread.extend_from_slice(resource);
+            }
             self.thread_key = thread.key;
         }
         cs.tail.clear();
@@ -295,6 +313,9 @@ impl<W: Write> super::Output for JsonLines<W> {
                 }
                 None => {
                     self.buf.extend_from_slice(&cs.source);
+                    if let Some(resource) = &self.resource {
+                        self.buf.extend_from_slice(resource);
+                    }
                     if let Some(t) = &trace {
                         self.trace(t);
                     }
@@ -303,6 +324,28 @@ impl<W: Write> super::Output for JsonLines<W> {
             }
         }
         event_written(&mut self.out, &mut self.buf)
+    }
+
+    fn item(&mut self, item: Item<'_>) -> io::Result<()> {
+        if let (Some(resource), Item::Session(session)) = (&mut self.resource, item) {
+            resource.clear();
+            resource.extend_from_slice(b",\"resource\":{");
+            for (i, (key, value)) in resource_attributes(session).into_iter().enumerate() {
+                if i > 0 {
+                    resource.push(b',');
+                }
+                json::write_str(resource, key);
+                resource.push(b':');
+                match value {
+                    ResourceValue::Str(v) => json::write_str(resource, v),
+                    ResourceValue::Int(v) => json::write_int(resource, v),
+                }
+            }
+            resource.push(b'}');
+            // The thread fragments carry the resource: build them anew.
+            self.thread_key = 0;
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {

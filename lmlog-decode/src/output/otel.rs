@@ -8,6 +8,7 @@ use super::flat::{Flat, Scalar};
 use super::jsonl::{event_written, flush_all, FLUSH_AT};
 use crate::events::{Callsite, Event, Item};
 use crate::json;
+use crate::resource::ResourceValue;
 
 /// Writes the OpenTelemetry logs data model as OTLP/JSON: one
 /// `ExportLogsServiceRequest` object per line, holding one log record.
@@ -304,26 +305,14 @@ impl<W: Write> super::Output for OtelJson<W> {
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
         if let Item::Session(s) = item {
             let mut attrs = Vec::new();
-            let add = |attrs: &mut Vec<u8>, f: &dyn Fn(&mut Vec<u8>)| {
+            for (key, value) in crate::resource_attributes(s) {
                 if !attrs.is_empty() {
                     attrs.push(b',');
                 }
-                f(attrs);
-            };
-            if let Some(v) = &s.service_name {
-                add(&mut attrs, &|a| str_attr(a, "service.name", v));
-            }
-            if let Some(v) = &s.hostname {
-                add(&mut attrs, &|a| str_attr(a, "host.name", v));
-            }
-            add(&mut attrs, &|a| int_attr(a, "process.pid", i64::from(s.pid)));
-            if let Some(path) = &s.executable {
-                let name = std::path::Path::new(path).file_name().map_or(path.as_str(), |n| n.to_str().unwrap_or(path));
-                add(&mut attrs, &|a| str_attr(a, "process.executable.name", name));
-                add(&mut attrs, &|a| str_attr(a, "process.executable.path", path));
-            }
-            for (k, v) in &s.resource {
-                add(&mut attrs, &|a| str_attr(a, k, v));
+                match value {
+                    ResourceValue::Str(v) => str_attr(&mut attrs, key, v),
+                    ResourceValue::Int(v) => int_attr(&mut attrs, key, v),
+                }
             }
             self.set_resource(&attrs, Some(&s.writer_version));
         }

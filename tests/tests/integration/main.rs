@@ -34,6 +34,7 @@ mod oversized;
 mod panicking_thread;
 mod record_size;
 mod reentrant;
+mod resource;
 mod rotation;
 mod round_trip;
 mod sink_outage;

@@ -41,6 +41,7 @@ mod config_file;
 mod diagnostics;
 mod driver;
 mod event;
+pub mod events;
 #[cfg(unix)]
 mod fatal;
 mod filter;
@@ -68,7 +69,42 @@ pub use lmlog_macros::{lm_event, LogEvent, LogValue};
 pub use runtime::{flush, init, is_active, sink_status, Guard, InitError};
 pub use sink::{FileOptions, FileSink, Sink, WriteSink};
 pub use status::{BreakerState, SinkStatus};
-pub use value::{Bytes, Encoder, LogValue};
+pub use value::{Bytes, Encoder, ErrorSources, FormattedStr, LogValue};
+
+/// Logs an error as an `exception` event at `error`: its type
+/// (`exception_type`), its `Display` text (`exception_message`), the
+/// messages of its `source()` chain (`sources`), a `backtrace` when
+/// backtraces are enabled (`RUST_BACKTRACE` or `RUST_LIB_BACKTRACE`; else
+/// `null`), then fields of your own as in [`lm_event!`].
+///
+/// Takes a reference to any `Error` type or to a `dyn Error` (`&*boxed` for
+/// a `Box<dyn Error>`). Nothing is formatted or captured unless `error`
+/// events of this module are recorded.
+///
+/// ```
+/// use lmlog::lm_exception;
+///
+/// # fn charge() -> Result<(), std::io::Error> { Err(std::io::Error::other("card declined")) }
+/// if let Err(err) = charge() {
+///     lm_exception!(&err, operation = "charge", order_id = 42u64);
+/// }
+/// ```
+#[macro_export]
+macro_rules! lm_exception {
+    ($error:expr $(, $($field:tt)*)?) => {{
+        let __lmlog_exception = $crate::events::ExceptionOf::new($error);
+        $crate::lm_event!(
+            error,
+            "exception",
+            "{exception_type}: {exception_message}",
+            exception_type = __lmlog_exception.type_name,
+            exception_message = %__lmlog_exception.error,
+            sources = $crate::ErrorSources(__lmlog_exception.error),
+            backtrace = $crate::events::captured_backtrace(),
+            $($($field)*)?
+        )
+    }};
+}
 
 /// The most verbose level compiled in, from the `max_level_*` and
 /// `release_max_level_*` cargo features; `None` when logging is compiled out.

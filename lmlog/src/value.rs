@@ -13,6 +13,8 @@ use lmlog_format::TypeDesc;
 mod external;
 mod std_types;
 
+pub use std_types::ErrorSources;
+
 /// Writes a record's bytes into a fixed slice of a staging buffer.
 ///
 /// Writes past the end of the slice are not performed; they set

@@ -149,10 +149,29 @@ const ERROR_TYPE: &TypeDesc = &TypeDesc::Struct(
 /// `source()` chain (at most [`MAX_ERROR_SOURCES`]).
 fn encode_error(error: &dyn Error, enc: &mut Encoder<'_>) {
     FormattedStr::display(error).encode(enc);
-    let sources = || std::iter::successors(error.source(), |&e| e.source()).take(MAX_ERROR_SOURCES);
-    enc.write_varint(sources().count() as u64);
-    for source in sources() {
-        FormattedStr::display(source).encode(enc);
+    ErrorSources(error).encode(enc);
+}
+
+/// The `Display` text of each error of `error`'s `source()` chain (at most
+/// 32), not of `error` itself: a `seq<str>`, such as the
+/// `sources` of an [`Exception`](crate::events::Exception).
+///
+/// ```
+/// use lmlog::ErrorSources;
+/// let error = std::io::Error::other("disk full");
+/// lmlog::lm_event!(error, "save_failed", sources = ErrorSources(&error));
+/// ```
+#[derive(Clone, Copy)]
+pub struct ErrorSources<'a>(pub &'a (dyn Error + 'a));
+
+impl LogValue for ErrorSources<'_> {
+    const TYPE: &'static TypeDesc = &TypeDesc::Seq(&TypeDesc::Str);
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        let sources = || std::iter::successors(self.0.source(), |&e| e.source()).take(MAX_ERROR_SOURCES);
+        enc.write_varint(sources().count() as u64);
+        for source in sources() {
+            FormattedStr::display(source).encode(enc);
+        }
     }
 }
 

@@ -42,3 +42,4 @@ mod summary;
 mod support;
 mod thread_churn;
 mod time_order;
+mod vocabulary;

@@ -39,13 +39,14 @@ mod sink_outage;
 mod summary;
 mod thread_churn;
 mod time_rotation;
+mod vocabulary;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | config-file CONFIG | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE | env-filter FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
-                     | summary FILE EVENTS | time-rotation DIR \
+                     | summary FILE EVENTS | time-rotation DIR | vocabulary FILE \
                      | fuzz-corpus DIR (off|always) \
                      | panicking-thread FILE \
                      | reentrant FILE \
@@ -89,6 +90,7 @@ fn main() -> ExitCode {
         Some("sink-outage") if args.len() == 3 => sink_outage::run(&PathBuf::from(&args[1]), &args[2]),
         Some("summary") if args.len() == 3 => summary::run(&PathBuf::from(&args[1]), &args[2]),
         Some("time-rotation") if args.len() == 2 => time_rotation::run(&PathBuf::from(&args[1])),
+        Some("vocabulary") if args.len() == 2 => vocabulary::run(&PathBuf::from(&args[1])),
         Some("fuzz-corpus") if args.len() == 3 => fuzz_corpus::run(&PathBuf::from(&args[1]), &args[2]),
         Some("panicking-thread") if args.len() == 2 => panicking_thread::run(&PathBuf::from(&args[1])),
         Some("reentrant") if args.len() == 2 => reentrant::run(&PathBuf::from(&args[1])),

@@ -193,11 +193,11 @@ impl<'a> Exception<'a> {
     /// lmlog::lm_event!(lmlog::events::Exception::of(&error, "save"));
     /// ```
     pub fn of<E: ErrorLike + ?Sized>(error: &'a E, operation: &'a str) -> Exception<'a> {
-        let error = ExceptionOf::new(error);
+        let dyn_error = error.as_dyn_error();
         Exception {
-            exception_type: error.type_name,
-            exception_message: crate::FormattedStr::display(error.error),
-            sources: crate::ErrorSources(error.error),
+            exception_type: error.error_type_name(),
+            exception_message: crate::FormattedStr::display(dyn_error),
+            sources: crate::ErrorSources(dyn_error),
             backtrace: captured_backtrace(),
             operation,
         }
@@ -237,18 +237,84 @@ macro_rules! dyn_error_like {
 }
 dyn_error_like!(dyn Error + '_, dyn Error + Send + '_, dyn Error + Send + Sync + '_);
 
-/// An error and its type's name, taken apart once for the fields of an
-/// `exception` event.
+/// An error, taken apart once for the fields of an `exception` event:
+/// what [`lm_exception!`](crate::lm_exception) and `#[capture_errors]`
+/// record.
 #[doc(hidden)]
 pub struct ExceptionOf<'a> {
     pub type_name: &'static str,
-    pub error: &'a (dyn Error + 'a),
+    pub message: &'a (dyn std::fmt::Display + 'a),
+    /// The error, if it is one: its `source()` chain is recorded.
+    pub error: Option<&'a (dyn Error + 'a)>,
 }
 
 impl<'a> ExceptionOf<'a> {
     #[doc(hidden)]
     pub fn new<E: ErrorLike + ?Sized>(error: &'a E) -> ExceptionOf<'a> {
-        ExceptionOf { type_name: error.error_type_name(), error: error.as_dyn_error() }
+        let dyn_error = error.as_dyn_error();
+        ExceptionOf { type_name: error.error_type_name(), message: dyn_error, error: Some(dyn_error) }
+    }
+}
+
+/// Takes apart whatever a function returns as its error, by the best means
+/// its type has: an `Error` (or `dyn Error`) with its source chain; a
+/// pointer to one (`Box<dyn Error>`, `anyhow::Error`), the same through
+/// the pointer; anything `Display`, its text alone. Chosen at compile time
+/// by method resolution on `(&&&ExceptionSource(&error)).exception_of()`
+/// (each step of auto-dereferencing tries the next means), with the three
+/// traits in scope.
+#[doc(hidden)]
+pub mod exception_source {
+    use std::fmt::Display;
+    use std::ops::Deref;
+
+    use super::{ErrorLike, ExceptionOf};
+
+    pub struct ExceptionSource<'a, T: ?Sized>(pub &'a T);
+
+    pub trait AsErrorLike<'a> {
+        fn exception_of(&self) -> ExceptionOf<'a>;
+    }
+    impl<'a, T: ErrorLike + ?Sized> AsErrorLike<'a> for &&ExceptionSource<'a, T> {
+        fn exception_of(&self) -> ExceptionOf<'a> {
+            ExceptionOf::new(self.0)
+        }
+    }
+
+    pub trait ThroughPointer<'a> {
+        fn exception_of(&self) -> ExceptionOf<'a>;
+    }
+    impl<'a, T: Deref + ?Sized> ThroughPointer<'a> for &ExceptionSource<'a, T>
+    where
+        T::Target: ErrorLike,
+    {
+        fn exception_of(&self) -> ExceptionOf<'a> {
+            ExceptionOf { type_name: std::any::type_name::<T>(), ..ExceptionOf::new(&**self.0) }
+        }
+    }
+
+    pub trait AsDisplay<'a> {
+        fn exception_of(&self) -> ExceptionOf<'a>;
+    }
+    impl<'a, T: Display + 'a> AsDisplay<'a> for ExceptionSource<'a, T> {
+        fn exception_of(&self) -> ExceptionOf<'a> {
+            ExceptionOf { type_name: std::any::type_name::<T>(), message: self.0, error: None }
+        }
+    }
+}
+
+/// The messages of the `source()` chain of an error, if there is one: an
+/// empty sequence for a value that is only `Display`.
+#[doc(hidden)]
+pub struct MaybeSources<'a>(pub Option<&'a (dyn Error + 'a)>);
+
+impl crate::LogValue for MaybeSources<'_> {
+    const TYPE: &'static lmlog_format::TypeDesc = <crate::ErrorSources<'static> as crate::LogValue>::TYPE;
+    fn encode(&self, enc: &mut crate::Encoder<'_>) {
+        match self.0 {
+            Some(error) => crate::ErrorSources(error).encode(enc),
+            None => enc.write_varint(0),
+        }
     }
 }
 

@@ -77,9 +77,10 @@ pub use value::{Bytes, Encoder, ErrorSources, FormattedStr, LogValue};
 /// backtraces are enabled (`RUST_BACKTRACE` or `RUST_LIB_BACKTRACE`; else
 /// `null`), then fields of your own as in [`lm_event!`].
 ///
-/// Takes a reference to any `Error` type or to a `dyn Error` (`&*boxed` for
-/// a `Box<dyn Error>`). Nothing is formatted or captured unless `error`
-/// events of this module are recorded.
+/// Takes a reference to any `Error` type, a `dyn Error`, a pointer to one
+/// (`Box<dyn Error>`, `anyhow::Error`), or, failing those, anything
+/// `Display` (its text, without sources). Nothing is formatted or captured
+/// unless `error` events of this module are recorded.
 ///
 /// ```
 /// use lmlog::lm_exception;
@@ -92,14 +93,16 @@ pub use value::{Bytes, Encoder, ErrorSources, FormattedStr, LogValue};
 #[macro_export]
 macro_rules! lm_exception {
     ($error:expr $(, $($field:tt)*)?) => {{
-        let __lmlog_exception = $crate::events::ExceptionOf::new($error);
+        #[allow(unused_imports)]
+        use $crate::events::exception_source::{AsDisplay as _, AsErrorLike as _, ThroughPointer as _};
+        let __lmlog_exception = (&&&$crate::events::exception_source::ExceptionSource($error)).exception_of();
         $crate::lm_event!(
             error,
             "exception",
             "{exception_type}: {exception_message}",
             exception_type = __lmlog_exception.type_name,
-            exception_message = %__lmlog_exception.error,
-            sources = $crate::ErrorSources(__lmlog_exception.error),
+            exception_message = %__lmlog_exception.message,
+            sources = $crate::events::MaybeSources(__lmlog_exception.error),
             backtrace = $crate::events::captured_backtrace(),
             $($($field)*)?
         )

@@ -33,7 +33,7 @@ fn shape(line: &Value) -> (&str, &str, Option<&str>, &Value) {
 fn every_event_of_the_vocabulary_decodes_with_its_fields() {
     let dir = TempDir::new("vocabulary");
     let lines = run(dir.path(), "0");
-    assert_eq!(lines.len(), 10);
+    assert_eq!(lines.len(), 12);
     let expected = [
         (
             "state_change",
@@ -109,6 +109,22 @@ fn every_event_of_the_vocabulary_decodes_with_its_fields() {
     assert_eq!(lines[9]["fields"]["operation"], "retry");
     assert_eq!(lines[9]["fields"]["sources"], chain);
     assert_eq!(lines[9]["message"], lines[7]["message"]);
+    assert_eq!(
+        lines[10]["fields"]["exception_type"],
+        "alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>"
+    );
+    assert_eq!(lines[10]["fields"]["exception_message"], "disk full");
+    assert_eq!(
+        shape(&lines[11]),
+        (
+            "exception",
+            "error",
+            Some("&str: quota exceeded"),
+            &json!({
+                "exception_type": "&str", "exception_message": "quota exceeded", "sources": [], "backtrace": null, "operation": "upload",
+            })
+        )
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `lmlog-scenario vocabulary FILE`: one event of each of `lmlog::events`'
 //! types, then errors through `lm_exception!` (one with a source, a
-//! `Box<dyn Error>`) and `Exception::of`. Backtraces follow the
+//! `dyn Error`, a `Box<dyn Error>`, a `&str`) and `Exception::of`. Backtraces follow the
 //! environment the test gives (`RUST_BACKTRACE`).
 
 use std::error::Error;
@@ -85,5 +85,8 @@ pub fn run(path: &Path) -> Result<(), Box<dyn Error>> {
     let boxed: Box<dyn Error + Send + Sync> = Box::new(std::io::Error::other("disk full"));
     lm_exception!(&*boxed);
     lm_event!(Exception::of(&error, "retry"));
+    // A pointer to an error, and a value that is only `Display`.
+    lm_exception!(&boxed);
+    lm_exception!(&"quota exceeded", operation = "upload");
     Ok(())
 }

@@ -411,6 +411,26 @@ fn expand_value(expr: &Expr) -> TokenStream {
     }
 }
 
+/// Expands `level_enabled!(LEVEL)`: a call site of its own that only asks
+/// whether `LEVEL` is recorded here (for work done only to log, such as
+/// reading a clock).
+pub(crate) fn level_enabled(input: TokenStream) -> syn::Result<TokenStream> {
+    let name: Ident = syn::parse2(input)?;
+    let level = Level::parse(&name.to_string()).ok_or_else(|| util::unknown_level(name.span(), &name.to_string()))?;
+    let level = util::level_tokens(level);
+    let items = callsite_items();
+    Ok(quote! {
+        {
+            if ::lmlog::__private::static_enabled(#level) {
+                #items
+                ::lmlog::__private::interested(&__LMLOG_CALLSITE, #level)
+            } else {
+                false
+            }
+        }
+    })
+}
+
 /// Expands `lm_event!`.
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     Ok(match syn::parse2::<EventInput>(input)? {

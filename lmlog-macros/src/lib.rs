@@ -17,6 +17,7 @@ mod attrs;
 mod derive_event;
 mod derive_value;
 mod event_macro;
+mod fn_attrs;
 mod util;
 
 /// Derives `LogEvent` for a struct with named fields (or a unit struct).
@@ -173,4 +174,75 @@ pub fn derive_log_value(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn lm_event(input: TokenStream) -> TokenStream {
     event_macro::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Logs an `exception` event at `error` for each `Err` the function returns
+/// (as `lm_exception!` does: `exception_type`, `exception_message`,
+/// `sources`, `backtrace`, plus `function` and `module`) and for each panic
+/// that leaves it (`exception_type` `"panic"`, then the panic goes on). The
+/// error is returned unchanged. Works on `fn` and `async fn` returning any
+/// `Result`.
+///
+/// ```
+/// #[lmlog::capture_errors]
+/// fn charge(cents: u64) -> Result<u64, std::io::Error> {
+///     if cents == 0 {
+///         return Err(std::io::Error::other("nothing to charge"));
+///     }
+///     Ok(cents)
+/// }
+/// # assert!(charge(0).is_err());
+/// ```
+#[proc_macro_attribute]
+pub fn capture_errors(args: TokenStream, item: TokenStream) -> TokenStream {
+    fn_attrs::capture_errors(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Logs a `performance_issue` at `warn` (`function`, `duration_ms`,
+/// `threshold_ms`, `module`) when a call takes longer than `threshold_ms`;
+/// with `log_all`, a `performance_info` at `info` for the other calls. The
+/// clock is read only when one of them is recorded. Works on `fn` and
+/// `async fn` (an `async fn` is timed from its first poll to its end,
+/// waiting included).
+///
+/// ```
+/// #[lmlog::log_performance(threshold_ms = 100)]
+/// fn render(page: u32) -> String {
+///     format!("page {page}")
+/// }
+/// # assert_eq!(render(2), "page 2");
+/// ```
+#[proc_macro_attribute]
+pub fn log_performance(args: TokenStream, item: TokenStream) -> TokenStream {
+    fn_attrs::log_performance(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Logs `function_entry` when the function is called and `function_exit`
+/// when it returns, or `function_exit_error` (with the error's text as
+/// `error`) when it returns an `Err`; each with `function` and `module`.
+///
+/// Options: `include_args` (each argument under its name, if its type is a
+/// `LogValue`; `null` otherwise), `include_result` (the returned value, or a
+/// `Result`'s `Ok` value, likewise), `log_entry = false`, `log_exit =
+/// false`, `level = "debug"` (default `info`). Works on `fn`, `async fn`
+/// and methods.
+///
+/// ```
+/// #[lmlog::log_calls(include_args, include_result, level = "debug")]
+/// fn add(a: u32, b: u32) -> u32 {
+///     a + b
+/// }
+/// # assert_eq!(add(2, 3), 5);
+/// ```
+#[proc_macro_attribute]
+pub fn log_calls(args: TokenStream, item: TokenStream) -> TokenStream {
+    fn_attrs::log_calls(args.into(), item.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Whether events at a level are recorded at this place, registering it as
+/// a call site: `level_enabled!(warn)`. Not a public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn level_enabled(input: TokenStream) -> TokenStream {
+    event_macro::level_enabled(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -58,6 +58,14 @@ impl CallsiteState {
         level as u32 <= self.0 & CEILING_MASK
     }
 
+    /// Whether the filter has decided this state's ceiling (the site is
+    /// registered), rather than letting every level through to the slow
+    /// path.
+    #[inline(always)]
+    pub fn is_decided(self) -> bool {
+        self.0 & CEILING_MASK != CEILING_UNKNOWN
+    }
+
     /// The id of the site's first schema; 0 if it has none yet.
     #[inline(always)]
     pub(crate) fn primary_id(self) -> u32 {

@@ -33,6 +33,7 @@
 
 extern crate self as lmlog;
 
+mod attributes;
 mod callsite;
 mod clock;
 mod config;
@@ -65,7 +66,7 @@ pub use config_file::ConfigFileError;
 pub use event::{EventSchema, LogEvent};
 pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;
-pub use lmlog_macros::{lm_event, LogEvent, LogValue};
+pub use lmlog_macros::{capture_errors, lm_event, log_calls, log_performance, LogEvent, LogValue};
 pub use runtime::{flush, init, is_active, sink_status, Guard, InitError};
 pub use sink::{FileOptions, FileSink, Sink, WriteSink};
 pub use status::{BreakerState, SinkStatus};
@@ -153,6 +154,18 @@ pub mod __private {
     pub use crate::producer::emit;
     pub use crate::value::{encode_with, with_type, Encoder, FormattedStr, LogValue};
     pub use lmlog_format::{FieldDesc, Level, TypeDesc, VariantDesc, VariantKindDesc};
+    pub use lmlog_macros::level_enabled;
+
+    pub use crate::attributes::{panic_message, returned, CatchUnwind};
+
+    /// Whether `callsite` records events at `level`: one relaxed load once
+    /// the site is registered; the first call registers it (for
+    /// `level_enabled!`, whose site writes no event of its own).
+    #[inline(always)]
+    pub fn interested(callsite: &'static Callsite, level: Level) -> bool {
+        let state = callsite.load();
+        state.enables(level) && (state.is_decided() || crate::state::STATE.register(callsite).enables(level))
+    }
 
     /// Whether `level` is compiled in (see [`crate::STATIC_MAX_LEVEL`]).
     #[inline(always)]

@@ -15,7 +15,7 @@ use std::thread::{JoinHandle, Thread, ThreadId};
 
 use lmlog_format::{FrameKind, Level};
 
-use crate::callsite::{Callsite, Interned, MAX_ID};
+use crate::callsite::{Callsite, CallsiteState, Interned, MAX_ID};
 use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
@@ -221,6 +221,18 @@ impl State {
         for callsite in callsites {
             callsite.set_ceiling(ceiling(filter.as_ref(), callsite));
         }
+    }
+
+    /// Registers `callsite` (if it is not yet) and returns its interest:
+    /// for call sites that only ask whether a level is recorded.
+    pub fn register(&self, callsite: &'static Callsite) -> CallsiteState {
+        let mut registry = lock(&self.registry);
+        if callsite.mark_registered() {
+            let ceiling = ceiling(registry.filter.as_ref(), callsite);
+            registry.callsites.push(callsite);
+            callsite.set_ceiling(ceiling);
+        }
+        callsite.load()
     }
 
     /// The id records of `schema` carry at `callsite`, registering both

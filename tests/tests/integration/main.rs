@@ -21,6 +21,7 @@ mod failing_sink;
 mod field_types;
 mod files;
 mod filters;
+mod fn_attributes;
 mod follow;
 mod format_doc;
 mod formats;

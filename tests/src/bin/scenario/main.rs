@@ -19,6 +19,7 @@ mod failing_sink;
 mod field_types;
 mod file_modes;
 mod filters;
+mod fn_attributes;
 mod fuzz_corpus;
 mod generic_sites;
 mod golden;
@@ -43,7 +44,7 @@ mod vocabulary;
 
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | config-file CONFIG | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE | env-filter FILE \
-                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | golden DIR | generic-sites FILE | interleaved FILE \
+                     | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | fn-attributes FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | otel FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | summary FILE EVENTS | time-rotation DIR | vocabulary FILE \
@@ -75,6 +76,7 @@ fn main() -> ExitCode {
         Some("field-types") if args.len() == 2 => field_types::run(&PathBuf::from(&args[1])),
         Some("file-modes") if args.len() == 2 => file_modes::run(&PathBuf::from(&args[1])),
         Some("filters") if args.len() == 2 => filters::run(&PathBuf::from(&args[1])),
+        Some("fn-attributes") if args.len() == 2 => fn_attributes::run(&PathBuf::from(&args[1])),
         Some("generic-sites") if args.len() == 2 => generic_sites::run(&PathBuf::from(&args[1])),
         Some("golden") if args.len() == 2 => golden::run(&PathBuf::from(&args[1])),
         Some("interleaved") if args.len() == 2 => interleaved::run(&PathBuf::from(&args[1])),

@@ -354,6 +354,11 @@ impl RecordHeader {
     }
 }
 
+/// Extension item: the operation the event was emitted in. Its bytes:
+/// `varint id | varint parent_id` (0: none), then, in the operation's first
+/// record only, its name (`varint len | UTF-8`).
+pub const EXTENSION_OPERATION: u64 = 1;
+
 /// The items of a record's extension block.
 ///
 /// ```text
@@ -361,9 +366,9 @@ impl RecordHeader {
 /// item  = varint(tag) varint(len) bytes
 /// ```
 ///
-/// No tag is defined yet: readers skip every item whose tag they do not
-/// know, so later versions can carry more per-record data (a sampling
-/// weight, an operation scope) without a format break.
+/// Tags: [`EXTENSION_OPERATION`]. Readers skip every item whose tag they
+/// do not know, so later versions can carry more per-record data without a
+/// format break.
 ///
 /// Returns an iterator over `(tag, bytes)`; it yields `Err` (and stops)
 /// if an item runs past the block.

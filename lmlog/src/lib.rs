@@ -47,6 +47,7 @@ pub mod events;
 mod fatal;
 mod filter;
 mod framer;
+mod operation;
 mod producer;
 mod resource;
 mod ring;
@@ -67,6 +68,7 @@ pub use event::{EventSchema, LogEvent};
 pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;
 pub use lmlog_macros::{capture_errors, lm_event, log_calls, log_performance, LogEvent, LogValue};
+pub use operation::{Instrumented, Operation};
 pub use runtime::{flush, init, is_active, sink_status, Guard, InitError};
 pub use sink::{FileOptions, FileSink, Sink, WriteSink};
 pub use status::{BreakerState, SinkStatus};
@@ -107,6 +109,56 @@ macro_rules! lm_exception {
             backtrace = $crate::events::captured_backtrace(),
             $($($field)*)?
         )
+    }};
+}
+
+/// Starts an [`Operation`]: logs `operation_start` (at `info`, with
+/// `operation` = the name and the fields given, as in [`lm_event!`]) and
+/// returns the guard. Every event of this thread carries the operation
+/// (decoded as `"operation": {"id", "name", "parent_id"}`) until the guard
+/// is dropped, which logs `operation_end` (`duration_ms`, `outcome`), or
+/// `operation_error` after [`Operation::fail`] or during a panic. An
+/// operation started inside another one knows it as its parent. In async
+/// code, run the work with [`Operation::instrument`].
+///
+/// ```
+/// use lmlog::{lm_event, lm_operation};
+///
+/// let _checkout = lm_operation!("checkout", user_type = "premium");
+/// lm_event!(info, "cart_loaded", items = 3u32); // tagged with "checkout"
+/// {
+///     let _payment = lm_operation!("payment"); // its parent is "checkout"
+/// }
+/// ```
+#[macro_export]
+macro_rules! lm_operation {
+    ($name:literal $(, $($field:tt)*)?) => {{
+        static __LMLOG_OPERATION_SITES: $crate::__private::OperationSites = $crate::__private::OperationSites {
+            end: |end| {
+                $crate::lm_event!(
+                    info,
+                    "operation_end",
+                    "{operation} ended after {duration_ms} ms",
+                    operation = end.name,
+                    duration_ms = end.duration_ms,
+                    outcome = end.outcome,
+                )
+            },
+            error: |end| {
+                $crate::lm_event!(
+                    error,
+                    "operation_error",
+                    "{operation} failed after {duration_ms} ms: {error}",
+                    operation = end.name,
+                    duration_ms = end.duration_ms,
+                    outcome = end.outcome,
+                    error = end.error,
+                )
+            },
+        };
+        let __lmlog_operation = $crate::Operation::begin($name, &__LMLOG_OPERATION_SITES);
+        $crate::lm_event!(info, "operation_start", "{operation} started", operation = $name, $($($field)*)?);
+        __lmlog_operation
     }};
 }
 
@@ -157,6 +209,7 @@ pub mod __private {
     pub use lmlog_macros::level_enabled;
 
     pub use crate::attributes::{panic_message, returned, CatchUnwind};
+    pub use crate::operation::{OperationEnd, OperationSites};
 
     /// Whether `callsite` records events at `level`: one relaxed load once
     /// the site is registered; the first call registers it (for

@@ -7,7 +7,7 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID};
+use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID, EXTENSION_OPERATION, RECORD_HAS_EXTENSIONS};
 
 use crate::callsite::{Callsite, CallsiteState};
 use crate::config::Overflow;
@@ -86,6 +86,28 @@ impl Drop for Reactivate {
     }
 }
 
+/// Writes the extension block of a record emitted in `operation`: its
+/// [`EXTENSION_OPERATION`] item.
+#[inline(never)]
+fn write_operation(enc: &mut Encoder<'_>, operation: crate::operation::Current) {
+    let name_len = operation.name.map_or(0, |name| varint_len(name.len() as u64) + name.len());
+    let item_len = varint_len(operation.id) + varint_len(operation.parent) + name_len;
+    enc.write_varint((varint_len(EXTENSION_OPERATION) + varint_len(item_len as u64) + item_len) as u64);
+    enc.write_varint(EXTENSION_OPERATION);
+    enc.write_varint(item_len as u64);
+    enc.write_varint(operation.id);
+    enc.write_varint(operation.parent);
+    if let Some(name) = operation.name {
+        enc.write_varint(name.len() as u64);
+        enc.write_bytes(name.as_bytes());
+    }
+}
+
+/// Bytes of `v` as a varint.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 /// Writes one record for call site `id`.
 #[inline(always)]
 fn write_event<E: LogEvent>(id: u32, event: &E) {
@@ -136,10 +158,14 @@ impl Producer {
         let trace = crate::trace::current();
         #[cfg(not(feature = "otel"))]
         let trace: Option<[u8; lmlog_format::frame::TRACE_CONTEXT_LEN]> = None;
+        let operation = crate::operation::take_current();
         if self.dropped {
             self.write_drop_report(ticks);
         }
-        let header = RecordHeader::encode(id, trace.is_some());
+        let mut header = RecordHeader::encode(id, trace.is_some());
+        if operation.id != 0 {
+            header |= RECORD_HAS_EXTENSIONS;
+        }
         loop {
             // SAFETY: this thread owns the ring (it is in this thread's
             // `PRODUCER`) and the slice is dropped before the next call.
@@ -148,6 +174,9 @@ impl Producer {
             enc.write_signed(ticks.wrapping_sub(self.last_ticks) as i64);
             if let Some(trace) = &trace {
                 enc.write_bytes(trace);
+            }
+            if operation.id != 0 {
+                write_operation(&mut enc, operation);
             }
             event.encode_fields(&mut enc);
             if !enc.overflowed() {
@@ -158,6 +187,9 @@ impl Producer {
             if !self.make_room(enc.required()) {
                 self.ring.count_dropped(ticks);
                 self.dropped = true;
+                if operation.name.is_some() {
+                    crate::operation::restore_name(operation);
+                }
                 return;
             }
         }

@@ -14,7 +14,9 @@ mod session;
 #[cfg(test)]
 mod tests;
 
-use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID, TRACE_CONTEXT_LEN};
+use lmlog_format::frame::{record_extensions, RecordHeader, DROP_REPORT_ID, EXTENSION_OPERATION, TRACE_CONTEXT_LEN};
+use std::collections::HashMap;
+
 use lmlog_format::schema::from_payload;
 use lmlog_format::varint;
 use lmlog_format::{
@@ -52,8 +54,23 @@ pub struct Event<'a> {
     pub thread: Option<Thread<'a>>,
     /// The OpenTelemetry span context that was active, if any.
     pub trace: Option<TraceContext<'a>>,
+    /// The operation (`lm_operation!`) it was emitted in, if any.
+    pub operation: Option<OperationRef<'a>>,
     /// The fields, not read yet.
     pub fields: Fields<'a>,
+}
+
+/// The operation an event was emitted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationRef<'a> {
+    /// Its id, unique within the process that wrote it.
+    pub id: u64,
+    /// The id of the operation it runs in, if any.
+    pub parent_id: Option<u64>,
+    /// Its name, once its first record was decoded (in time order, always
+    /// for its own events; a file decoded without the operation's start
+    /// leaves it unknown).
+    pub name: Option<&'a str>,
 }
 
 impl Event<'_> {
@@ -214,7 +231,13 @@ pub(crate) struct EventDecoder<C> {
     rotated: bool,
     /// Process id and tick rate of the latest session.
     process: Option<(u32, f64)>,
+    /// Names of the operations whose first record was decoded, by process
+    /// and id, until their end.
+    operation_names: OperationNames,
 }
+
+/// Names of operations by (process id, operation id).
+type OperationNames = HashMap<(u32, u64), Box<str>>;
 
 /// The call sites of a file the writer rotated away from, kept in time order
 /// while records of that file are held: a rotation can fall in the middle of
@@ -251,6 +274,7 @@ impl<C> EventDecoder<C> {
             retired: Vec::new(),
             rotated: false,
             process: None,
+            operation_names: HashMap::new(),
         }
     }
 
@@ -448,6 +472,7 @@ impl<C> EventDecoder<C> {
             callsite: &entry.callsite,
             thread: None,
             trace: None,
+            operation: None,
             fields: Fields::new(&entry.callsite, fields, 0, &mut outcome),
         };
         out.event(event, &mut entry.prepared)
@@ -502,6 +527,8 @@ impl<C> EventDecoder<C> {
             schemas: &mut self.session.schemas,
             dropped: &mut self.builtins.dropped,
             stats: &mut self.stats,
+            pid: self.process.map_or(0, |p| p.0),
+            operation_names: &mut self.operation_names,
         };
         let failure = loop {
             match records.next(pos, out) {
@@ -559,6 +586,8 @@ impl<C> EventDecoder<C> {
                 schemas,
                 dropped: &mut self.builtins.dropped,
                 stats: &mut self.stats,
+                pid: self.process.map_or(0, |p| p.0),
+                operation_names: &mut self.operation_names,
             };
             let mut pos = frame.pos;
             let failure = loop {
@@ -641,6 +670,8 @@ struct Records<'s, C> {
     schemas: &'s mut session::SchemaTable<Entry<C>>,
     dropped: &'s mut Entry<C>,
     stats: &'s mut EventStats,
+    pid: u32,
+    operation_names: &'s mut OperationNames,
 }
 
 impl<C> Records<'_, C> {
@@ -664,9 +695,21 @@ impl<C> Records<'_, C> {
         } else {
             None
         };
+        let mut operation = None;
         if h.has_extensions {
-            // No extension is defined yet: the block is skipped whole.
-            r.len_prefixed().map_err(|e| value_err(Some(id), e))?;
+            let block_at = r.pos;
+            let block = r.len_prefixed().map_err(|e| value_err(Some(id), e))?;
+            let bad = |kind| value_err(Some(id), ValueError { at: block_at, kind });
+            for item in record_extensions(block) {
+                let (tag, bytes) = item.map_err(|_| bad(ValueErrorKind::Truncated))?;
+                if tag == EXTENSION_OPERATION {
+                    let (op, name) = parse_operation(bytes).ok_or_else(|| bad(ValueErrorKind::Truncated))?;
+                    if let Some(name) = name {
+                        self.operation_names.insert((self.pid, op.0), name.into());
+                    }
+                    operation = Some(op);
+                }
+            }
         }
         let unix_nanos = self.clock.unix_nanos(self.ticks);
         let fields_at = r.pos;
@@ -687,9 +730,20 @@ impl<C> Records<'_, C> {
             callsite: &entry.callsite,
             thread: Some(self.thread),
             trace,
+            operation: operation.map(|(id, parent)| OperationRef {
+                id,
+                parent_id: (parent != 0).then_some(parent),
+                name: self.operation_names.get(&(self.pid, id)).map(|n| &**n),
+            }),
             fields: Fields::new(&entry.callsite, self.payload, fields_at, &mut outcome),
         };
         out.event(event, &mut entry.prepared).map_err(RecordError::Output)?;
+        if let Some((op, _)) = operation {
+            if matches!(entry.callsite.event_type(), "operation_end" | "operation_error") {
+                // Its last event: the name is not needed any more.
+                self.operation_names.remove(&(self.pid, op));
+            }
+        }
         let end = if outcome.end != Outcome::UNREAD {
             outcome.end
         } else if let Some(error) = outcome.error {
@@ -706,4 +760,13 @@ impl<C> Records<'_, C> {
         self.stats.events += 1;
         Ok(end)
     }
+}
+
+/// An operation extension item: `((id, parent id), name)`.
+fn parse_operation(bytes: &[u8]) -> Option<((u64, u64), Option<&str>)> {
+    let mut r = lmlog_format::wire::WireReader::new(bytes);
+    let id = r.varint().ok()?;
+    let parent = r.varint().ok()?;
+    let name = if r.is_empty() { None } else { Some(std::str::from_utf8(r.len_prefixed().ok()?).ok()?) };
+    Some(((id, parent), name))
 }

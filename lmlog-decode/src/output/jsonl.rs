@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use crate::events::{Callsite, Event, Item, TemplatePart, Thread, TraceContext};
+use crate::events::{Callsite, Event, Item, OperationRef, TemplatePart, Thread, TraceContext};
 use crate::json::{self, TimestampFormatter};
 use crate::record::{self, FieldTy, Out, Reader, ValueError, MAX_EVENT_JSON};
 use crate::resource::{resource_attributes, ResourceValue};
@@ -226,6 +226,30 @@ impl<W: Write> JsonLines<W> {
         cs.tail_key = thread.key;
     }
 
+    /// Writes the optional keys that end a line, `operation` and `trace`,
+    /// and the line's end.
+    fn line_end(&mut self, operation: Option<&OperationRef<'_>>, trace: Option<&TraceContext<'_>>) {
+        if let Some(op) = operation {
+            self.buf.extend_from_slice(b",\"operation\":{\"id\":");
+            json::write_int(&mut self.buf, op.id);
+            self.buf.extend_from_slice(b",\"name\":");
+            match op.name {
+                Some(name) => json::write_str(&mut self.buf, name),
+                None => self.buf.extend_from_slice(b"null"),
+            }
+            self.buf.extend_from_slice(b",\"parent_id\":");
+            match op.parent_id {
+                Some(parent) => json::write_int(&mut self.buf, parent),
+                None => self.buf.extend_from_slice(b"null"),
+            }
+            self.buf.push(b'}');
+        }
+        if let Some(t) = trace {
+            self.trace(t);
+        }
+        self.buf.extend_from_slice(b"}\n");
+    }
+
     /// Writes `,"trace":{...}` for a span context.
     fn trace(&mut self, t: &TraceContext<'_>) {
         self.buf.extend_from_slice(b",\"trace\":{\"trace_id\":\"");
@@ -287,7 +311,7 @@ impl<W: Write> super::Output for JsonLines<W> {
 
     #[inline(always)]
     fn event(&mut self, event: Event<'_>, cs: &mut JsonCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, fields, .. } = event;
         let (tys, mut r, outcome) = fields.into_parts();
         let start = self.buf.len();
         if let Err(error) = self.line_start(tys, &mut r, unix_nanos, start, cs) {
@@ -302,13 +326,11 @@ impl<W: Write> super::Output for JsonLines<W> {
                         self.new_tail(cs, t);
                     }
                     let tail = &cs.tail;
-                    match &trace {
-                        None => self.buf.extend_from_slice(tail),
-                        Some(t) => {
-                            self.buf.extend_from_slice(&tail[..tail.len() - 2]);
-                            self.trace(t);
-                            self.buf.extend_from_slice(b"}\n");
-                        }
+                    if trace.is_none() && operation.is_none() {
+                        self.buf.extend_from_slice(tail);
+                    } else {
+                        self.buf.extend_from_slice(&tail[..tail.len() - 2]);
+                        self.line_end(operation.as_ref(), trace.as_ref());
                     }
                 }
                 None => {
@@ -316,10 +338,7 @@ impl<W: Write> super::Output for JsonLines<W> {
                     if let Some(resource) = &self.resource {
                         self.buf.extend_from_slice(resource);
                     }
-                    if let Some(t) = &trace {
-                        self.trace(t);
-                    }
-                    self.buf.extend_from_slice(b"}\n");
+                    self.line_end(operation.as_ref(), trace.as_ref());
                 }
             }
         }

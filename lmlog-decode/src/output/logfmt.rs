@@ -16,7 +16,9 @@ use crate::json::{self, TimestampFormatter};
 /// `time` (RFC 3339, nanoseconds), `level`, `event` (the event type),
 /// `msg` if the call site has a message template, the fields, nested
 /// values flattened under dotted keys (`order.items.0.sku`; an empty
-/// sequence is `[]`, an empty map or struct `{}`), `trace_id`, `span_id`
+/// sequence is `[]`, an empty map or struct `{}`), `operation.id`,
+/// `operation.name` and `operation.parent_id` if the event has an
+/// operation, `trace_id`, `span_id`
 /// and `trace_flags` if the event has a trace context, `thread.id`,
 /// `thread.name` and `source` (`file:line`).
 ///
@@ -122,7 +124,7 @@ impl<W: Write> super::Output for Logfmt<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut LogfmtCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, fields, .. } = event;
         let mut flat = Flat::default();
         let mut message = String::new();
         let has_message = event.callsite.template().is_some();
@@ -137,6 +139,18 @@ impl<W: Write> super::Output for Logfmt<W> {
             for (key, value) in &flat.entries {
                 write_key(&mut self.buf, key);
                 self.scalar(value);
+            }
+            if let Some(op) = &operation {
+                write_key(&mut self.buf, "operation.id");
+                json::write_int(&mut self.buf, op.id);
+                if let Some(name) = op.name {
+                    write_key(&mut self.buf, "operation.name");
+                    write_value(&mut self.buf, name);
+                }
+                if let Some(parent) = op.parent_id {
+                    write_key(&mut self.buf, "operation.parent_id");
+                    json::write_int(&mut self.buf, parent);
+                }
             }
             if let Some(t) = &trace {
                 write_key(&mut self.buf, "trace_id");

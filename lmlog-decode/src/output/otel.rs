@@ -237,7 +237,7 @@ impl<W: Write> super::Output for OtelJson<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut OtelCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, fields, callsite, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, fields, callsite, .. } = event;
         let mut flat = Flat::default();
         let mut message = String::new();
         if fields.visit_with_message(&mut flat, &mut message).is_ok() {
@@ -281,10 +281,25 @@ impl<W: Write> super::Output for OtelJson<W> {
                 if !first {
                     b.push(b',');
                 }
+                first = false;
                 int_attr(b, "thread.id", i64::from(t.id));
                 if let Some(name) = t.name {
                     b.push(b',');
                     str_attr(b, "thread.name", name);
+                }
+            }
+            if let Some(op) = &operation {
+                if !first {
+                    b.push(b',');
+                }
+                int_attr(b, "operation.id", op.id as i64);
+                if let Some(name) = op.name {
+                    b.push(b',');
+                    str_attr(b, "operation.name", name);
+                }
+                if let Some(parent) = op.parent_id {
+                    b.push(b',');
+                    int_attr(b, "operation.parent_id", parent as i64);
                 }
             }
             b.push(b']');

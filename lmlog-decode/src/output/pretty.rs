@@ -155,7 +155,7 @@ impl<W: Write> super::Output for Pretty<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut PrettyCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, fields, .. } = event;
         let mut flat = Flat::default();
         self.message.clear();
         let read = fields.visit_with_message(&mut flat, &mut self.message);
@@ -187,6 +187,17 @@ impl<W: Write> super::Output for Pretty<W> {
                     .and_then(|t| t.strip_suffix('"'))
                     .filter(|t| !t.contains('\\') && !needs_quotes(t));
                 self.buf.extend_from_slice(bare.unwrap_or(text).as_bytes());
+            }
+            if let Some(op) = &operation {
+                // `operation=checkout#3`, or `#3` when the name is unknown.
+                self.key("operation");
+                match op.name {
+                    Some(name) if !needs_quotes(name) => self.buf.extend_from_slice(name.as_bytes()),
+                    Some(name) => json::write_str(&mut self.buf, name),
+                    None => {}
+                }
+                self.buf.push(b'#');
+                json::write_int(&mut self.buf, op.id);
             }
             if let Some(t) = &trace {
                 self.key("trace_id");

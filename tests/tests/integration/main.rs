@@ -30,6 +30,7 @@ mod golden;
 mod inputs;
 mod live_jsonl;
 mod many_sites;
+mod operations;
 mod otel;
 mod oversized;
 mod panicking_thread;

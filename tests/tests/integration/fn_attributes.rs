@@ -2,27 +2,17 @@
 //! process (`lmlog-scenario fn-attributes`), on sync and `async` functions
 //! and a method: exactly the events each call should give, decoded.
 
-use std::process::Command;
-
 use serde_json::{json, Value};
 
-use crate::support::{decode_lines, TempDir};
+use crate::support::TempDir;
+use crate::vocabulary::run_with_backtraces;
 
 const MODULE: &str = "lmlog_scenario::fn_attributes";
 
 #[test]
 fn the_function_attributes_log_what_each_call_did() {
     let dir = TempDir::new("fn-attributes");
-    let path = dir.path().join("app.lmlog");
-    let output = Command::new(env!("CARGO_BIN_EXE_lmlog-scenario"))
-        .args(["fn-attributes", path.to_str().unwrap()])
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let (lines, summary) = decode_lines(&path);
-    assert!(summary.is_clean());
+    let lines = run_with_backtraces("fn-attributes", dir.path(), "0");
     let events: Vec<(&str, &str, &Value)> =
         lines.iter().map(|l| (l["level"].as_str().unwrap(), l["event_type"].as_str().unwrap(), &l["fields"])).collect();
     let exception = |function: &str, exception_type: &str, message: &str| {

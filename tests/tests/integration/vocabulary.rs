@@ -10,10 +10,12 @@ use serde_json::{json, Value};
 
 use crate::support::{decode_lines, TempDir};
 
-fn run(dir: &Path, backtrace: &str) -> Vec<Value> {
-    let path = dir.join(format!("vocabulary-{backtrace}.lmlog"));
+/// Runs `lmlog-scenario SCENARIO FILE` with backtraces on (`"1"`) or off
+/// (`"0"`) and decodes the file, which must be clean.
+pub(crate) fn run_with_backtraces(scenario: &str, dir: &Path, backtrace: &str) -> Vec<Value> {
+    let path = dir.join(format!("{scenario}-{backtrace}.lmlog"));
     let output = Command::new(env!("CARGO_BIN_EXE_lmlog-scenario"))
-        .args(["vocabulary", path.to_str().unwrap()])
+        .args([scenario, path.to_str().unwrap()])
         .env("RUST_BACKTRACE", backtrace)
         .env_remove("RUST_LIB_BACKTRACE")
         .output()
@@ -22,6 +24,10 @@ fn run(dir: &Path, backtrace: &str) -> Vec<Value> {
     let (lines, summary) = decode_lines(&path);
     assert!(summary.is_clean());
     lines
+}
+
+fn run(dir: &Path, backtrace: &str) -> Vec<Value> {
+    run_with_backtraces("vocabulary", dir, backtrace)
 }
 
 /// The level, message and fields of each line.

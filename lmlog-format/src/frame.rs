@@ -359,6 +359,14 @@ impl RecordHeader {
 /// record only, its name (`varint len | UTF-8`).
 pub const EXTENSION_OPERATION: u64 = 1;
 
+/// Extension item: the OpenTelemetry baggage in effect when the event was
+/// emitted: `(varint len | UTF-8 key, varint len | UTF-8 value)*`.
+pub const EXTENSION_BAGGAGE: u64 = 2;
+
+/// Extension item: the active span's W3C trace state (`k1=v1,k2=v2`), as
+/// UTF-8 text filling the item.
+pub const EXTENSION_TRACE_STATE: u64 = 3;
+
 /// The items of a record's extension block.
 ///
 /// ```text
@@ -366,7 +374,8 @@ pub const EXTENSION_OPERATION: u64 = 1;
 /// item  = varint(tag) varint(len) bytes
 /// ```
 ///
-/// Tags: [`EXTENSION_OPERATION`]. Readers skip every item whose tag they
+/// Tags: [`EXTENSION_OPERATION`], [`EXTENSION_BAGGAGE`],
+/// [`EXTENSION_TRACE_STATE`]. Readers skip every item whose tag they
 /// do not know, so later versions can carry more per-record data without a
 /// format break.
 ///

@@ -75,6 +75,8 @@ pub struct Config {
     /// files), no when code did.
     pub(crate) env_overrides_service_name: bool,
     pub(crate) service_version: Option<String>,
+    /// The baggage keys recorded; `None`: all.
+    pub(crate) baggage_keys: Option<Vec<String>>,
     pub(crate) service_instance_id: Option<String>,
     pub(crate) resource: Vec<(String, String)>,
     pub(crate) panic_hook: bool,
@@ -106,6 +108,7 @@ impl std::fmt::Debug for Config {
             .field("service_name", &self.service_name)
             .field("env_overrides_service_name", &self.env_overrides_service_name)
             .field("service_version", &self.service_version)
+            .field("baggage_keys", &self.baggage_keys)
             .field("service_instance_id", &self.service_instance_id)
             .field("resource", &self.resource)
             .field("flush_on_panic", &self.panic_hook)
@@ -158,6 +161,7 @@ impl Config {
             service_name: None,
             env_overrides_service_name: false,
             service_version: None,
+            baggage_keys: None,
             service_instance_id: None,
             resource: Vec::new(),
             panic_hook: true,
@@ -398,6 +402,22 @@ impl Config {
     pub fn service_name(mut self, name: impl Into<String>) -> Config {
         self.service_name = Some(name.into());
         self.env_overrides_service_name = false;
+        self
+    }
+
+    /// Records only these OpenTelemetry baggage entries with each event
+    /// (default: all of them). With the `otel` feature, an event emitted
+    /// while the context has baggage or its span a trace state carries
+    /// them, decoded as `trace.baggage` (an object) and `trace.trace_state`
+    /// (text); an event without either costs nothing more. An empty list
+    /// records no baggage.
+    ///
+    /// ```
+    /// let config = lmlog::Config::new().baggage_keys(["tenant", "request.id"]);
+    /// # drop(config);
+    /// ```
+    pub fn baggage_keys<K: Into<String>>(mut self, keys: impl IntoIterator<Item = K>) -> Config {
+        self.baggage_keys = Some(keys.into_iter().map(Into::into).collect());
         self
     }
 

@@ -134,6 +134,12 @@ const SETTINGS: &[(&str, Apply)] = &[
     }),
     ("service_version", |c, v| Ok(c.service_version(string(v, "a string")?))),
     ("service_instance_id", |c, v| Ok(c.service_instance_id(string(v, "a string")?))),
+    ("baggage_keys", |c, v| {
+        const KEYS: &str = "a list of baggage keys, such as [\"tenant\"]";
+        let keys = v.as_array().ok_or_else(|| Expected::new(KEYS))?;
+        let keys: Option<Vec<&str>> = keys.iter().map(Value::as_str).collect();
+        Ok(c.baggage_keys(keys.ok_or_else(|| Expected::new(KEYS))?))
+    }),
     ("resource", |c, v| {
         let mut config = c;
         for (key, value) in table(v, RESOURCE)? {
@@ -438,6 +444,7 @@ mod tests {
             service_name = "checkout"
             service_version = "1.4.0"
             service_instance_id = "replica-2"
+            baggage_keys = ["tenant"]
             resource = { "deployment.environment" = "prod", "shard" = 3 }
             flush_on_panic = false
             compression = "always"
@@ -465,6 +472,7 @@ mod tests {
         assert!(config.env_overrides_service_name);
         assert_eq!(config.service_version.as_deref(), Some("1.4.0"));
         assert_eq!(config.service_instance_id.as_deref(), Some("replica-2"));
+        assert_eq!(config.baggage_keys, Some(vec!["tenant".to_owned()]));
         assert_eq!(
             config.resource,
             [("deployment.environment".to_owned(), "prod".to_owned()), ("shard".to_owned(), "3".to_owned())]
@@ -479,7 +487,7 @@ mod tests {
             "buffer_capacity": 262144, "overflow": "drop", "flush_interval": 0.05,
             "rotate": {"max_bytes": 67108864, "keep": 4}, "rotate_every": 3600, "retain_max_files": 9,
             "retain_max_age": "7d", "retain_max_bytes": "1 GB", "truncate": true, "file_mode": "0600",
-            "service_name": "checkout", "service_version": "1.4.0", "service_instance_id": "replica-2", "resource": {"deployment.environment": "prod", "shard": 3},
+            "service_name": "checkout", "service_version": "1.4.0", "service_instance_id": "replica-2", "baggage_keys": ["tenant"], "resource": {"deployment.environment": "prod", "shard": 3},
             "flush_on_panic": false, "compression": "always", "crash_recovery": false,
             "spill_capacity": 16777216}"#;
         let from_json = load("lmlog.json", json).unwrap();

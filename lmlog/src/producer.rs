@@ -44,6 +44,8 @@ struct Producer {
     dropped: bool,
     /// The writer has been woken for the current fill of the ring.
     woke_writer: bool,
+    /// A record's extension block, when it has more than an operation.
+    extensions: Vec<u8>,
 }
 
 thread_local! {
@@ -148,23 +150,26 @@ impl Producer {
     fn acquire() -> Producer {
         let name = std::thread::current().name().map(str::to_string);
         let (ring, cursor, last_ticks) = STATE.adopt_ring(name);
-        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false }
+        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false, extensions: Vec::new() }
     }
 
     #[inline(always)]
     fn write<E: LogEvent>(&mut self, id: u32, event: &E) {
         let ticks = crate::clock::now();
         #[cfg(feature = "otel")]
-        let trace = crate::trace::current();
+        let crate::trace::Captured { span: trace, extras } = crate::trace::current();
         #[cfg(not(feature = "otel"))]
-        let trace: Option<[u8; lmlog_format::frame::TRACE_CONTEXT_LEN]> = None;
+        let (trace, extras): (Option<[u8; lmlog_format::frame::TRACE_CONTEXT_LEN]>, bool) = (None, false);
         let operation = crate::operation::take_current();
         if self.dropped {
             self.write_drop_report(ticks);
         }
         let mut header = RecordHeader::encode(id, trace.is_some());
-        if operation.id != 0 {
+        if operation.id != 0 || extras {
             header |= RECORD_HAS_EXTENSIONS;
+        }
+        if extras {
+            self.gather_extensions(operation);
         }
         loop {
             // SAFETY: this thread owns the ring (it is in this thread's
@@ -175,7 +180,10 @@ impl Producer {
             if let Some(trace) = &trace {
                 enc.write_bytes(trace);
             }
-            if operation.id != 0 {
+            if extras {
+                enc.write_varint(self.extensions.len() as u64);
+                enc.write_bytes(&self.extensions);
+            } else if operation.id != 0 {
                 write_operation(&mut enc, operation);
             }
             event.encode_fields(&mut enc);
@@ -193,6 +201,29 @@ impl Producer {
                 return;
             }
         }
+    }
+
+    /// Gathers a record's extension items in `extensions`: the operation's
+    /// and what the OpenTelemetry context has besides the span (baggage,
+    /// trace state). Events without those never come here.
+    #[cold]
+    #[inline(never)]
+    fn gather_extensions(&mut self, operation: crate::operation::Current) {
+        self.extensions.clear();
+        if operation.id != 0 {
+            let mut item = Vec::with_capacity(24);
+            lmlog_format::varint::push_u64(&mut item, operation.id);
+            lmlog_format::varint::push_u64(&mut item, operation.parent);
+            if let Some(name) = operation.name {
+                lmlog_format::varint::push_u64(&mut item, name.len() as u64);
+                item.extend_from_slice(name.as_bytes());
+            }
+            lmlog_format::varint::push_u64(&mut self.extensions, EXTENSION_OPERATION);
+            lmlog_format::varint::push_u64(&mut self.extensions, item.len() as u64);
+            self.extensions.extend_from_slice(&item);
+        }
+        #[cfg(feature = "otel")]
+        crate::trace::write_extras(&mut self.extensions);
     }
 
     #[inline(always)]

@@ -98,6 +98,8 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     }
     // `log_path`: the log a file output writes; its staging files survive a crash.
     let (mut sink, log_path) = open_outputs(&mut config)?;
+    #[cfg(feature = "otel")]
+    crate::trace::set_baggage_keys(config.baggage_keys.take());
     let resource = crate::resource::detect(
         crate::resource::Configured {
             service_name: config.service_name.take(),

@@ -14,7 +14,10 @@ mod session;
 #[cfg(test)]
 mod tests;
 
-use lmlog_format::frame::{record_extensions, RecordHeader, DROP_REPORT_ID, EXTENSION_OPERATION, TRACE_CONTEXT_LEN};
+use lmlog_format::frame::{
+    record_extensions, RecordHeader, DROP_REPORT_ID, EXTENSION_BAGGAGE, EXTENSION_OPERATION, EXTENSION_TRACE_STATE,
+    TRACE_CONTEXT_LEN,
+};
 use std::collections::HashMap;
 
 use lmlog_format::schema::from_payload;
@@ -56,8 +59,47 @@ pub struct Event<'a> {
     pub trace: Option<TraceContext<'a>>,
     /// The operation (`lm_operation!`) it was emitted in, if any.
     pub operation: Option<OperationRef<'a>>,
+    /// The OpenTelemetry baggage in effect, if any was recorded.
+    pub baggage: Option<Baggage<'a>>,
+    /// The active span's W3C trace state (`k1=v1,k2=v2`), if not empty.
+    pub trace_state: Option<&'a str>,
     /// The fields, not read yet.
     pub fields: Fields<'a>,
+}
+
+/// The OpenTelemetry baggage an event was emitted with: its entries, in
+/// the order recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Baggage<'a> {
+    /// The item's bytes, checked when the record was read.
+    bytes: &'a [u8],
+}
+
+impl<'a> Baggage<'a> {
+    /// Checks an extension item's bytes.
+    fn parse(bytes: &'a [u8]) -> Option<Baggage<'a>> {
+        let baggage = Baggage { bytes };
+        let mut r = lmlog_format::wire::WireReader::new(bytes);
+        while !r.is_empty() {
+            std::str::from_utf8(r.len_prefixed().ok()?).ok()?;
+            std::str::from_utf8(r.len_prefixed().ok()?).ok()?;
+        }
+        Some(baggage)
+    }
+
+    /// The entries: `(key, value)`.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let mut r = lmlog_format::wire::WireReader::new(self.bytes);
+        let text = |b: &'a [u8]| std::str::from_utf8(b).unwrap_or_default();
+        std::iter::from_fn(move || {
+            if r.is_empty() {
+                return None;
+            }
+            let key = r.len_prefixed().ok()?;
+            let value = r.len_prefixed().ok()?;
+            Some((text(key), text(value)))
+        })
+    }
 }
 
 /// The operation an event was emitted in.
@@ -473,6 +515,8 @@ impl<C> EventDecoder<C> {
             thread: None,
             trace: None,
             operation: None,
+            baggage: None,
+            trace_state: None,
             fields: Fields::new(&entry.callsite, fields, 0, &mut outcome),
         };
         out.event(event, &mut entry.prepared)
@@ -695,7 +739,7 @@ impl<C> Records<'_, C> {
         } else {
             None
         };
-        let mut operation = None;
+        let (mut operation, mut baggage, mut trace_state) = (None, None, None);
         if h.has_extensions {
             let block_at = r.pos;
             let block = r.len_prefixed().map_err(|e| value_err(Some(id), e))?;
@@ -708,6 +752,10 @@ impl<C> Records<'_, C> {
                         self.operation_names.insert((self.pid, op.0), name.into());
                     }
                     operation = Some(op);
+                } else if tag == EXTENSION_BAGGAGE {
+                    baggage = Some(Baggage::parse(bytes).ok_or_else(|| bad(ValueErrorKind::Utf8))?);
+                } else if tag == EXTENSION_TRACE_STATE {
+                    trace_state = Some(std::str::from_utf8(bytes).map_err(|_| bad(ValueErrorKind::Utf8))?);
                 }
             }
         }
@@ -735,6 +783,8 @@ impl<C> Records<'_, C> {
                 parent_id: (parent != 0).then_some(parent),
                 name: self.operation_names.get(&(self.pid, id)).map(|n| &**n),
             }),
+            baggage,
+            trace_state,
             fields: Fields::new(&entry.callsite, self.payload, fields_at, &mut outcome),
         };
         out.event(event, &mut entry.prepared).map_err(RecordError::Output)?;

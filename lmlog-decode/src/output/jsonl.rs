@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use crate::events::{Callsite, Event, Item, OperationRef, TemplatePart, Thread, TraceContext};
+use crate::events::{Baggage, Callsite, Event, Item, OperationRef, TemplatePart, Thread, TraceContext};
 use crate::json::{self, TimestampFormatter};
 use crate::record::{self, FieldTy, Out, Reader, ValueError, MAX_EVENT_JSON};
 use crate::resource::{resource_attributes, ResourceValue};
@@ -40,6 +40,19 @@ pub struct JsonLines<W: Write> {
 impl<W: Write> std::fmt::Debug for JsonLines<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JsonLines").field("buffered", &self.buf.len()).finish_non_exhaustive()
+    }
+}
+
+/// What goes under a line's `trace` key.
+struct TraceKeys<'a> {
+    span: Option<TraceContext<'a>>,
+    baggage: Option<Baggage<'a>>,
+    trace_state: Option<&'a str>,
+}
+
+impl TraceKeys<'_> {
+    fn is_empty(&self) -> bool {
+        self.span.is_none() && self.baggage.is_none() && self.trace_state.is_none()
     }
 }
 
@@ -228,7 +241,7 @@ impl<W: Write> JsonLines<W> {
 
     /// Writes the optional keys that end a line, `operation` and `trace`,
     /// and the line's end.
-    fn line_end(&mut self, operation: Option<&OperationRef<'_>>, trace: Option<&TraceContext<'_>>) {
+    fn line_end(&mut self, operation: Option<&OperationRef<'_>>, trace: &TraceKeys<'_>) {
         if let Some(op) = operation {
             self.buf.extend_from_slice(b",\"operation\":{\"id\":");
             json::write_int(&mut self.buf, op.id);
@@ -244,21 +257,47 @@ impl<W: Write> JsonLines<W> {
             }
             self.buf.push(b'}');
         }
-        if let Some(t) = trace {
-            self.trace(t);
+        if !trace.is_empty() {
+            self.trace(trace);
         }
         self.buf.extend_from_slice(b"}\n");
     }
 
-    /// Writes `,"trace":{...}` for a span context.
-    fn trace(&mut self, t: &TraceContext<'_>) {
-        self.buf.extend_from_slice(b",\"trace\":{\"trace_id\":\"");
-        json::write_hex(&mut self.buf, t.trace_id());
-        self.buf.extend_from_slice(b"\",\"span_id\":\"");
-        json::write_hex(&mut self.buf, t.span_id());
-        self.buf.extend_from_slice(b"\",\"trace_flags\":\"");
-        json::write_hex(&mut self.buf, &[t.flags()]);
-        self.buf.extend_from_slice(b"\"}");
+    /// Writes `,"trace":{...}`: the span context's keys, then
+    /// `trace_state` and `baggage` when recorded.
+    fn trace(&mut self, t: &TraceKeys<'_>) {
+        self.buf.extend_from_slice(b",\"trace\":{");
+        let mut sep = "";
+        if let Some(span) = &t.span {
+            self.buf.extend_from_slice(b"\"trace_id\":\"");
+            json::write_hex(&mut self.buf, span.trace_id());
+            self.buf.extend_from_slice(b"\",\"span_id\":\"");
+            json::write_hex(&mut self.buf, span.span_id());
+            self.buf.extend_from_slice(b"\",\"trace_flags\":\"");
+            json::write_hex(&mut self.buf, &[span.flags()]);
+            self.buf.push(b'"');
+            sep = ",";
+        }
+        if let Some(state) = t.trace_state {
+            self.buf.extend_from_slice(sep.as_bytes());
+            self.buf.extend_from_slice(b"\"trace_state\":");
+            json::write_str(&mut self.buf, state);
+            sep = ",";
+        }
+        if let Some(baggage) = &t.baggage {
+            self.buf.extend_from_slice(sep.as_bytes());
+            self.buf.extend_from_slice(b"\"baggage\":{");
+            for (i, (key, value)) in baggage.iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(b',');
+                }
+                json::write_str(&mut self.buf, key);
+                self.buf.push(b':');
+                json::write_str(&mut self.buf, value);
+            }
+            self.buf.push(b'}');
+        }
+        self.buf.push(b'}');
     }
 
     /// Writes the timestamp, the head and the fields, up to the brace that
@@ -311,7 +350,8 @@ impl<W: Write> super::Output for JsonLines<W> {
 
     #[inline(always)]
     fn event(&mut self, event: Event<'_>, cs: &mut JsonCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, baggage, trace_state, fields, .. } = event;
+        let trace = TraceKeys { span: trace, baggage, trace_state };
         let (tys, mut r, outcome) = fields.into_parts();
         let start = self.buf.len();
         if let Err(error) = self.line_start(tys, &mut r, unix_nanos, start, cs) {
@@ -326,11 +366,11 @@ impl<W: Write> super::Output for JsonLines<W> {
                         self.new_tail(cs, t);
                     }
                     let tail = &cs.tail;
-                    if trace.is_none() && operation.is_none() {
+                    if trace.is_empty() && operation.is_none() {
                         self.buf.extend_from_slice(tail);
                     } else {
                         self.buf.extend_from_slice(&tail[..tail.len() - 2]);
-                        self.line_end(operation.as_ref(), trace.as_ref());
+                        self.line_end(operation.as_ref(), &trace);
                     }
                 }
                 None => {
@@ -338,7 +378,7 @@ impl<W: Write> super::Output for JsonLines<W> {
                     if let Some(resource) = &self.resource {
                         self.buf.extend_from_slice(resource);
                     }
-                    self.line_end(operation.as_ref(), trace.as_ref());
+                    self.line_end(operation.as_ref(), &trace);
                 }
             }
         }

@@ -406,11 +406,13 @@ impl Config {
     }
 
     /// Records only these OpenTelemetry baggage entries with each event
-    /// (default: all of them). With the `otel` feature, an event emitted
-    /// while the context has baggage or its span a trace state carries
-    /// them, decoded as `trace.baggage` (an object) and `trace.trace_state`
-    /// (text); an event without either costs nothing more. An empty list
-    /// records no baggage.
+    /// (default: all of them). With the `otel` feature, an event emitted in
+    /// a span's context carries the context's baggage and the span's trace
+    /// state when they are not empty, decoded as `trace.baggage` (an
+    /// object) and `trace.trace_state` (text). Outside a span nothing is
+    /// looked up, so an event there costs nothing more (the look-up costs
+    /// about as much as the rest of an event). An empty list records no
+    /// baggage.
     ///
     /// ```
     /// let config = lmlog::Config::new().baggage_keys(["tenant", "request.id"]);

@@ -47,7 +47,7 @@ thread_local! {
 pub(crate) fn take_current() -> Current {
     CURRENT.with(|current| {
         let value = current.get();
-        if value.name.is_some() {
+        if value.id != 0 && value.name.is_some() {
             current.set(Current { name: None, ..value });
         }
         value

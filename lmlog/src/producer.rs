@@ -157,19 +157,24 @@ impl Producer {
     fn write<E: LogEvent>(&mut self, id: u32, event: &E) {
         let ticks = crate::clock::now();
         #[cfg(feature = "otel")]
-        let crate::trace::Captured { span: trace, extras } = crate::trace::current();
+        let trace = crate::trace::current();
         #[cfg(not(feature = "otel"))]
-        let (trace, extras): (Option<[u8; lmlog_format::frame::TRACE_CONTEXT_LEN]>, bool) = (None, false);
+        let trace: Option<[u8; lmlog_format::frame::TRACE_CONTEXT_LEN]> = None;
+        #[cfg(feature = "otel")]
+        let extras = trace.is_some() && crate::trace::has_extras();
+        #[cfg(not(feature = "otel"))]
+        let extras = false;
         let operation = crate::operation::take_current();
         if self.dropped {
             self.write_drop_report(ticks);
         }
         let mut header = RecordHeader::encode(id, trace.is_some());
-        if operation.id != 0 || extras {
+        let tagged = operation.id != 0 || extras;
+        if tagged {
             header |= RECORD_HAS_EXTENSIONS;
-        }
-        if extras {
-            self.gather_extensions(operation);
+            if extras {
+                self.gather_extensions(operation);
+            }
         }
         loop {
             // SAFETY: this thread owns the ring (it is in this thread's
@@ -180,11 +185,13 @@ impl Producer {
             if let Some(trace) = &trace {
                 enc.write_bytes(trace);
             }
-            if extras {
-                enc.write_varint(self.extensions.len() as u64);
-                enc.write_bytes(&self.extensions);
-            } else if operation.id != 0 {
-                write_operation(&mut enc, operation);
+            if tagged {
+                if extras {
+                    enc.write_varint(self.extensions.len() as u64);
+                    enc.write_bytes(&self.extensions);
+                } else {
+                    write_operation(&mut enc, operation);
+                }
             }
             event.encode_fields(&mut enc);
             if !enc.overflowed() {

@@ -8,15 +8,6 @@ use lmlog_format::varint;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::trace::TraceContextExt;
 
-/// What a record takes from the OpenTelemetry context.
-pub(crate) struct Captured {
-    /// Trace id, span id and flags of the current span, if one is active
-    /// and valid.
-    pub span: Option<[u8; TRACE_CONTEXT_LEN]>,
-    /// Baggage or a trace state is present: [`write_extras`] writes them.
-    pub extras: bool,
-}
-
 /// The baggage keys recorded (`Config::baggage_keys`); `None`: all.
 static BAGGAGE_KEYS: RwLock<Option<Vec<String>>> = RwLock::new(None);
 
@@ -25,26 +16,35 @@ pub(crate) fn set_baggage_keys(keys: Option<Vec<String>>) {
     *BAGGAGE_KEYS.write().unwrap_or_else(|e| e.into_inner()) = keys;
 }
 
-/// The current span's context, and whether baggage or a trace state is
-/// there to record: one look at the thread's context.
+/// Trace id, span id and flags of the current span, if one is active and
+/// valid.
 #[inline(always)]
-pub(crate) fn current() -> Captured {
+pub(crate) fn current() -> Option<[u8; TRACE_CONTEXT_LEN]> {
     opentelemetry::Context::map_current(|cx| {
-        let extras = !cx.baggage().is_empty();
         if !cx.has_active_span() {
-            return Captured { span: None, extras };
+            return None;
         }
         let span = cx.span();
         let context = span.span_context();
         if !context.is_valid() {
-            return Captured { span: None, extras };
+            return None;
         }
         let mut out = [0u8; TRACE_CONTEXT_LEN];
         out[..16].copy_from_slice(&context.trace_id().to_bytes());
         out[16..24].copy_from_slice(&context.span_id().to_bytes());
         out[24] = context.trace_flags().to_u8();
-        let extras = extras || context.trace_state().into_iter().len() != 0;
-        Captured { span: Some(out), extras }
+        Some(out)
+    })
+}
+
+/// Whether the context of the current span has baggage or the span a trace
+/// state, for [`write_extras`]. Asked only for events in a span: the
+/// look-up costs about as much as the rest of an event, and an event
+/// outside any span must not pay it.
+#[inline(never)]
+pub(crate) fn has_extras() -> bool {
+    opentelemetry::Context::map_current(|cx| {
+        !cx.baggage().is_empty() || cx.span().span_context().trace_state().into_iter().len() != 0
     })
 }
 

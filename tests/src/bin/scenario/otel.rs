@@ -3,7 +3,7 @@
 //! sampled), one outside it; then one inside a span with a trace state
 //! (`vendor=opaque,congo=t61rcWkgMzE`) and baggage (`tenant` acme,
 //! `request.id` r-17, `secret` s3, of which `Config::baggage_keys` allows the
-//! first two), and one with the baggage but no span.
+//! first two), and one with the baggage but no span (which records none).
 
 use std::path::Path;
 

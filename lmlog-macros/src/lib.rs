@@ -18,6 +18,7 @@ mod derive_event;
 mod derive_value;
 mod event_macro;
 mod fn_attrs;
+mod sampling;
 mod util;
 
 /// Derives `LogEvent` for a struct with named fields (or a unit struct).

@@ -52,6 +52,7 @@ mod producer;
 mod resource;
 mod ring;
 mod runtime;
+mod sampling;
 mod sink;
 mod staging;
 mod state;
@@ -204,6 +205,7 @@ pub mod __private {
     pub use crate::callsite::{function_name, Callsite, CallsiteMeta, CallsiteState};
     pub use crate::event::{EventSchema, LogEvent};
     pub use crate::producer::emit;
+    pub use crate::sampling::Sampling;
     pub use crate::value::{encode_with, with_type, Encoder, FormattedStr, LogValue};
     pub use lmlog_format::{FieldDesc, Level, TypeDesc, VariantDesc, VariantKindDesc};
     pub use lmlog_macros::level_enabled;

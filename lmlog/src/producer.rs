@@ -13,15 +13,26 @@ use crate::callsite::{Callsite, CallsiteState};
 use crate::config::Overflow;
 use crate::event::LogEvent;
 use crate::ring::{Cursor, NoRoom, Ring};
+use crate::sampling::SampledCounts;
 use crate::state::STATE;
 use crate::value::Encoder;
 
 /// Records `event` at `callsite`, whose state the caller loaded and found
 /// to enable the event's level. The entry point of every `lm_event!`.
+///
+/// The sampling check is compiled only for event types whose
+/// [`LogEvent::SAMPLING`] turns events away (`sample:`, `rate_limit:`);
+/// an event it rejects is counted for its call site.
 #[inline(always)]
 pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, event: &E) {
     match callsite.primary_id_for(state, E::SCHEMA.fingerprint) {
-        Some(id) => write_event(id, event),
+        Some(id) => {
+            if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
+                write_event(id, event)
+            } else {
+                count_sampled_out(id)
+            }
+        }
         None => emit_slow(callsite, event),
     }
 }
@@ -32,7 +43,53 @@ pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, even
 #[inline(never)]
 fn emit_slow<E: LogEvent>(callsite: &'static Callsite, event: &E) {
     if let Some(id) = STATE.resolve(callsite, E::SCHEMA) {
-        write_event(id, event);
+        if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
+            write_event(id, event)
+        } else {
+            count_sampled_out(id)
+        }
+    }
+}
+
+/// Counts an event of call site `id` that sampling turned away, in this
+/// thread's table (created with the thread's producer, if need be). While
+/// an event is being written (an encoder logging) or after the thread's
+/// teardown began it is counted lost instead: still counted, in events.
+#[inline(never)]
+fn count_sampled_out(id: u32) {
+    let producer = ACTIVE.get();
+    if producer.is_null() {
+        return count_sampled_out_slow(id);
+    }
+    // SAFETY: a non-null `ACTIVE` points to this thread's live producer,
+    // and no event is being written with it (`write_event` nulls `ACTIVE`
+    // while it writes); this shared borrow ends before any other use.
+    let producer = unsafe { &*producer };
+    match &producer.sampled {
+        Some(table) => table.count(id),
+        None => count_sampled_out_slow(id),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn count_sampled_out_slow(id: u32) {
+    match OWNER.try_with(|owner| owner.0.get()) {
+        Ok(owned) if !ACTIVE.get().is_null() || owned.is_null() => {
+            let producer = if owned.is_null() {
+                let producer = Box::into_raw(Box::new(Producer::acquire()));
+                OWNER.with(|owner| owner.0.set(producer));
+                ACTIVE.set(producer);
+                producer
+            } else {
+                owned
+            };
+            // SAFETY: `producer` is this thread's live producer (owned by
+            // `OWNER`), not being written with (`ACTIVE` is non-null).
+            let producer = unsafe { &mut *producer };
+            producer.sampled.get_or_insert_with(|| STATE.sampled_table()).count(id);
+        }
+        _ => STATE.count_lost(1),
     }
 }
 
@@ -44,6 +101,8 @@ struct Producer {
     dropped: bool,
     /// The writer has been woken for the current fill of the ring.
     woke_writer: bool,
+    /// This thread's counts of events sampling turned away, from the first.
+    sampled: Option<Arc<SampledCounts>>,
 }
 
 thread_local! {
@@ -148,7 +207,7 @@ impl Producer {
     fn acquire() -> Producer {
         let name = std::thread::current().name().map(str::to_string);
         let (ring, cursor, last_ticks) = STATE.adopt_ring(name);
-        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false }
+        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false, sampled: None }
     }
 
     #[inline(always)]
@@ -316,6 +375,9 @@ impl Producer {
 
 impl Drop for Producer {
     fn drop(&mut self) {
+        if let Some(sampled) = &self.sampled {
+            sampled.close();
+        }
         self.ring.close();
     }
 }

@@ -20,6 +20,7 @@ use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
 use crate::ring::{Owner, Ring, Snapshot};
+use crate::sampling::{SampledCounts, SampledLedger};
 use crate::staging::Run;
 use crate::status::SinkHealth;
 
@@ -82,6 +83,9 @@ pub(crate) struct State {
     writer_running: AtomicBool,
     /// The sink driver's published state, for `lmlog::sink_status`.
     sink_health: SinkHealth,
+    /// Each producer thread's counts of events sampling turned away (from
+    /// its first such event until the writer has read its final counts).
+    sampled: Mutex<Vec<Arc<SampledCounts>>>,
 }
 
 /// Size of a new thread's ring: small, so that short-lived and quiet
@@ -140,6 +144,7 @@ impl State {
             next_thread_id: AtomicU32::new(1),
             writer_running: AtomicBool::new(false),
             sink_health: SinkHealth::new(),
+            sampled: Mutex::new(Vec::new()),
         }
     }
 
@@ -401,6 +406,24 @@ impl State {
             }
         }
         Ring::new(capacity as usize)
+    }
+
+    // --- Sampling (producers count, the writer reports). ---
+
+    /// A new table for a producer thread's sampled-out counts, read by the
+    /// writer from now on.
+    pub fn sampled_table(&self) -> Arc<SampledCounts> {
+        let table = Arc::new(SampledCounts::new());
+        lock(&self.sampled).push(table.clone());
+        table
+    }
+
+    /// Has `ledger` read every thread's sampled-out counts; appends the
+    /// increments to `out`. Call it before loading
+    /// [`interned_count`](Self::interned_count): every id a count names is
+    /// then covered.
+    pub fn collect_sampled(&self, ledger: &mut SampledLedger, out: &mut Vec<lmlog_format::SampledCount>) {
+        ledger.collect(&mut lock(&self.sampled), out);
     }
 
     // --- Loss (producers count, the writer reports). ---

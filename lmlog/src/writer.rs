@@ -9,13 +9,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lmlog_format::{ClockAnchor, ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SessionInfo, WriterLoss};
+use lmlog_format::{
+    ClockAnchor, ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SampledReport, SessionInfo, WriterLoss,
+};
 
 use crate::clock::unix_nanos;
 use crate::config::Compression;
 use crate::driver::{Delivery, SinkDriver};
 use crate::framer::{Drained, Framer};
 use crate::ring::Ring;
+use crate::sampling::SampledLedger;
 use crate::sink::Sink;
 use crate::state::{Command, RingSnapshot, STATE};
 
@@ -80,12 +83,17 @@ pub(crate) struct Writer {
     lost_events_reported: u64,
     /// The framer's batch holds the driver's loss report.
     report_framed: bool,
+    /// What the call sites' sampling turned away, and what was reported.
+    sampled: SampledLedger,
+    /// Scratch report of one drain.
+    sampled_report: SampledReport,
 }
 
 impl Writer {
     pub(crate) fn new(sink: Box<dyn Sink>, commands: flume::Receiver<Command>, settings: WriterSettings) -> Writer {
         // Before the thread starts: producers may wait for it from `init` on.
         STATE.set_writer_running(true);
+        crate::sampling::set_ticks_per_second(settings.clock.ticks_per_second);
         let spill_capacity = settings.spill_capacity;
         Writer {
             settings,
@@ -100,6 +108,8 @@ impl Writer {
             rings: Vec::new(),
             lost_events_reported: STATE.lost_events(),
             report_framed: false,
+            sampled: SampledLedger::default(),
+            sampled_report: SampledReport::default(),
         }
     }
 
@@ -186,6 +196,10 @@ impl Writer {
         self.frame_loss_report();
         let mut rings = std::mem::take(&mut self.rings);
         STATE.snapshot_rings(&mut rings);
+        // Read before the number of call sites: covers every id they name.
+        self.sampled_report.sites.clear();
+        self.sampled_report.ticks = crate::clock::now();
+        STATE.collect_sampled(&mut self.sampled, &mut self.sampled_report.sites);
         // Loaded after the tails: covers every id the drained records use.
         let written = self.framer.schemas_written();
         let count = STATE.interned_count();
@@ -228,6 +242,9 @@ impl Writer {
                     ring.release();
                 }
             }
+        }
+        if !self.sampled_report.sites.is_empty() {
+            self.framer.meta(FrameKind::Sampled, &self.sampled_report);
         }
         let lost = STATE.lost_events();
         if lost > self.lost_events_reported {

@@ -56,6 +56,7 @@ mod sampling;
 mod sink;
 mod staging;
 mod state;
+mod stats;
 mod status;
 #[cfg(feature = "otel")]
 mod trace;
@@ -70,8 +71,9 @@ pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;
 pub use lmlog_macros::{capture_errors, lm_event, log_calls, log_performance, LogEvent, LogValue};
 pub use operation::{Instrumented, Operation};
-pub use runtime::{flush, init, is_active, sink_status, Guard, InitError};
+pub use runtime::{flush, init, is_active, sink_status, stats, Guard, InitError};
 pub use sink::{FileOptions, FileSink, Sink, WriteSink};
+pub use stats::Stats;
 pub use status::{BreakerState, SinkStatus};
 pub use value::{Bytes, Encoder, ErrorSources, FormattedStr, LogValue};
 

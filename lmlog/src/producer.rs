@@ -13,7 +13,7 @@ use crate::callsite::{Callsite, CallsiteState};
 use crate::config::Overflow;
 use crate::event::LogEvent;
 use crate::ring::{Cursor, NoRoom, Ring};
-use crate::sampling::SampledCounts;
+use crate::sampling::ThreadCounts;
 use crate::state::STATE;
 use crate::value::Encoder;
 
@@ -65,7 +65,7 @@ fn count_sampled_out(id: u32) {
     // and no event is being written with it (`write_event` nulls `ACTIVE`
     // while it writes); this shared borrow ends before any other use.
     let producer = unsafe { &*producer };
-    match &producer.sampled {
+    match &producer.counts {
         Some(table) => table.count(id),
         None => count_sampled_out_slow(id),
     }
@@ -87,7 +87,7 @@ fn count_sampled_out_slow(id: u32) {
             // SAFETY: `producer` is this thread's live producer (owned by
             // `OWNER`), not being written with (`ACTIVE` is non-null).
             let producer = unsafe { &mut *producer };
-            producer.sampled.get_or_insert_with(|| STATE.sampled_table()).count(id);
+            producer.counts().count(id);
         }
         _ => STATE.count_lost(1),
     }
@@ -101,8 +101,9 @@ struct Producer {
     dropped: bool,
     /// The writer has been woken for the current fill of the ring.
     woke_writer: bool,
-    /// This thread's counts of events sampling turned away, from the first.
-    sampled: Option<Arc<SampledCounts>>,
+    /// This thread's counts (events sampling turned away, drop reports,
+    /// time blocked), from the first.
+    counts: Option<Arc<ThreadCounts>>,
 }
 
 thread_local! {
@@ -207,7 +208,7 @@ impl Producer {
     fn acquire() -> Producer {
         let name = std::thread::current().name().map(str::to_string);
         let (ring, cursor, last_ticks) = STATE.adopt_ring(name);
-        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false, sampled: None }
+        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false, counts: None }
     }
 
     #[inline(always)]
@@ -254,6 +255,12 @@ impl Producer {
         }
     }
 
+    /// This thread's counts, created with the first.
+    #[cold]
+    fn counts(&mut self) -> &ThreadCounts {
+        self.counts.get_or_insert_with(|| STATE.thread_counts())
+    }
+
     #[inline(always)]
     fn commit(&mut self, len: usize, ticks: u64) {
         if self.ring.commit(&mut self.cursor, len, ticks) {
@@ -294,6 +301,18 @@ impl Producer {
     /// event must be dropped.
     #[cold]
     fn make_room(&mut self, len: usize) -> bool {
+        let mut blocked_since = None;
+        let room = self.wait_for_room(len, &mut blocked_since);
+        if let Some(since) = blocked_since {
+            let ticks = crate::clock::now().wrapping_sub(since);
+            self.counts().blocked(ticks);
+        }
+        room
+    }
+
+    /// [`make_room`](Self::make_room)'s loop; sets `blocked_since` when it
+    /// starts waiting for the writer.
+    fn wait_for_room(&mut self, len: usize, blocked_since: &mut Option<u64>) -> bool {
         let mut spins = 0u32;
         loop {
             if len as u64 > self.ring.capacity() {
@@ -317,6 +336,7 @@ impl Producer {
                         return false;
                     }
                     if spins == 0 {
+                        *blocked_since = Some(crate::clock::now());
                         STATE.wake_writer();
                     }
                     spins += 1;
@@ -354,6 +374,7 @@ impl Producer {
             // Committed only if the claim holds: uncommitted bytes are never read.
             if self.ring.claim_drops(reported, total) {
                 self.commit(len, ticks);
+                self.counts().drop_report(total - reported);
                 self.dropped = false;
                 return;
             }
@@ -375,8 +396,8 @@ impl Producer {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        if let Some(sampled) = &self.sampled {
-            sampled.close();
+        if let Some(counts) = &self.counts {
+            counts.close();
         }
         self.ring.close();
     }

@@ -18,7 +18,7 @@
 //! `sample` is applied first; the rate limit counts what it kept.
 //!
 //! Every event turned away is counted by its thread, per call-site id, in
-//! a [`SampledCounts`] table only that thread writes (plain relaxed stores,
+//! a [`ThreadCounts`] table only that thread writes (plain relaxed stores,
 //! no read-modify-write); the writer reads every table at each drain
 //! ([`SampledLedger`]) and frames the increments since its previous report
 //! in a `Sampled` frame, which the decoder turns into `lmlog.sampled_out`
@@ -162,7 +162,7 @@ impl RateWindow {
     }
 }
 
-/// Slots per segment of a [`SampledCounts`] table.
+/// Slots per segment of a [`ThreadCounts`] table.
 const SEGMENT_SLOTS: usize = 64;
 
 /// One call site's count in a thread's table.
@@ -187,18 +187,71 @@ impl Segment {
     }
 }
 
-/// One thread's counts of events turned away, per call-site id: written
-/// by that thread only, read by the writer at each drain.
+/// One thread's counts, written by that thread only (a load and a store,
+/// no read-modify-write), read by the writer at each drain: events
+/// sampling turned away per call-site id, and for [`crate::stats`] the
+/// drop reports it wrote and the time it spent waiting for room.
 #[derive(Debug)]
-pub(crate) struct SampledCounts {
+pub(crate) struct ThreadCounts {
     first: Segment,
+    /// Drop-report records this thread committed, and the drops they count.
+    drop_reports: AtomicU64,
+    drops_reported: AtomicU64,
+    /// Ticks spent waiting for room in the staging ring.
+    blocked_ticks: AtomicU64,
     /// The thread has exited: the counts are final.
     closed: AtomicBool,
 }
 
-impl SampledCounts {
-    pub(crate) fn new() -> SampledCounts {
-        SampledCounts { first: Segment::new(), closed: AtomicBool::new(false) }
+/// A thread's counts besides the per-site ones, summed over threads.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ThreadTotals {
+    pub drop_reports: u64,
+    pub drops_reported: u64,
+    pub blocked_ticks: u64,
+}
+
+impl ThreadTotals {
+    fn add(&mut self, other: ThreadTotals) {
+        self.drop_reports += other.drop_reports;
+        self.drops_reported += other.drops_reported;
+        self.blocked_ticks += other.blocked_ticks;
+    }
+}
+
+/// Adds `n` to a counter only its owner writes.
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
+
+impl ThreadCounts {
+    pub(crate) fn new() -> ThreadCounts {
+        ThreadCounts {
+            first: Segment::new(),
+            drop_reports: AtomicU64::new(0),
+            drops_reported: AtomicU64::new(0),
+            blocked_ticks: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts a drop report of `drops` events this thread committed.
+    pub(crate) fn drop_report(&self, drops: u64) {
+        bump(&self.drop_reports, 1);
+        bump(&self.drops_reported, drops);
+    }
+
+    /// Counts `ticks` spent waiting for room.
+    pub(crate) fn blocked(&self, ticks: u64) {
+        bump(&self.blocked_ticks, ticks);
+    }
+
+    fn totals(&self) -> ThreadTotals {
+        ThreadTotals {
+            drop_reports: self.drop_reports.load(Ordering::Relaxed),
+            drops_reported: self.drops_reported.load(Ordering::Relaxed),
+            blocked_ticks: self.blocked_ticks.load(Ordering::Relaxed),
+        }
     }
 
     /// Counts one event of call site `id` turned away. Only the owning
@@ -211,7 +264,7 @@ impl SampledCounts {
                 let slot = &segment.slots[(start + i) % SEGMENT_SLOTS];
                 let held = slot.id.load(Ordering::Relaxed);
                 if held == id {
-                    slot.count.store(slot.count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                    bump(&slot.count, 1);
                     return;
                 }
                 if held == 0 {
@@ -260,21 +313,31 @@ pub(crate) struct SampledLedger {
     reported: Vec<u64>,
     /// Scratch: the current totals, by id.
     current: Vec<u64>,
+    /// Everything reported so far.
+    reported_total: u64,
+    /// The other counts of exited threads, and of all threads at the
+    /// latest [`collect`](Self::collect).
+    retired_totals: ThreadTotals,
+    totals: ThreadTotals,
 }
 
 impl SampledLedger {
     /// Reads every table in `tables` and appends to `out` each call site's
     /// increment since the previous call; tables of exited threads are
     /// folded into the ledger and removed from `tables`.
-    pub(crate) fn collect(&mut self, tables: &mut Vec<Arc<SampledCounts>>, out: &mut Vec<SampledCount>) {
-        if tables.is_empty() && self.retired.is_empty() {
-            return;
-        }
+    pub(crate) fn collect(&mut self, tables: &mut Vec<Arc<ThreadCounts>>, out: &mut Vec<SampledCount>) {
         self.current.clear();
         self.current.extend_from_slice(&self.retired);
         let (retired, current) = (&mut self.retired, &mut self.current);
+        let mut totals = self.retired_totals;
+        let retired_totals = &mut self.retired_totals;
         tables.retain(|table| {
             let closed = table.is_closed();
+            let counts = table.totals();
+            totals.add(counts);
+            if closed {
+                retired_totals.add(counts);
+            }
             table.for_each(|id, count| {
                 let id = id as usize;
                 for list in [&mut *current, &mut *retired] {
@@ -289,13 +352,27 @@ impl SampledLedger {
             });
             !closed
         });
+        self.totals = totals;
         self.reported.resize(self.current.len().max(self.reported.len()), 0);
         for (id, (&now, reported)) in self.current.iter().zip(&mut self.reported).enumerate() {
             if now > *reported {
                 out.push(SampledCount { id: id as u32, count: now - *reported });
+                self.reported_total += now - *reported;
                 *reported = now;
             }
         }
+    }
+}
+
+impl SampledLedger {
+    /// Events reported as sampled out so far.
+    pub(crate) fn reported_total(&self) -> u64 {
+        self.reported_total
+    }
+
+    /// The threads' other counts, as of the latest [`collect`](Self::collect).
+    pub(crate) fn totals(&self) -> ThreadTotals {
+        self.totals
     }
 }
 
@@ -359,7 +436,7 @@ mod tests {
     #[test]
     fn the_ledger_reports_increments_and_keeps_the_counts_of_exited_threads() {
         let mut ledger = SampledLedger::default();
-        let (a, b) = (Arc::new(SampledCounts::new()), Arc::new(SampledCounts::new()));
+        let (a, b) = (Arc::new(ThreadCounts::new()), Arc::new(ThreadCounts::new()));
         let mut tables = vec![a.clone(), b.clone()];
         // More ids than one segment holds, to use a second one.
         for id in 1..=100 {
@@ -379,14 +456,20 @@ mod tests {
 
         b.count(7);
         b.count(200);
+        b.drop_report(5);
+        b.blocked(40);
+        a.blocked(2);
         b.close();
         ledger.collect(&mut tables, &mut out);
         assert_eq!(out, vec![SampledCount { id: 7, count: 1 }, SampledCount { id: 200, count: 1 }]);
         assert_eq!(tables.len(), 1, "the exited thread's table is folded in");
+        assert_eq!(ledger.totals(), ThreadTotals { drop_reports: 1, drops_reported: 5, blocked_ticks: 42 });
 
         out.clear();
         a.count(7);
         ledger.collect(&mut tables, &mut out);
         assert_eq!(out, vec![SampledCount { id: 7, count: 1 }], "the exited thread's counts are not reported again");
+        assert_eq!(ledger.reported_total(), 105);
+        assert_eq!(ledger.totals(), ThreadTotals { drop_reports: 1, drops_reported: 5, blocked_ticks: 42 });
     }
 }

@@ -20,8 +20,9 @@ use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
 use crate::ring::{Owner, Ring, Snapshot};
-use crate::sampling::{SampledCounts, SampledLedger};
+use crate::sampling::{SampledLedger, ThreadCounts};
 use crate::staging::Run;
+use crate::stats::StatsCounters;
 use crate::status::SinkHealth;
 
 /// The process's runtime state; see the module documentation.
@@ -83,9 +84,12 @@ pub(crate) struct State {
     writer_running: AtomicBool,
     /// The sink driver's published state, for `lmlog::sink_status`.
     sink_health: SinkHealth,
-    /// Each producer thread's counts of events sampling turned away (from
-    /// its first such event until the writer has read its final counts).
-    sampled: Mutex<Vec<Arc<SampledCounts>>>,
+    /// Each producer thread's counts (from its first event sampling turned
+    /// away, drop report or wait, until the writer has read its final
+    /// counts).
+    sampled: Mutex<Vec<Arc<ThreadCounts>>>,
+    /// What the writer publishes for `lmlog::stats`.
+    stats: StatsCounters,
 }
 
 /// Size of a new thread's ring: small, so that short-lived and quiet
@@ -145,6 +149,7 @@ impl State {
             writer_running: AtomicBool::new(false),
             sink_health: SinkHealth::new(),
             sampled: Mutex::new(Vec::new()),
+            stats: StatsCounters::new(),
         }
     }
 
@@ -410,10 +415,10 @@ impl State {
 
     // --- Sampling (producers count, the writer reports). ---
 
-    /// A new table for a producer thread's sampled-out counts, read by the
-    /// writer from now on.
-    pub fn sampled_table(&self) -> Arc<SampledCounts> {
-        let table = Arc::new(SampledCounts::new());
+    /// A new table for a producer thread's counts, read by the writer from
+    /// now on.
+    pub fn thread_counts(&self) -> Arc<ThreadCounts> {
+        let table = Arc::new(ThreadCounts::new());
         lock(&self.sampled).push(table.clone());
         table
     }
@@ -462,6 +467,11 @@ impl State {
     /// Where the sink driver publishes its state.
     pub fn sink_health(&self) -> &SinkHealth {
         &self.sink_health
+    }
+
+    /// Where the writer publishes its statistics.
+    pub fn stats(&self) -> &StatsCounters {
+        &self.stats
     }
 }
 

@@ -87,6 +87,10 @@ pub(crate) struct Writer {
     sampled: SampledLedger,
     /// Scratch report of one drain.
     sampled_report: SampledReport,
+    /// Ring records and bytes handed to the sink driver, for `lmlog::stats`.
+    records_written: u64,
+    bytes_written: u64,
+    staging_high_water: u64,
 }
 
 impl Writer {
@@ -110,6 +114,9 @@ impl Writer {
             report_framed: false,
             sampled: SampledLedger::default(),
             sampled_report: SampledReport::default(),
+            records_written: 0,
+            bytes_written: 0,
+            staging_high_water: 0,
         }
     }
 
@@ -196,6 +203,8 @@ impl Writer {
         self.frame_loss_report();
         let mut rings = std::mem::take(&mut self.rings);
         STATE.snapshot_rings(&mut rings);
+        let staged: u64 = rings.iter().map(|r| r.snapshot.tail - r.ring.released()).sum();
+        self.staging_high_water = self.staging_high_water.max(staged);
         // Read before the number of call sites: covers every id they name.
         self.sampled_report.sites.clear();
         self.sampled_report.ticks = crate::clock::now();
@@ -280,6 +289,24 @@ impl Writer {
         }
         rings.clear();
         self.rings = rings;
+        self.publish_stats();
+    }
+
+    /// Publishes what `lmlog::stats` reads. Producers' drop reports are
+    /// records of the rings but not events.
+    fn publish_stats(&self) {
+        let totals = self.sampled.totals();
+        let ticks_per_second = self.settings.clock.ticks_per_second;
+        STATE.stats().publish(&crate::stats::Stats {
+            written: self.records_written.saturating_sub(totals.drop_reports),
+            sampled_out: self.sampled.reported_total(),
+            dropped: self.framer.drops_reported() + totals.drops_reported + STATE.lost_events(),
+            bytes_written: self.bytes_written,
+            blocked_nanos: (totals.blocked_ticks as f64 * 1e9 / ticks_per_second) as u64,
+            writer_busy_permille: (self.busy * 1000.0) as u64,
+            staging_high_water_bytes: self.staging_high_water,
+            ..Default::default()
+        });
     }
 
     /// Retires a drained ring of an exited thread (or one its thread left
@@ -321,10 +348,15 @@ impl Writer {
         if self.framer.is_empty() {
             return;
         }
+        let (records, bytes) = (self.framer.batch_records(), self.framer.batch().bytes.len() as u64);
         match self.driver.write(self.framer.batch(), std::mem::take(&mut self.report_framed)) {
             // Held frames reach the sink before anything framed later, so
             // what they describe counts as described.
-            Delivery::Written | Delivery::Spilled => self.framer.delivered(),
+            Delivery::Written | Delivery::Spilled => {
+                self.records_written += records;
+                self.bytes_written += bytes;
+                self.framer.delivered()
+            }
             Delivery::Dropped => self.framer.lost(),
         }
     }

@@ -69,3 +69,32 @@ fn kept_and_sampled_out_add_up_to_emitted_for_every_call_site() {
     // through again after its window.
     assert!((4..=8).contains(&kept["window"]), "window kept {}", kept["window"]);
 }
+
+/// `lmlog::stats()` after `flush()` in a process whose threads dropped
+/// events (small buffers, `Overflow::Drop`) and sampled some out: the
+/// counts add up to the events emitted, and each agrees with the file.
+#[test]
+fn stats_add_up_after_flush_and_agree_with_the_file() {
+    let dir = TempDir::new("sampling-stats");
+    let path = dir.path().join("stats.lmlog");
+    let stats: serde_json::Value = serde_json::from_str(&scenario_output(&["stats", path.to_str().unwrap()])).unwrap();
+    let get = |key: &str| stats[key].as_u64().unwrap_or_else(|| panic!("no {key} in {stats}"));
+    assert_eq!(get("emitted"), get("expected_emitted"), "{stats}");
+    assert_eq!(get("written") + get("sampled_out") + get("dropped"), get("emitted"), "{stats}");
+    assert!(get("dropped") > 0, "the small buffers dropped events: {stats}");
+    assert_eq!((get("sink_errors"), get("held_events")), (0, 0), "{stats}");
+    assert!(get("staging_high_water_bytes") > 0 && get("writer_busy_permille") <= 1000, "{stats}");
+
+    let (lines, summary) = decode_lines(&path);
+    assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+    let sum = |event_type: &str, field: &str| -> u64 {
+        lines.iter().filter(|l| l["event_type"] == event_type).map(|l| l["fields"][field].as_u64().unwrap()).sum()
+    };
+    let kept = lines.iter().filter(|l| !l["event_type"].as_str().unwrap().starts_with("lmlog.")).count() as u64;
+    // The file holds what was written before the flush; nothing was
+    // emitted after it.
+    assert_eq!(kept, get("written"), "{stats}");
+    assert_eq!(sum("lmlog.sampled_out", "count"), get("sampled_out"), "{stats}");
+    assert_eq!(sum("lmlog.dropped", "count"), get("dropped"), "{stats}");
+    assert!(get("bytes_written") > 0 && get("bytes_written") <= std::fs::metadata(&path).unwrap().len(), "{stats}");
+}

@@ -39,6 +39,7 @@ mod rotation;
 mod round_trip;
 mod sampling;
 mod sink_outage;
+mod stats;
 mod summary;
 mod thread_churn;
 mod time_rotation;
@@ -56,7 +57,7 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | many-sites FILE \
                      | oversized FILE (block|drop) (middle|last) \
                      | thread-churn FILE \
-                     | sampling FILE)";
+                     | sampling FILE | stats FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -104,6 +105,7 @@ fn main() -> ExitCode {
         Some("oversized") if args.len() == 4 => oversized::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
         Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
         Some("sampling") if args.len() == 2 => sampling::run(&PathBuf::from(&args[1])),
+        Some("stats") if args.len() == 2 => stats::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

@@ -256,8 +256,28 @@ impl ThreadCounts {
 
     /// Counts one event of call site `id` turned away. Only the owning
     /// thread calls it: a load and a store, no read-modify-write.
+    #[inline(always)]
     pub(crate) fn count(&self, id: u32) {
-        let start = (id as usize).wrapping_mul(0x9e37_79b9) >> 7;
+        // A site's slot is almost always its home slot of the first segment.
+        let home = &self.first.slots[Self::home(id)];
+        if home.id.load(Ordering::Relaxed) == id {
+            bump(&home.count, 1);
+        } else {
+            self.count_elsewhere(id);
+        }
+    }
+
+    /// The slot where probing for `id` starts.
+    #[inline(always)]
+    fn home(id: u32) -> usize {
+        (id as usize).wrapping_mul(0x9e37_79b9) >> 7 & (SEGMENT_SLOTS - 1)
+    }
+
+    /// [`count`](Self::count) for a site not in its home slot (yet).
+    #[cold]
+    #[inline(never)]
+    fn count_elsewhere(&self, id: u32) {
+        let start = Self::home(id);
         let mut segment = &self.first;
         loop {
             for i in 0..SEGMENT_SLOTS {

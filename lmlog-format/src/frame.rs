@@ -65,11 +65,15 @@ pub enum FrameKind {
     /// [`crate::Watermark`]: every record older than an instant has been
     /// written (format version 2 on).
     Watermark = 8,
+    /// [`crate::SampledReport`]: events call sites sampled out or
+    /// rate-limited since the previous report (added within version 2;
+    /// older readers skip it).
+    Sampled = 9,
 }
 
 impl FrameKind {
     /// Every kind, in wire order.
-    pub const ALL: [FrameKind; 8] = [
+    pub const ALL: [FrameKind; 9] = [
         FrameKind::Session,
         FrameKind::Clock,
         FrameKind::Schema,
@@ -78,6 +82,7 @@ impl FrameKind {
         FrameKind::Loss,
         FrameKind::End,
         FrameKind::Watermark,
+        FrameKind::Sampled,
     ];
 
     /// Decodes the wire value; unknown kinds are `None` and are skipped by readers.
@@ -100,6 +105,7 @@ impl FrameKind {
             FrameKind::Loss => "loss",
             FrameKind::End => "end",
             FrameKind::Watermark => "watermark",
+            FrameKind::Sampled => "sampled",
         }
     }
 }
@@ -438,7 +444,7 @@ mod tests {
             assert_eq!(FrameKind::from_u8(kind as u8), Some(kind));
         }
         assert_eq!(FrameKind::from_u8(0), None);
-        assert_eq!(FrameKind::from_u8(9), None);
+        assert_eq!(FrameKind::from_u8(10), None);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use frame::{FrameHeader, FrameKind, RecordHeader, RecordsHeader, FORMAT_VERS
 pub use level::Level;
 pub use schema::{
     CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, DroppedEnd, EndInfo, LossDetail,
-    LossReport, SessionInfo, ThreadInfo, Watermark, WriterLoss,
+    LossReport, SampledCount, SampledReport, SessionInfo, ThreadInfo, Watermark, WriterLoss,
 };
 pub use types::{
     Field, FieldDesc, JsonKind, Type, TypeDesc, TypeTag, Variant, VariantDesc, VariantKind, VariantKindDesc,

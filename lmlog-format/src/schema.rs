@@ -312,6 +312,28 @@ pub struct Watermark {
     pub ticks: u64,
 }
 
+/// The payload of a sampled frame: how many events each call site's
+/// sampling or rate limit turned away since the previous report (the
+/// writer sums every thread's counts). A call site that turned nothing
+/// away is not listed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SampledReport {
+    /// Tick clock reading when the counts were taken (the same clock as
+    /// the records').
+    pub ticks: u64,
+    /// The call sites, by id, each with its increment.
+    pub sites: Vec<SampledCount>,
+}
+
+/// One call site's increment in a [`SampledReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampledCount {
+    /// The call-site id its schema frame gave it.
+    pub id: u32,
+    /// Events turned away since the previous report that listed it.
+    pub count: u64,
+}
+
 /// Encodes a metadata payload with postcard.
 pub fn to_payload<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).expect("metadata payloads always serialize")

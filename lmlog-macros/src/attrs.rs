@@ -3,11 +3,13 @@
 use lmlog_format::Level;
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitStr};
 
 use crate::util;
 
-/// Attributes on the type: `#[lmlog(name = "..", level = "..", message = "..")]`.
+/// Attributes on the type: `#[lmlog(name = "..", level = "..", message = "..",
+/// sample = 0.1, rate_limit = 100)]`.
 ///
 /// Both derives read them, so one type can derive `LogEvent` and `LogValue`.
 #[derive(Default)]
@@ -18,6 +20,8 @@ pub(crate) struct ContainerAttrs {
     pub level: Option<(Level, LitStr)>,
     /// The message template (checked against the fields by the caller).
     pub message: Option<LitStr>,
+    /// `sample = p`, `rate_limit = n`.
+    pub sampling: crate::sampling::SamplingOptions,
 }
 
 /// Attributes on a field: `skip`, `rename = ".."`, `redact`, `display`,
@@ -115,9 +119,14 @@ pub(crate) fn container_attrs(attrs: &[Attribute]) -> syn::Result<ContainerAttrs
                     return Err(duplicate(&meta));
                 }
                 out.message = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("sample") || meta.path.is_ident("rate_limit") {
+                let name = key_name(&meta);
+                let span = meta.path.span();
+                let lit: syn::Lit = meta.value()?.parse()?;
+                out.sampling.set(&name, span, &lit)?;
             } else {
                 return Err(meta.error(format!(
-                    "unknown lmlog attribute `{}`; expected `name`, `level` or `message`",
+                    "unknown lmlog attribute `{}`; expected `name`, `level`, `message`, `sample` or `rate_limit`",
                     key_name(&meta)
                 )));
             }
@@ -265,7 +274,7 @@ mod tests {
                 #[lmlog(nmae = "x")]
                 struct S;
             )),
-            "unknown lmlog attribute `nmae`; expected `name`, `level` or `message`"
+            "unknown lmlog attribute `nmae`; expected `name`, `level`, `message`, `sample` or `rate_limit`"
         );
         assert_eq!(
             err(parse_quote!(

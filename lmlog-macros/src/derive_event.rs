@@ -193,6 +193,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let level = container.level.as_ref().map_or(Level::Info, |(level, _)| *level);
     let descs: Vec<TokenStream> = fields.iter().map(field_desc).collect();
     let schema = schema_const(&event_name, level, container.message.as_ref(), &descs);
+    let sampling = container.sampling.sampling_const();
 
     let enc = Ident::new("enc", Span::call_site());
     let written: Vec<&NamedField<'_>> = fields.iter().filter(|f| !f.redacted).collect();
@@ -215,6 +216,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     Ok(quote! {
         impl #impl_generics ::lmlog::__private::LogEvent for #ident #ty_generics #where_clause {
             #schema
+            #sampling
 
             #[inline]
             fn encode_fields(&self, #enc_param: &mut ::lmlog::__private::Encoder<'_>) {

@@ -10,6 +10,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, LitStr, Token};
 
+use crate::sampling::SamplingOptions;
 use crate::util;
 
 /// What `lm_event!` was given.
@@ -28,6 +29,8 @@ pub(crate) struct Adhoc {
     pub event_type: LitStr,
     /// The message template, if any.
     pub message: Option<LitStr>,
+    /// `sample: p`, `rate_limit: n`.
+    pub sampling: SamplingOptions,
     /// The fields in order.
     pub fields: Vec<FieldArg>,
 }
@@ -82,14 +85,34 @@ impl Parse for EventInput {
         input.parse::<Token![,]>()?;
         let event_type = parse_event_type(input)?;
         let mut message = None;
+        let mut sampling = SamplingOptions::default();
+        let mut options_seen = false;
         let mut fields: Vec<FieldArg> = Vec::new();
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
                 break;
             }
-            if message.is_none() && fields.is_empty() && input.peek(LitStr) && !input.peek2(Token![=]) {
+            if message.is_none() && !options_seen && fields.is_empty() && input.peek(LitStr) && !input.peek2(Token![=])
+            {
                 message = Some(input.parse()?);
+                continue;
+            }
+            if input.peek(Ident::peek_any) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
+                let name = input.call(Ident::parse_any)?;
+                if !fields.is_empty() {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        format!(
+                            "options come after the event type (and message), before the fields: move `{name}: ...` \
+                             before the first field"
+                        ),
+                    ));
+                }
+                input.parse::<Token![:]>()?;
+                let lit = option_literal(input, &name)?;
+                sampling.set(&name.to_string(), name.span(), &lit)?;
+                options_seen = true;
                 continue;
             }
             fields.push(input.parse()?);
@@ -105,7 +128,23 @@ impl Parse for EventInput {
             let keys: Vec<String> = fields.iter().map(|f| f.key.clone()).collect();
             util::check_template(message, &keys, "key")?;
         }
-        Ok(EventInput::Adhoc(Adhoc { level, event_type, message, fields }))
+        Ok(EventInput::Adhoc(Adhoc { level, event_type, message, sampling, fields }))
+    }
+}
+
+/// An option's value: a literal, so that the policy is a constant (a
+/// negative number is reported at its sign, as out of range).
+fn option_literal(input: ParseStream<'_>, name: &Ident) -> syn::Result<syn::Lit> {
+    let value: Expr = input.parse()?;
+    match value {
+        Expr::Lit(lit) => Ok(lit.lit),
+        Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), .. }) => {
+            Err(syn::Error::new_spanned(value, format!("`{name}` must be greater than 0")))
+        }
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{name}` takes a number literal (the policy is fixed at compile time)"),
+        )),
     }
 }
 
@@ -307,6 +346,7 @@ impl Adhoc {
         });
         let descs: Vec<TokenStream> = descs.collect();
         let schema = crate::derive_event::schema_const(&self.event_type, self.level, self.message.as_ref(), &descs);
+        let sampling = self.sampling.sampling_const();
         let values: Vec<TokenStream> = self
             .fields
             .iter()
@@ -329,6 +369,7 @@ impl Adhoc {
                 struct __LmlogEvent;
                 impl ::lmlog::__private::LogEvent for __LmlogEvent {
                     #schema
+                    #sampling
 
                     #[inline(always)]
                     fn encode_fields(&self, _enc: &mut ::lmlog::__private::Encoder<'_>) {}
@@ -342,6 +383,7 @@ impl Adhoc {
                     for __LmlogEvent<#(#params),*>
                 {
                     #schema
+                    #sampling
 
                     #[inline(always)]
                     fn encode_fields(&self, #enc: &mut ::lmlog::__private::Encoder<'_>) {
@@ -503,6 +545,21 @@ mod tests {
         assert!(a.fields.is_empty() && a.message.is_none());
         let a = adhoc(quote!(error, "with_values", a = if x == 1 { 2 } else { 3 }, b = f(1, 2),));
         assert_eq!(a.fields.len(), 2);
+    }
+
+    #[test]
+    fn sampling_options_come_before_the_fields() {
+        let a = adhoc(quote!(info, "cache_miss", sample: 0.1, key = k));
+        assert_eq!(a.sampling.sample, Some(0.1));
+        assert_eq!(a.fields.len(), 1);
+        let a = adhoc(quote!(warn, "burst", "burst {seq}", rate_limit: 100, sample: 1, seq));
+        assert_eq!((a.sampling.sample, a.sampling.rate_limit), (Some(1.0), Some(100)));
+        assert_eq!(a.message.unwrap().value(), "burst {seq}");
+        let out = expand(quote!(info, "cache_miss", sample: 0.5, key)).unwrap().to_string();
+        assert!(out.contains("const SAMPLING : :: lmlog :: __private :: Sampling"), "{out}");
+        let plain = expand(quote!(info, "cache_miss", key)).unwrap().to_string();
+        assert!(!plain.contains("SAMPLING"), "a site without options is unchanged: {plain}");
+        assert!(error(quote!(info, "e", k = 1, rate_limit: 5)).starts_with("options come after the event type"));
     }
 
     #[test]

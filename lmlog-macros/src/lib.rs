@@ -18,6 +18,7 @@ mod derive_event;
 mod derive_value;
 mod event_macro;
 mod fn_attrs;
+mod sampling;
 mod util;
 
 /// Derives `LogEvent` for a struct with named fields (or a unit struct).
@@ -30,6 +31,11 @@ mod util;
 /// - `message = "payment of {amount} failed"`: a message template; every
 ///   `{placeholder}` must name a logged field (`{{` and `}}` are literal
 ///   braces).
+/// - `sample = 0.1`: each call site keeps an event of this type with this
+///   probability, in (0, 1].
+/// - `rate_limit = 100`: each call site keeps at most this many events of
+///   this type per second (whole process), at least 1. Events either option
+///   turns away are counted and reported as `lmlog.sampled_out` events.
 ///
 /// Field attributes, `#[lmlog(...)]`:
 /// - `skip`: the field is not logged (its type needs no `LogValue` impl).
@@ -148,7 +154,17 @@ pub fn derive_log_value(input: TokenStream) -> TokenStream {
 /// lm_event!(PaymentFailed { user_id: 7, reason: "card_declined" });
 /// let event = PaymentFailed { user_id: 8, reason: "expired" };
 /// lm_event!(&event);
+/// // options, after the event type (and message), before the fields
+/// lm_event!(info, "cache_miss", sample: 0.1, key = "user:7");
+/// lm_event!(warn, "retry", "retry {n}", rate_limit: 100, n = 3u8);
 /// ```
+///
+/// Options, `name: literal`: `sample: p` keeps each event with probability
+/// `p` in (0, 1]; `rate_limit: n` keeps at most `n` events of the call site
+/// per second, whole process (consecutive one-second windows), at least 1;
+/// with both, the rate limit counts what `sample` kept. Every event they
+/// turn away is counted and reported as an `lmlog.sampled_out` event that
+/// names the call site. A call site without options has no sampling check.
 ///
 /// The level is one of the identifiers `trace`, `debug`, `info`, `warn`,
 /// `error`; the event type is a non-empty string literal naming the event,

@@ -20,6 +20,7 @@ use lmlog_format::schema::CallsiteSchemaRef;
 use lmlog_format::Level;
 
 use crate::event::EventSchema;
+use crate::sampling::RateWindow;
 
 /// Where a call site is in the source. Built by the macros in a `static`.
 #[derive(Debug)]
@@ -100,6 +101,8 @@ pub struct Callsite {
     variants: OnceLock<&'static Variant>,
     /// Set once the site is in the registry.
     registered: AtomicBool,
+    /// The rate limit's window, used only by sites with `rate_limit`.
+    rate: RateWindow,
 }
 
 impl Callsite {
@@ -111,12 +114,19 @@ impl Callsite {
             primary_fingerprint: AtomicU64::new(0),
             variants: OnceLock::new(),
             registered: AtomicBool::new(false),
+            rate: RateWindow::new(),
         }
     }
 
     /// The source location.
     pub fn meta(&self) -> &'static CallsiteMeta {
         self.meta
+    }
+
+    /// The rate limit's window of this site.
+    #[inline(always)]
+    pub(crate) fn rate_window(&self) -> &RateWindow {
+        &self.rate
     }
 
     /// The cached interest: one relaxed load.

@@ -74,6 +74,12 @@ pub trait LogEvent {
     /// The event's static schema.
     const SCHEMA: &'static EventSchema;
 
+    /// The call sites' sampling policy, from the derive's `sample` and
+    /// `rate_limit` attributes (or `lm_event!`'s `sample:` and
+    /// `rate_limit:` options); by default every event is kept.
+    #[doc(hidden)]
+    const SAMPLING: crate::sampling::Sampling = crate::sampling::Sampling::NONE;
+
     /// Writes the fields listed in [`Self::SCHEMA`] (redacted fields write
     /// nothing) in postcard's encoding.
     fn encode_fields(&self, enc: &mut Encoder<'_>);
@@ -83,6 +89,7 @@ pub trait LogEvent {
 /// works for a `&E` as well as an `E`.
 impl<E: LogEvent + ?Sized> LogEvent for &E {
     const SCHEMA: &'static EventSchema = E::SCHEMA;
+    const SAMPLING: crate::sampling::Sampling = E::SAMPLING;
 
     #[inline(always)]
     fn encode_fields(&self, enc: &mut Encoder<'_>) {

@@ -63,6 +63,10 @@ pub(crate) struct Framer {
     frames: u64,
     /// Events in `out` (see [`Batch::events`]).
     events: u64,
+    /// Records (of call sites and drop reports) of the staging rings in `out`.
+    records: u64,
+    /// Drops counted by the drop reports this framer made, in all.
+    drops_reported: u64,
     /// The current file holds records frames (written or in `out`).
     file_has_records: bool,
     /// Scratch list of chunk ends for one ring.
@@ -174,7 +178,9 @@ impl Framer {
             let header = RecordsHeader { thread_id: ring.thread_id(), base_ticks: head.tail_ticks };
             self.framed_records = true;
             self.file_has_records = true;
-            self.events += records_between(head.records, end.records);
+            let records = records_between(head.records, end.records);
+            self.events += records;
+            self.records += records;
             self.records_frame(compress, |out| {
                 header.encode(out);
                 ring.drain(end, |bytes| out.extend_from_slice(bytes));
@@ -212,6 +218,7 @@ impl Framer {
         self.announce(ring);
         let header = RecordsHeader { thread_id: ring.thread_id(), base_ticks: ticks };
         self.events += dropped;
+        self.drops_reported += dropped;
         self.frame(FrameKind::Records, 0, |out| {
             header.encode(out);
             push_u64(out, RecordHeader::encode(DROP_REPORT_ID, false));
@@ -296,6 +303,18 @@ impl Framer {
         self.out.clear();
         self.frames = 0;
         self.events = 0;
+        self.records = 0;
+    }
+
+    /// Records of the staging rings in the batch (the producers' drop
+    /// reports among them).
+    pub(crate) fn batch_records(&self) -> u64 {
+        self.records
+    }
+
+    /// Drops counted by the drop reports the framer made, in all.
+    pub(crate) fn drops_reported(&self) -> u64 {
+        self.drops_reported
     }
 
     /// Appends one frame whose stored payload `fill` writes.

@@ -52,9 +52,11 @@ mod producer;
 mod resource;
 mod ring;
 mod runtime;
+mod sampling;
 mod sink;
 mod staging;
 mod state;
+mod stats;
 mod status;
 #[cfg(feature = "otel")]
 mod trace;
@@ -69,8 +71,9 @@ pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;
 pub use lmlog_macros::{capture_errors, lm_event, log_calls, log_performance, LogEvent, LogValue};
 pub use operation::{Instrumented, Operation};
-pub use runtime::{flush, init, is_active, sink_status, Guard, InitError};
+pub use runtime::{flush, init, is_active, sink_status, stats, Guard, InitError};
 pub use sink::{FileOptions, FileSink, Sink, WriteSink};
+pub use stats::Stats;
 pub use status::{BreakerState, SinkStatus};
 pub use value::{Bytes, Encoder, ErrorSources, FormattedStr, LogValue};
 
@@ -204,6 +207,7 @@ pub mod __private {
     pub use crate::callsite::{function_name, Callsite, CallsiteMeta, CallsiteState};
     pub use crate::event::{EventSchema, LogEvent};
     pub use crate::producer::emit;
+    pub use crate::sampling::Sampling;
     pub use crate::value::{encode_with, with_type, Encoder, FormattedStr, LogValue};
     pub use lmlog_format::{FieldDesc, Level, TypeDesc, VariantDesc, VariantKindDesc};
     pub use lmlog_macros::level_enabled;

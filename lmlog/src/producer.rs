@@ -13,15 +13,26 @@ use crate::callsite::{Callsite, CallsiteState};
 use crate::config::Overflow;
 use crate::event::LogEvent;
 use crate::ring::{Cursor, NoRoom, Ring};
+use crate::sampling::ThreadCounts;
 use crate::state::STATE;
 use crate::value::Encoder;
 
 /// Records `event` at `callsite`, whose state the caller loaded and found
 /// to enable the event's level. The entry point of every `lm_event!`.
+///
+/// The sampling check is compiled only for event types whose
+/// [`LogEvent::SAMPLING`] turns events away (`sample:`, `rate_limit:`);
+/// an event it rejects is counted for its call site.
 #[inline(always)]
 pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, event: &E) {
     match callsite.primary_id_for(state, E::SCHEMA.fingerprint) {
-        Some(id) => write_event(id, event),
+        Some(id) => {
+            if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
+                write_event(id, event)
+            } else {
+                count_sampled_out(id)
+            }
+        }
         None => emit_slow(callsite, event),
     }
 }
@@ -32,7 +43,53 @@ pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, even
 #[inline(never)]
 fn emit_slow<E: LogEvent>(callsite: &'static Callsite, event: &E) {
     if let Some(id) = STATE.resolve(callsite, E::SCHEMA) {
-        write_event(id, event);
+        if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
+            write_event(id, event)
+        } else {
+            count_sampled_out(id)
+        }
+    }
+}
+
+/// Counts an event of call site `id` that sampling turned away, in this
+/// thread's table (created with the thread's producer, if need be). While
+/// an event is being written (an encoder logging) or after the thread's
+/// teardown began it is counted lost instead: still counted, in events.
+#[inline(never)]
+fn count_sampled_out(id: u32) {
+    let producer = ACTIVE.get();
+    if producer.is_null() {
+        return count_sampled_out_slow(id);
+    }
+    // SAFETY: a non-null `ACTIVE` points to this thread's live producer,
+    // and no event is being written with it (`write_event` nulls `ACTIVE`
+    // while it writes); this shared borrow ends before any other use.
+    let producer = unsafe { &*producer };
+    match &producer.counts {
+        Some(table) => table.count(id),
+        None => count_sampled_out_slow(id),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn count_sampled_out_slow(id: u32) {
+    match OWNER.try_with(|owner| owner.0.get()) {
+        Ok(owned) if !ACTIVE.get().is_null() || owned.is_null() => {
+            let producer = if owned.is_null() {
+                let producer = Box::into_raw(Box::new(Producer::acquire()));
+                OWNER.with(|owner| owner.0.set(producer));
+                ACTIVE.set(producer);
+                producer
+            } else {
+                owned
+            };
+            // SAFETY: `producer` is this thread's live producer (owned by
+            // `OWNER`), not being written with (`ACTIVE` is non-null).
+            let producer = unsafe { &mut *producer };
+            producer.counts().count(id);
+        }
+        _ => STATE.count_lost(1),
     }
 }
 
@@ -46,6 +103,9 @@ struct Producer {
     woke_writer: bool,
     /// A record's extension block, when it has more than an operation.
     extensions: Vec<u8>,
+    /// This thread's counts (events sampling turned away, drop reports,
+    /// time blocked), from the first.
+    counts: Option<Arc<ThreadCounts>>,
 }
 
 thread_local! {
@@ -150,7 +210,7 @@ impl Producer {
     fn acquire() -> Producer {
         let name = std::thread::current().name().map(str::to_string);
         let (ring, cursor, last_ticks) = STATE.adopt_ring(name);
-        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false, extensions: Vec::new() }
+        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false, extensions: Vec::new(), counts: None }
     }
 
     #[inline(always)]
@@ -233,6 +293,12 @@ impl Producer {
         crate::trace::write_extras(&mut self.extensions);
     }
 
+    /// This thread's counts, created with the first.
+    #[cold]
+    fn counts(&mut self) -> &ThreadCounts {
+        self.counts.get_or_insert_with(|| STATE.thread_counts())
+    }
+
     #[inline(always)]
     fn commit(&mut self, len: usize, ticks: u64) {
         if self.ring.commit(&mut self.cursor, len, ticks) {
@@ -273,6 +339,18 @@ impl Producer {
     /// event must be dropped.
     #[cold]
     fn make_room(&mut self, len: usize) -> bool {
+        let mut blocked_since = None;
+        let room = self.wait_for_room(len, &mut blocked_since);
+        if let Some(since) = blocked_since {
+            let ticks = crate::clock::now().wrapping_sub(since);
+            self.counts().blocked(ticks);
+        }
+        room
+    }
+
+    /// [`make_room`](Self::make_room)'s loop; sets `blocked_since` when it
+    /// starts waiting for the writer.
+    fn wait_for_room(&mut self, len: usize, blocked_since: &mut Option<u64>) -> bool {
         let mut spins = 0u32;
         loop {
             if len as u64 > self.ring.capacity() {
@@ -296,6 +374,7 @@ impl Producer {
                         return false;
                     }
                     if spins == 0 {
+                        *blocked_since = Some(crate::clock::now());
                         STATE.wake_writer();
                     }
                     spins += 1;
@@ -333,6 +412,7 @@ impl Producer {
             // Committed only if the claim holds: uncommitted bytes are never read.
             if self.ring.claim_drops(reported, total) {
                 self.commit(len, ticks);
+                self.counts().drop_report(total - reported);
                 self.dropped = false;
                 return;
             }
@@ -354,6 +434,9 @@ impl Producer {
 
 impl Drop for Producer {
     fn drop(&mut self) {
+        if let Some(counts) = &self.counts {
+            counts.close();
+        }
         self.ring.close();
     }
 }

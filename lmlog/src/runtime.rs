@@ -369,3 +369,25 @@ pub fn is_active() -> bool {
 pub fn sink_status() -> SinkStatus {
     STATE.sink_health().read()
 }
+
+/// What the runtime did so far: events emitted, written, sampled out and
+/// dropped, bytes written, sink errors, and figures for an operator (time
+/// producers waited for room, how busy the writer is, the staging
+/// high-water mark). See [`Stats`](crate::Stats) for each field.
+///
+/// The writer adds the counts up at each drain (producers write no shared
+/// counter); after [`flush`] returns they include every event the calling
+/// thread emitted before it, and, while the sink takes every batch,
+/// `written + sampled_out + dropped == emitted`.
+///
+/// ```no_run
+/// let _guard = lmlog::init(lmlog::Config::new().output("app.lmlog"))?;
+/// lmlog::lm_event!(info, "cache_miss", sample: 0.5, key = 7u32);
+/// lmlog::flush();
+/// let stats = lmlog::stats();
+/// assert_eq!(stats.written + stats.sampled_out + stats.dropped, stats.emitted);
+/// # Ok::<(), lmlog::InitError>(())
+/// ```
+pub fn stats() -> crate::Stats {
+    STATE.stats().read(&STATE.sink_health().read())
+}

@@ -20,7 +20,9 @@ use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
 use crate::ring::{Owner, Ring, Snapshot};
+use crate::sampling::{SampledLedger, ThreadCounts};
 use crate::staging::Run;
+use crate::stats::StatsCounters;
 use crate::status::SinkHealth;
 
 /// The process's runtime state; see the module documentation.
@@ -82,6 +84,12 @@ pub(crate) struct State {
     writer_running: AtomicBool,
     /// The sink driver's published state, for `lmlog::sink_status`.
     sink_health: SinkHealth,
+    /// Each producer thread's counts (from its first event sampling turned
+    /// away, drop report or wait, until the writer has read its final
+    /// counts).
+    sampled: Mutex<Vec<Arc<ThreadCounts>>>,
+    /// What the writer publishes for `lmlog::stats`.
+    stats: StatsCounters,
 }
 
 /// Size of a new thread's ring: small, so that short-lived and quiet
@@ -140,6 +148,8 @@ impl State {
             next_thread_id: AtomicU32::new(1),
             writer_running: AtomicBool::new(false),
             sink_health: SinkHealth::new(),
+            sampled: Mutex::new(Vec::new()),
+            stats: StatsCounters::new(),
         }
     }
 
@@ -403,6 +413,24 @@ impl State {
         Ring::new(capacity as usize)
     }
 
+    // --- Sampling (producers count, the writer reports). ---
+
+    /// A new table for a producer thread's counts, read by the writer from
+    /// now on.
+    pub fn thread_counts(&self) -> Arc<ThreadCounts> {
+        let table = Arc::new(ThreadCounts::new());
+        lock(&self.sampled).push(table.clone());
+        table
+    }
+
+    /// Has `ledger` read every thread's sampled-out counts; appends the
+    /// increments to `out`. Call it before loading
+    /// [`interned_count`](Self::interned_count): every id a count names is
+    /// then covered.
+    pub fn collect_sampled(&self, ledger: &mut SampledLedger, out: &mut Vec<lmlog_format::SampledCount>) {
+        ledger.collect(&mut lock(&self.sampled), out);
+    }
+
     // --- Loss (producers count, the writer reports). ---
 
     /// Counts events that could not be written to any ring.
@@ -439,6 +467,11 @@ impl State {
     /// Where the sink driver publishes its state.
     pub fn sink_health(&self) -> &SinkHealth {
         &self.sink_health
+    }
+
+    /// Where the writer publishes its statistics.
+    pub fn stats(&self) -> &StatsCounters {
+        &self.stats
     }
 }
 

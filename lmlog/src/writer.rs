@@ -9,13 +9,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lmlog_format::{ClockAnchor, ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SessionInfo, WriterLoss};
+use lmlog_format::{
+    ClockAnchor, ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SampledReport, SessionInfo, WriterLoss,
+};
 
 use crate::clock::unix_nanos;
 use crate::config::Compression;
 use crate::driver::{Delivery, SinkDriver};
 use crate::framer::{Drained, Framer};
 use crate::ring::Ring;
+use crate::sampling::SampledLedger;
 use crate::sink::Sink;
 use crate::state::{Command, RingSnapshot, STATE};
 
@@ -80,12 +83,21 @@ pub(crate) struct Writer {
     lost_events_reported: u64,
     /// The framer's batch holds the driver's loss report.
     report_framed: bool,
+    /// What the call sites' sampling turned away, and what was reported.
+    sampled: SampledLedger,
+    /// Scratch report of one drain.
+    sampled_report: SampledReport,
+    /// Ring records and bytes handed to the sink driver, for `lmlog::stats`.
+    records_written: u64,
+    bytes_written: u64,
+    staging_high_water: u64,
 }
 
 impl Writer {
     pub(crate) fn new(sink: Box<dyn Sink>, commands: flume::Receiver<Command>, settings: WriterSettings) -> Writer {
         // Before the thread starts: producers may wait for it from `init` on.
         STATE.set_writer_running(true);
+        crate::sampling::set_ticks_per_second(settings.clock.ticks_per_second);
         let spill_capacity = settings.spill_capacity;
         Writer {
             settings,
@@ -100,6 +112,11 @@ impl Writer {
             rings: Vec::new(),
             lost_events_reported: STATE.lost_events(),
             report_framed: false,
+            sampled: SampledLedger::default(),
+            sampled_report: SampledReport::default(),
+            records_written: 0,
+            bytes_written: 0,
+            staging_high_water: 0,
         }
     }
 
@@ -186,6 +203,12 @@ impl Writer {
         self.frame_loss_report();
         let mut rings = std::mem::take(&mut self.rings);
         STATE.snapshot_rings(&mut rings);
+        let staged: u64 = rings.iter().map(|r| r.snapshot.tail - r.ring.released()).sum();
+        self.staging_high_water = self.staging_high_water.max(staged);
+        // Read before the number of call sites: covers every id they name.
+        self.sampled_report.sites.clear();
+        self.sampled_report.ticks = crate::clock::now();
+        STATE.collect_sampled(&mut self.sampled, &mut self.sampled_report.sites);
         // Loaded after the tails: covers every id the drained records use.
         let written = self.framer.schemas_written();
         let count = STATE.interned_count();
@@ -229,6 +252,9 @@ impl Writer {
                 }
             }
         }
+        if !self.sampled_report.sites.is_empty() {
+            self.framer.meta(FrameKind::Sampled, &self.sampled_report);
+        }
         let lost = STATE.lost_events();
         if lost > self.lost_events_reported {
             let now = unix_nanos();
@@ -263,6 +289,24 @@ impl Writer {
         }
         rings.clear();
         self.rings = rings;
+        self.publish_stats();
+    }
+
+    /// Publishes what `lmlog::stats` reads. Producers' drop reports are
+    /// records of the rings but not events.
+    fn publish_stats(&self) {
+        let totals = self.sampled.totals();
+        let ticks_per_second = self.settings.clock.ticks_per_second;
+        STATE.stats().publish(&crate::stats::Stats {
+            written: self.records_written.saturating_sub(totals.drop_reports),
+            sampled_out: self.sampled.reported_total(),
+            dropped: self.framer.drops_reported() + totals.drops_reported + STATE.lost_events(),
+            bytes_written: self.bytes_written,
+            blocked_nanos: (totals.blocked_ticks as f64 * 1e9 / ticks_per_second) as u64,
+            writer_busy_permille: (self.busy * 1000.0) as u64,
+            staging_high_water_bytes: self.staging_high_water,
+            ..Default::default()
+        });
     }
 
     /// Retires a drained ring of an exited thread (or one its thread left
@@ -304,10 +348,15 @@ impl Writer {
         if self.framer.is_empty() {
             return;
         }
+        let (records, bytes) = (self.framer.batch_records(), self.framer.batch().bytes.len() as u64);
         match self.driver.write(self.framer.batch(), std::mem::take(&mut self.report_framed)) {
             // Held frames reach the sink before anything framed later, so
             // what they describe counts as described.
-            Delivery::Written | Delivery::Spilled => self.framer.delivered(),
+            Delivery::Written | Delivery::Spilled => {
+                self.records_written += records;
+                self.bytes_written += bytes;
+                self.framer.delivered()
+            }
             Delivery::Dropped => self.framer.lost(),
         }
     }

@@ -11,6 +11,8 @@ use crate::record::{self, FieldTy};
 pub const DROPPED_EVENT_TYPE: &str = "lmlog.dropped";
 /// Event type of the events made from the writer's loss frames.
 pub const WRITER_LOSS_EVENT_TYPE: &str = "lmlog.writer_loss";
+/// Event type of the events made from sampled frames.
+pub const SAMPLED_OUT_EVENT_TYPE: &str = "lmlog.sampled_out";
 
 /// A call site: the schema of the events it emits, as its schema frame
 /// described it (or one of the decoder's built-in call sites, see
@@ -30,6 +32,11 @@ pub const WRITER_LOSS_EVENT_TYPE: &str = "lmlog.writer_loss";
 ///   `"oldest"`), `failed_writes` and `delayed_events` after those three,
 ///   and the message `"the writer lost {events} events ({frames} frames,
 ///   {bytes} bytes): {reason}"`.
+/// * `lmlog.sampled_out` (level info, fields `event_type`, `module`,
+///   `file`, `line`, `count`, message `"{count} {event_type} events sampled
+///   out at {file}:{line}"`): events a call site's `sample:` or
+///   `rate_limit:` turned away since its previous report; the fields name
+///   that call site. Its events have no thread.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Callsite {
@@ -140,13 +147,29 @@ impl Callsite {
         Self::builtin(WRITER_LOSS_EVENT_TYPE, Level::Error, message, &fields)
     }
 
+    /// The built-in `lmlog.sampled_out` call site.
+    pub(crate) fn sampled_out() -> Callsite {
+        Self::builtin(
+            SAMPLED_OUT_EVENT_TYPE,
+            Level::Info,
+            "{count} {event_type} events sampled out at {file}:{line}",
+            &[
+                ("event_type", Type::Str),
+                ("module", Type::Str),
+                ("file", Type::Str),
+                ("line", Type::U32),
+                ("count", Type::U64),
+            ],
+        )
+    }
+
     /// The call-site id records use (0 for built-in call sites).
     pub fn id(&self) -> u32 {
         self.schema.id
     }
 
     /// Whether this is one of the decoder's built-in call sites
-    /// (`lmlog.dropped`, `lmlog.writer_loss`) rather than one a schema frame
+    /// (`lmlog.dropped`, `lmlog.writer_loss`, `lmlog.sampled_out`) rather than one a schema frame
     /// described.
     pub fn is_builtin(&self) -> bool {
         self.builtin

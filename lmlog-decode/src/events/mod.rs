@@ -23,10 +23,13 @@ use std::collections::HashMap;
 use lmlog_format::schema::from_payload;
 use lmlog_format::varint;
 use lmlog_format::{
-    CallsiteSchema, ClockAnchor, EndInfo, FrameKind, Level, LossReport, RecordsHeader, SessionInfo, ThreadInfo,
+    CallsiteSchema, ClockAnchor, EndInfo, FrameKind, Level, LossReport, RecordsHeader, SampledCount, SampledReport,
+    SessionInfo, ThreadInfo,
 };
 
-pub use callsite::{Callsite, Source, TemplatePart, DROPPED_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE};
+pub use callsite::{
+    Callsite, Source, TemplatePart, DROPPED_EVENT_TYPE, SAMPLED_OUT_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE,
+};
 pub use fields::{FieldError, Fields, SeqKind, Visitor};
 
 pub(crate) use fields::{JsonText, Outcome};
@@ -201,6 +204,9 @@ pub(crate) struct EventStats {
     pub dropped_events: u64,
     pub writer_lost_frames: u64,
     pub writer_lost_events: u64,
+    /// Events the call sites' sampling turned away (the sum of the
+    /// `lmlog.sampled_out` counts).
+    pub sampled_out_events: u64,
     /// Records frames cut short by a record that did not decode.
     pub bad_records: u64,
     pub watermarks: u64,
@@ -234,6 +240,7 @@ struct Builtins<C> {
     /// Loss frames with the appended detail.
     detailed_loss: Entry<C>,
     detailed_loss_without_reason: Entry<C>,
+    sampled_out: Entry<C>,
 }
 
 /// Why a record could not be decoded, or why decoding stopped.
@@ -306,6 +313,7 @@ impl<C> EventDecoder<C> {
                 loss_without_reason: Entry::new(Callsite::writer_loss(false, false), out, 0),
                 detailed_loss: Entry::new(Callsite::writer_loss(true, true), out, 0),
                 detailed_loss_without_reason: Entry::new(Callsite::writer_loss(false, true), out, 0),
+                sampled_out: Entry::new(Callsite::sampled_out(), out, 0),
             },
             session_open: false,
             loss_fields: Vec::new(),
@@ -466,6 +474,16 @@ impl<C> EventDecoder<C> {
                 }
                 Err(e) => rep.report(at, bad(e.to_string())),
             },
+            FrameKind::Sampled => match from_payload::<SampledReport>(payload) {
+                Ok(report) => {
+                    for site in &report.sites {
+                        if !self.sampled_out(&report, *site, out).map_err(write)? {
+                            rep.report(at, bad(format!("unknown call site {}", site.id)));
+                        }
+                    }
+                }
+                Err(e) => rep.report(at, bad(e.to_string())),
+            },
             FrameKind::End => match from_payload::<EndInfo>(payload) {
                 Ok(end) => {
                     if self.merger.is_some() && end.reason == EndInfo::ROTATED {
@@ -521,6 +539,48 @@ impl<C> EventDecoder<C> {
         };
         out.event(event, &mut entry.prepared)
         // The fields were encoded here: they always read.
+    }
+
+    /// Hands the `lmlog.sampled_out` event of one call site's count to
+    /// `out`; false if the call site is unknown.
+    fn sampled_out<O: Output<Callsite = C>>(
+        &mut self,
+        report: &SampledReport,
+        site: SampledCount,
+        out: &mut O,
+    ) -> std::io::Result<bool> {
+        let Some(entry) = self.session.schemas.get(site.id) else {
+            return Ok(false);
+        };
+        let (Some(source), site_callsite) = (entry.callsite.source(), &entry.callsite) else {
+            return Ok(false);
+        };
+        let fields = &mut self.loss_fields;
+        fields.clear();
+        for text in [site_callsite.event_type(), source.module, source.file] {
+            varint::push_u64(fields, text.len() as u64);
+            fields.extend_from_slice(text.as_bytes());
+        }
+        varint::push_u64(fields, u64::from(source.line));
+        varint::push_u64(fields, site.count);
+        let entry = &mut self.builtins.sampled_out;
+        let mut outcome = Outcome::new();
+        let event = Event {
+            unix_nanos: self.session.clock.unix_nanos(report.ticks),
+            ticks: None,
+            callsite: &entry.callsite,
+            thread: None,
+            trace: None,
+            operation: None,
+            baggage: None,
+            trace_state: None,
+            fields: Fields::new(&entry.callsite, fields, 0, &mut outcome),
+        };
+        // The fields were encoded here: they always read.
+        out.event(event, &mut entry.prepared)?;
+        self.stats.events += 1;
+        self.stats.sampled_out_events = self.stats.sampled_out_events.saturating_add(site.count);
+        Ok(true)
     }
 
     #[inline(never)]

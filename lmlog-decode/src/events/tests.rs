@@ -645,3 +645,33 @@ fn time_order_merges_across_several_rotations_within_one_drain() {
     assert_eq!(seen, ["first@10", "second@20", "third@30", "first@50", "third@60"]);
     assert!(summary.is_clean(), "{:?}", summary.diagnostics);
 }
+
+#[test]
+fn a_sampled_frame_becomes_one_sampled_out_event_per_call_site_and_an_unknown_id_is_reported() {
+    let report = lmlog_format::SampledReport {
+        ticks: 5_000,
+        sites: vec![
+            lmlog_format::SampledCount { id: 1, count: 41 },
+            lmlog_format::SampledCount { id: 9, count: 3 },
+            lmlog_format::SampledCount { id: 2, count: 7 },
+        ],
+    };
+    let mut s = Stream::standard();
+    s.schema(1, "cache_miss", Level::Info, None, &[field("key", TypeDesc::U32)])
+        .schema(2, "burst", Level::Warn, None, &[])
+        .frame(lmlog_format::FrameKind::Sampled, &lmlog_format::schema::to_payload(&report))
+        .end();
+    let (out, summary) = jsonl(&s.bytes);
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["event_type"], "lmlog.sampled_out");
+    assert_eq!(lines[0]["fields"]["event_type"], "cache_miss");
+    assert_eq!(lines[0]["fields"]["count"], 41);
+    assert_eq!(lines[1]["fields"]["event_type"], "burst");
+    assert_eq!(lines[1]["fields"]["count"], 7);
+    assert_eq!(lines[0]["timestamp"], crate::format_timestamp(ANCHOR_NANOS as i128 + 5_000));
+    assert!(lines[0].get("thread").is_none(), "{out}");
+    let kinds: Vec<_> = summary.diagnostics.iter().map(|d| format!("{:?}", d.kind)).collect();
+    assert_eq!(kinds.len(), 1, "{kinds:?}");
+    assert!(kinds[0].contains("unknown call site 9"), "{kinds:?}");
+}

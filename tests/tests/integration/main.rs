@@ -39,6 +39,7 @@ mod reentrant;
 mod resource;
 mod rotation;
 mod round_trip;
+mod sampling;
 mod sink_outage;
 mod summary;
 mod support;

@@ -29,7 +29,7 @@ mod tsc;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use measure::{Row, Sizes, SCENARIOS};
+use measure::{Row, Sizes, LMLOG_ONLY, SCENARIOS};
 use peers::{Ftlog, Lmlog, Order, Peer, Slog, Tracing, NAMES};
 use tsc::Timer;
 
@@ -153,8 +153,9 @@ fn parent(options: &Options) -> Result<(), String> {
     let scratch = workspace_target().join("compare-run");
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
     let mut rows: Vec<Row> = Vec::new();
-    for scenario in SCENARIOS {
-        for logger in NAMES.iter().filter(|n| selected(options, n)) {
+    let lmlog_only = LMLOG_ONLY.iter().map(|s| (*s, &["lmlog"][..]));
+    for (scenario, loggers) in SCENARIOS.iter().map(|s| (*s, &NAMES[..])).chain(lmlog_only) {
+        for logger in loggers.iter().filter(|n| selected(options, n)) {
             let runs = options.repeat;
             let mut repeated: Vec<Row> = Vec::new();
             for run in 1..=runs {

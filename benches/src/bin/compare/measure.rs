@@ -84,6 +84,12 @@ pub fn median_of_runs(rows: Vec<Row>) -> Vec<Row> {
 /// The scenarios, in the order the harness runs them.
 pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled", "saturated_1", "saturated_2"];
 
+/// lmlog's own paced scenarios (no peer has per-call-site sampling): the
+/// 3-field event at a call site with `sample:` that keeps nearly every
+/// event (the kept cost, sampling check included) and one that rejects
+/// nearly every event (the rejected cost: check and count).
+pub const LMLOG_ONLY: [&str; 2] = ["sampled_kept", "sampled_rejected"];
+
 /// The decode scenario's name; it is measured in lmlog's `saturated_1` run.
 pub const DECODE: &str = "decode";
 /// The time-ordered decode (`lmlog-decode`'s default): the two threads of
@@ -142,8 +148,43 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
         "disabled" => vec![disabled::<P>(scenario, dir, timer)],
         "saturated_1" => saturated::<P>(scenario, dir, sizes, 1),
         "saturated_2" => saturated::<P>(scenario, dir, sizes, 2),
+        "sampled_kept" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_kept)],
+        "sampled_rejected" => vec![paced_rejected::<P>(scenario, dir, sizes, timer)],
         other => panic!("unknown scenario {other}"),
     }
+}
+
+/// The 3-field event at a call site with `sample: 0.999999`.
+#[inline(always)]
+fn emit_kept<P: Peer>(_peer: &P, i: u64) {
+    let (key, latency_ms) = (black_box(KEY), black_box(0.125) * (i & 1023) as f64);
+    lmlog::lm_event!(info, "cache_miss", sample: 0.999999, key = key, shard = i as u32, latency_ms = latency_ms);
+}
+
+/// The 3-field event at a call site with `sample: 0.000001`.
+#[inline(always)]
+fn emit_rejected<P: Peer>(_peer: &P, i: u64) {
+    let (key, latency_ms) = (black_box(KEY), black_box(0.125) * (i & 1023) as f64);
+    lmlog::lm_event!(info, "cache_miss", sample: 0.000001, key = key, shard = i as u32, latency_ms = latency_ms);
+}
+
+/// Paced rejected calls; `dropped` is what the file accounts for neither as
+/// an event nor in an `lmlog.sampled_out` count (0 when nothing vanished).
+fn paced_rejected<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> Row {
+    let mut row = paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_rejected);
+    let lines = std::io::BufReader::new(File::open(text_output::<P>(dir, 1, false).path).expect("the decoded file"));
+    let mut kept = 0;
+    let mut sampled_out = 0;
+    for line in std::io::BufRead::lines(lines) {
+        let line: serde_json::Value = serde_json::from_str(&line.expect("a line")).expect("a JSON line");
+        match line["event_type"].as_str() {
+            Some("cache_miss") => kept += 1,
+            Some("lmlog.sampled_out") => sampled_out += line["fields"]["count"].as_u64().unwrap_or(0),
+            _ => {}
+        }
+    }
+    row.dropped = Some(row.events.saturating_sub(kept + sampled_out));
+    row
 }
 
 fn row<P: Peer>(scenario: &str) -> Row {

@@ -160,6 +160,31 @@ pub fn markdown(rows: &[Row], timer: &Timer, options: &Options, python_note: Opt
         md.push('\n');
     }
 
+    if let (Some(kept), Some(rejected)) = (find(rows, "lmlog", "sampled_kept"), find(rows, "lmlog", "sampled_rejected"))
+    {
+        let plain = find(rows, "lmlog", "paced_3_fields");
+        let _ = writeln!(
+            md,
+            "### Sampled call site, lmlog only: the 3-field event with `sample: 0.999999` (kept) and `sample: 0.000001` (rejected), paced as above\n"
+        );
+        let _ = writeln!(md, "| call | median | p99 | p99.9 | median vs plain | unaccounted |");
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
+        for (what, r) in [("plain (no sampling)", plain), ("kept", Some(kept)), ("rejected", Some(rejected))] {
+            if let Some(r) = r {
+                let _ = writeln!(
+                    md,
+                    "| {what} | {} | {} | {} | {} | {} |",
+                    ns(r.median_ns),
+                    ns(r.p99_ns),
+                    ns(r.p999_ns),
+                    ratio(r.median_ns, plain.and_then(|p| p.median_ns)),
+                    dropped(r.dropped)
+                );
+            }
+        }
+        md.push('\n');
+    }
+
     let _ = writeln!(md, "### Disabled call (below the active level; mean of batches of 1000 calls)\n");
     let _ = writeln!(md, "| logger | median | p99 |");
     let _ = writeln!(md, "|---|---:|---:|");
@@ -323,6 +348,17 @@ fn targets(rows: &[Row]) -> Vec<Target> {
     if let Some(r) = get("lmlog", DECODE_SORTED) {
         let rps = r.events_per_sec.unwrap_or(0.0);
         push("time-ordered decode ≥ 4 M records/s", rate(Some(rps)), rps / 4e6);
+    }
+    let plain = get("lmlog", "paced_3_fields").and_then(|r| r.median_ns);
+    if let (Some(plain), Some(kept)) = (plain, get("lmlog", "sampled_kept").and_then(|r| r.median_ns)) {
+        push(
+            "sampled call site, kept: ≤ 3 ns over plain",
+            format!("+{:.1} ns", kept - plain),
+            3.0 / (kept - plain).max(0.1),
+        );
+    }
+    if let Some(rejected) = get("lmlog", "sampled_rejected").and_then(|r| r.median_ns) {
+        push("sampled call site, rejected: < 6 ns", ns(Some(rejected)), 6.0 / rejected);
     }
     if let Some(median) = get("lmlog", "disabled").and_then(|r| r.median_ns) {
         push("disabled call ≤ 1 ns", ns(Some(median)), 1.0 / median);

@@ -37,7 +37,9 @@ mod record_size;
 mod reentrant;
 mod rotation;
 mod round_trip;
+mod sampling;
 mod sink_outage;
+mod stats;
 mod summary;
 mod thread_churn;
 mod time_rotation;
@@ -54,7 +56,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | reentrant FILE \
                      | many-sites FILE \
                      | oversized FILE (block|drop) (middle|last) \
-                     | thread-churn FILE)";
+                     | thread-churn FILE \
+                     | sampling FILE | stats FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -101,6 +104,8 @@ fn main() -> ExitCode {
         Some("many-sites") if args.len() == 2 => many_sites::run(&PathBuf::from(&args[1])),
         Some("oversized") if args.len() == 4 => oversized::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
         Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
+        Some("sampling") if args.len() == 2 => sampling::run(&PathBuf::from(&args[1])),
+        Some("stats") if args.len() == 2 => stats::run(&PathBuf::from(&args[1])),
         _ => Err(USAGE.into()),
     };
     match result {

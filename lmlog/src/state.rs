@@ -267,6 +267,19 @@ impl State {
         Some(id)
     }
 
+    /// The most verbose level the running filter records anywhere; `None`
+    /// when nothing is recorded (for the `log` bridge's `log::max_level`).
+    #[cfg(feature = "log")]
+    pub fn max_level(&self) -> Option<Level> {
+        lock(&self.registry).filter.as_ref().and_then(Filter::most_verbose)
+    }
+
+    /// Whether the running filter records `level` from `module`.
+    #[cfg(feature = "log")]
+    pub fn filter_enabled(&self, module: &str, level: Level) -> bool {
+        lock(&self.registry).filter.as_ref().is_some_and(|f| f.enabled(module, level))
+    }
+
     /// Number of interned (call site, schema) pairs; load it after loading
     /// ring tails so every id a drained record carries is covered.
     pub fn interned_count(&self) -> u32 {

@@ -268,8 +268,9 @@ impl State {
     }
 
     /// The most verbose level the running filter records anywhere; `None`
-    /// when nothing is recorded (for the `log` bridge's `log::max_level`).
-    #[cfg(feature = "log")]
+    /// when nothing is recorded (the bridges' `log::max_level` and
+    /// level hint).
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub fn max_level(&self) -> Option<Level> {
         lock(&self.registry).filter.as_ref().and_then(Filter::most_verbose)
     }

@@ -33,7 +33,11 @@
 //! added.
 //!
 //! The filter decides by target and level, as for macro call sites; the
-//! layer never disables events for the subscriber's other layers.
+//! layer never disables events for the subscriber's other layers. Its
+//! level hint is the most verbose level the filter records anywhere (as
+//! the `log` bridge sets `log::max_level`), so more verbose events cost
+//! `tracing`'s one level check: install the layer after
+//! [`lmlog::init`](crate::init).
 //!
 //! Events that `tracing-log`'s `LogTracer` made from `log` records are
 //! recorded as the `log` bridge records them (event type `log`, the
@@ -55,7 +59,7 @@ use lmlog_format::{FieldDesc, Level, TypeDesc};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::Interest;
-use tracing_core::{Event, Metadata, Subscriber};
+use tracing_core::{Event, LevelFilter, Metadata, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
@@ -64,6 +68,7 @@ use super::{json_field, lock, new_callsite, new_schema, Location, MESSAGE};
 use crate::callsite::Callsite;
 use crate::event::EventSchema;
 use crate::producer::{emit_dynamic, EncodeFields};
+use crate::state::STATE;
 use crate::value::json::{self, JsonOut};
 use crate::value::{Encoder, FormattedStr};
 
@@ -210,6 +215,20 @@ where
         // lmlog filter (which may change); other layers decide for
         // themselves.
         Interest::always()
+    }
+
+    /// The most verbose level the running filter records anywhere, so that
+    /// `tracing`'s macros skip more verbose events without calling the
+    /// subscriber (read when the subscriber is installed); no hint when no
+    /// runtime runs yet.
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        STATE.max_level().map(|level| match level {
+            Level::Error => LevelFilter::ERROR,
+            Level::Warn => LevelFilter::WARN,
+            Level::Info => LevelFilter::INFO,
+            Level::Debug => LevelFilter::DEBUG,
+            Level::Trace => LevelFilter::TRACE,
+        })
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {

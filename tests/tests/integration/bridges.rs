@@ -78,7 +78,8 @@ fn log_records_keep_level_target_source_message_and_typed_key_values() {
 
 #[test]
 fn tracing_events_keep_their_fields_and_their_span() {
-    let (events, _) = run("tracing");
+    let (events, printed) = run("tracing");
+    assert_eq!(printed.trim(), "max_level=info", "the layer's hint is the filter's most verbose level");
     assert_eq!(ns(&events), [1, 2, 3, 4]);
     for event in &events {
         assert_eq!(event["event_type"], "tracing");

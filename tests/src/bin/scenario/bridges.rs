@@ -9,13 +9,14 @@
 //!   every kind, n=2..4 error/warn/info, n=5 three times from one line, n=6
 //!   a message without arguments, n=7 target `chatty` at warn; not recorded:
 //!   info from `chatty`, debug from this module, trace from `verbose`;
-//!   recorded: n=8 debug from `verbose`; n=9 and n=10 from one line with
-//!   other keys each time.
+//!   recorded: n=8 debug from `verbose`; n=9 and n=10 records built at one
+//!   line with other keys each time.
 //! - `tracing`: the `tracing` layer under `info,chatty=warn`. n=1 fields of
 //!   every kind in span `checkout` {order_id 42, region "eu"}, then the
 //!   span records `user` "ada", n=2 in it with a field left empty, n=3
 //!   outside any span without a message, n=4 warn from target `chatty`;
-//!   not recorded: info from `chatty`, debug.
+//!   not recorded: info from `chatty`, debug. Prints `max_level=LEVEL`
+//!   (`tracing`'s, from the layer's hint).
 //! - `service`: the example of a service: its own `lm_event!` (n=1), a
 //!   dependency logging through `log` (n=2), another through `tracing` in a
 //!   span (n=3), both bridges installed (and `tracing` also handing its
@@ -81,20 +82,35 @@ fn log_records(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     log::info!(target: "chatty", n = 0; "chatty info: not recorded");
     log::debug!(n = 0; "debug: not recorded");
     verbose::run();
-    for n in [9u32, 10] {
-        let line = line!() + 1;
-        if n == 9 {
-            log::info!(n = n, line = line, first = "only here"; "keys {}", n)
-        } else {
-            log::info!(n = n, line = line, second = 2; "keys {}", n)
-        }
-    }
+    // One call site (as a logging facade that builds records would make):
+    // other keys each time.
+    let line = line!();
+    record_at(
+        line,
+        &[("n", 9u32.into()), ("line", line.into()), ("first", "only here".into())],
+        format_args!("keys 9"),
+    );
+    record_at(line, &[("n", 10u32.into()), ("line", line.into()), ("second", 2u32.into())], format_args!("keys 10"));
     Ok(())
+}
+
+/// A record built by hand: from this file, at `line`.
+fn record_at(line: u32, kvs: &[(&str, log::kv::Value<'_>)], args: std::fmt::Arguments<'_>) {
+    let record = log::Record::builder()
+        .level(log::Level::Info)
+        .target(module_path!())
+        .file(Some(file!()))
+        .line(Some(line))
+        .key_values(&kvs)
+        .args(args)
+        .build();
+    log::logger().log(&record);
 }
 
 fn tracing_events(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let _guard = init(path, "info,chatty=warn")?;
     tracing_layer()?;
+    println!("max_level={}", tracing::level_filters::LevelFilter::current());
     let addr = std::net::IpAddr::from([10, 0, 0, 7]);
     let error = std::io::Error::other("disk full");
     let span = tracing::info_span!("checkout", order_id = 42u64, region = "eu", user = tracing::field::Empty);

@@ -17,7 +17,7 @@
 //! their types are known only at run time.
 //!
 //! After warm-up a record takes no lock and allocates nothing: each thread
-//! caches the sites it used (a map keyed by a hash or an address); the registries behind
+//! caches the sites it used (a map keyed by addresses); the registries behind
 //! the caches are locked only when a thread meets a site for the first
 //! time.
 
@@ -95,15 +95,14 @@ struct Location<'a> {
 }
 
 impl Location<'_> {
-    /// A hash for the per-thread caches (FNV-1a: short keys, no seed
-    /// needed: a collision only costs a trip to the registry).
-    fn hash(&self) -> u64 {
-        lmlog_format::fingerprint::Fingerprint::new()
-            .str(self.target)
-            .str(self.file.unwrap_or(""))
-            .u64(u64::from(self.line))
-            .u64(self.level as u64)
-            .finish()
+    /// The per-thread caches' key: the addresses and lengths of the target
+    /// and file (`log`'s macros pass `'static` text, the same each time),
+    /// the line and the level; cheap to compute, and checked against the
+    /// text of the cached site's location (different text at one address
+    /// is a miss, never a wrong site).
+    fn cache_key(&self) -> u64 {
+        let text = |s: &str| (s.as_ptr() as u64).rotate_left(16) ^ s.len() as u64;
+        text(self.target).rotate_left(21) ^ self.file.map_or(0, text) ^ u64::from(self.line) << 3 ^ self.level as u64
     }
 
     fn to_owned(self) -> Location<'static> {
@@ -163,32 +162,46 @@ fn located_site(location: Location<'_>) -> &'static LocatedSite {
     site
 }
 
-/// A hasher for keys that already are hashes (or addresses).
+/// A hasher for one `u64` key (an address, or a mix of them): one
+/// multiplication spreads it over the bits the map uses.
 #[derive(Default)]
-struct PassThrough(u64);
+struct MixU64(u64);
 
-impl Hasher for PassThrough {
+impl Hasher for MixU64 {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).rotate_left(5);
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
         }
     }
     fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.0 = v as u64;
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
-/// A thread's cache of the sites (and schemas) it used, keyed by a hash or
-/// an address: after warm-up a record finds its site here, without a lock
-/// or an allocation. The map grows with the distinct call sites a thread
-/// meets, as the registry does.
-type ThreadCache<V> = std::cell::RefCell<HashMap<u64, V, BuildHasherDefault<PassThrough>>>;
+/// A thread's cache of the sites (and schemas) it used, keyed by addresses:
+/// after warm-up a record finds its site here, without a lock or an
+/// allocation. It holds at most [`CACHED_SITES`] entries (records whose
+/// target is built at run time have a new address each time): when full,
+/// it starts again empty.
+type ThreadCache<V> = std::cell::RefCell<HashMap<u64, V, BuildHasherDefault<MixU64>>>;
+
+/// Entries of a [`ThreadCache`].
+const CACHED_SITES: usize = 4096;
+
+/// Caches `value` under `key` in `cache`, unless it is in use.
+fn cache_insert<V>(cache: &'static std::thread::LocalKey<ThreadCache<V>>, key: u64, value: V) {
+    let _ = cache.try_with(|cache| {
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            if cache.len() >= CACHED_SITES && !cache.contains_key(&key) {
+                cache.clear();
+            }
+            cache.insert(key, value);
+        }
+    });
+}
 
 const fn new_thread_cache<V>() -> ThreadCache<V> {
     std::cell::RefCell::new(HashMap::with_hasher(BuildHasherDefault::new()))
@@ -210,11 +223,11 @@ fn located(
     keys_match: impl Fn(&EventSchema) -> bool,
     keys: impl FnOnce() -> Vec<String>,
 ) -> (&'static LocatedSite, &'static EventSchema) {
-    let hash = location.hash();
+    let key = location.cache_key();
     let cached = LOCATED_CACHE
         .try_with(|cache| {
             let cache = cache.try_borrow().ok()?;
-            let &(site, schema) = cache.get(&hash)?;
+            let &(site, schema) = cache.get(&key)?;
             (site.location == location && schema.name == name && keys_match(schema)).then_some((site, schema))
         })
         .ok()
@@ -224,10 +237,6 @@ fn located(
     }
     let site = located_site(location);
     let schema = site.schema(name, keys_match, keys);
-    let _ = LOCATED_CACHE.try_with(|cache| {
-        if let Ok(mut cache) = cache.try_borrow_mut() {
-            cache.insert(hash, (site, schema));
-        }
-    });
+    cache_insert(&LOCATED_CACHE, key, (site, schema));
     (site, schema)
 }

@@ -164,11 +164,7 @@ fn site(metadata: &'static Metadata<'static>) -> &'static TracingSite {
         return site;
     }
     let site = register(metadata);
-    let _ = CACHED.try_with(|cache| {
-        if let Ok(mut cache) = cache.try_borrow_mut() {
-            cache.insert(key, site);
-        }
-    });
+    super::cache_insert(&CACHED, key, site);
     site
 }
 

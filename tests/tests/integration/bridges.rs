@@ -34,13 +34,21 @@ fn assert_source(event: &Value, module: &str) {
     assert_eq!(source["module"], module, "{event}");
 }
 
+/// The OpenTelemetry trace is captured for the last event only.
+fn assert_trace(events: &[Value]) {
+    let (last, others) = events.split_last().unwrap();
+    assert_eq!(last["trace"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736", "{last}");
+    assert!(others.iter().all(|e| e.get("trace").is_none()));
+}
+
 #[test]
 fn log_records_keep_level_target_source_message_and_typed_key_values() {
     let (events, printed) = run("log");
     assert_eq!(printed.trim(), "max_level=DEBUG", "log::max_level is the filter's most verbose level");
     // Filtered out: info from `chatty`, debug from this module, trace from
     // `verbose` (by `log::max_level`).
-    assert_eq!(ns(&events), [1, 2, 3, 4, 5, 5, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(ns(&events), [1, 2, 3, 4, 5, 5, 5, 6, 7, 8, 9, 10, 11]);
+    assert_trace(&events);
     for event in &events {
         assert_eq!(event["event_type"], "log");
         assert_eq!(event["message"], event["fields"]["message"], "{event}");
@@ -80,7 +88,8 @@ fn log_records_keep_level_target_source_message_and_typed_key_values() {
 fn tracing_events_keep_their_fields_and_their_span() {
     let (events, printed) = run("tracing");
     assert_eq!(printed.trim(), "max_level=info", "the layer's hint is the filter's most verbose level");
-    assert_eq!(ns(&events), [1, 2, 3, 4]);
+    assert_eq!(ns(&events), [1, 2, 3, 4, 5]);
+    assert_trace(&events);
     for event in &events {
         assert_eq!(event["event_type"], "tracing");
         assert_source(event, if event["fields"]["n"] == 4 { "chatty" } else { MODULE });

@@ -10,12 +10,13 @@
 //!   a message without arguments, n=7 target `chatty` at warn; not recorded:
 //!   info from `chatty`, debug from this module, trace from `verbose`;
 //!   recorded: n=8 debug from `verbose`; n=9 and n=10 records built at one
-//!   line with other keys each time.
+//!   line with other keys each time; n=11 in an OpenTelemetry trace.
 //! - `tracing`: the `tracing` layer under `info,chatty=warn`. n=1 fields of
 //!   every kind in span `checkout` {order_id 42, region "eu"}, then the
 //!   span records `user` "ada", n=2 in it with a field left empty, n=3
 //!   outside any span without a message, n=4 warn from target `chatty`;
-//!   not recorded: info from `chatty`, debug. Prints `max_level=LEVEL`
+//!   not recorded: info from `chatty`, debug; n=5 in an OpenTelemetry
+//!   trace. Prints `max_level=LEVEL`
 //!   (`tracing`'s, from the layer's hint).
 //! - `service`: the example of a service: its own `lm_event!` (n=1), a
 //!   dependency logging through `log` (n=2), another through `tracing` in a
@@ -91,7 +92,26 @@ fn log_records(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         format_args!("keys 9"),
     );
     record_at(line, &[("n", 10u32.into()), ("line", line.into()), ("second", 2u32.into())], format_args!("keys 10"));
+    let _span = attach_trace()?;
+    let line = line!() + 1;
+    log::info!(n = 11, line = line; "in a trace");
     Ok(())
+}
+
+/// The trace the last record of `log` and `tracing` modes is in.
+pub const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+/// Makes an OpenTelemetry span of [`TRACE_ID`] current (until dropped).
+fn attach_trace() -> Result<opentelemetry::ContextGuard, Box<dyn std::error::Error>> {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+    let span = SpanContext::new(
+        TraceId::from_hex(TRACE_ID)?,
+        SpanId::from_hex("00f067aa0ba902b7")?,
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    );
+    Ok(opentelemetry::Context::current().with_remote_span_context(span).attach())
 }
 
 /// A record built by hand: from this file, at `line`.
@@ -128,6 +148,9 @@ fn tracing_events(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     tracing::warn!(target: "chatty", n = 4u64, line, "chatty warn");
     tracing::info!(target: "chatty", n = 0u64, "chatty info: not recorded");
     tracing::debug!(n = 0u64, "debug: not recorded");
+    let _span = attach_trace()?;
+    let line = line!() + 1;
+    tracing::info!(n = 5u64, line, "in a trace");
     Ok(())
 }
 

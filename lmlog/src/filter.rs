@@ -77,6 +77,15 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// The most verbose level recorded from any module; `None` if the
+    /// filter records nothing.
+    #[cfg(any(feature = "log", feature = "tracing"))]
+    pub(crate) fn most_verbose(&self) -> Option<Level> {
+        self.directives.iter().map(|(_, ceiling)| *ceiling).chain([self.default]).flatten().max()
+    }
+}
+
 impl Default for Filter {
     fn default() -> Filter {
         Filter::all()

@@ -34,6 +34,8 @@
 extern crate self as lmlog;
 
 mod attributes;
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub mod bridge;
 mod callsite;
 mod clock;
 mod config;

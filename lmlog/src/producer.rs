@@ -37,6 +37,43 @@ pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, even
     }
 }
 
+/// What a record carries after its header: a [`LogEvent`]'s fields, or
+/// those of a bridged `log` / `tracing` record, whose schema is built at run
+/// time. Encoding must be a pure function of the value: a record that does
+/// not fit is encoded again into more room.
+pub(crate) trait EncodeFields {
+    fn encode_fields(&self, enc: &mut Encoder<'_>);
+}
+
+impl<E: LogEvent> EncodeFields for E {
+    #[inline(always)]
+    fn encode_fields(&self, enc: &mut Encoder<'_>) {
+        LogEvent::encode_fields(self, enc)
+    }
+}
+
+/// Records `fields` of `schema` (built at run time) at `callsite` if the
+/// filter lets the schema's level through: the bridges' entry point.
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn emit_dynamic<F: EncodeFields>(
+    callsite: &'static Callsite,
+    schema: &'static crate::event::EventSchema,
+    fields: &F,
+) {
+    let state = callsite.load();
+    if !state.enables(schema.level) {
+        return;
+    }
+    match callsite.primary_id_for(state, schema.fingerprint) {
+        Some(id) => write_event(id, fields),
+        None => {
+            if let Some(id) = STATE.resolve(callsite, schema) {
+                write_event(id, fields)
+            }
+        }
+    }
+}
+
 /// A call site's first event, or an event of a schema that is not the
 /// site's first (generic call sites).
 #[cold]
@@ -172,7 +209,7 @@ fn varint_len(v: u64) -> usize {
 
 /// Writes one record for call site `id`.
 #[inline(always)]
-fn write_event<E: LogEvent>(id: u32, event: &E) {
+fn write_event<E: EncodeFields>(id: u32, event: &E) {
     let producer = ACTIVE.get();
     if producer.is_null() {
         return write_event_slow(id, event);
@@ -191,7 +228,7 @@ fn write_event<E: LogEvent>(id: u32, event: &E) {
 /// counted lost).
 #[cold]
 #[inline(never)]
-fn write_event_slow<E: LogEvent>(id: u32, event: &E) {
+fn write_event_slow<E: EncodeFields>(id: u32, event: &E) {
     match OWNER.try_with(|owner| owner.0.get()) {
         Ok(owned) if owned.is_null() => {
             let producer = Box::into_raw(Box::new(Producer::acquire()));
@@ -214,7 +251,7 @@ impl Producer {
     }
 
     #[inline(always)]
-    fn write<E: LogEvent>(&mut self, id: u32, event: &E) {
+    fn write<E: EncodeFields>(&mut self, id: u32, event: &E) {
         let ticks = crate::clock::now();
         #[cfg(feature = "otel")]
         let trace = crate::trace::current();

@@ -277,6 +277,20 @@ impl State {
         Some(id)
     }
 
+    /// The most verbose level the running filter records anywhere; `None`
+    /// when nothing is recorded (the bridges' `log::max_level` and
+    /// level hint).
+    #[cfg(any(feature = "log", feature = "tracing"))]
+    pub fn max_level(&self) -> Option<Level> {
+        lock(&self.registry).filter.as_ref().and_then(Filter::most_verbose)
+    }
+
+    /// Whether the running filter records `level` from `module`.
+    #[cfg(feature = "log")]
+    pub fn filter_enabled(&self, module: &str, level: Level) -> bool {
+        lock(&self.registry).filter.as_ref().is_some_and(|f| f.enabled(module, level))
+    }
+
     /// Number of interned (call site, schema) pairs; load it after loading
     /// ring tails so every id a drained record carries is covered.
     pub fn interned_count(&self) -> u32 {

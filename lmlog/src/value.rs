@@ -11,6 +11,7 @@ use lmlog_format::varint;
 use lmlog_format::TypeDesc;
 
 mod external;
+pub(crate) mod json;
 mod std_types;
 
 pub use std_types::ErrorSources;

@@ -64,10 +64,10 @@ mod time_impl {
 #[cfg(feature = "serde_json")]
 mod serde_json_impl {
     use lmlog_format::types::MAX_JSON_DEPTH;
-    use lmlog_format::{JsonKind, TypeDesc};
+    use lmlog_format::TypeDesc;
     use serde_json::{Map, Value};
 
-    use crate::value::{Encoder, LogValue};
+    use crate::value::{json, Encoder, LogValue};
 
     /// A JSON value is recorded as it is, in a compact self-describing form
     /// (FORMAT.md, "JSON values"), and decodes as itself. Arrays and objects
@@ -88,51 +88,36 @@ mod serde_json_impl {
         }
     }
 
-    fn kind(enc: &mut Encoder<'_>, kind: JsonKind) {
-        enc.write_varint(kind as u64);
-    }
-
     fn encode_object(map: &Map<String, Value>, enc: &mut Encoder<'_>, depth: usize) {
-        kind(enc, JsonKind::Object);
-        enc.write_varint(map.len() as u64);
+        json::object(enc, map.len());
         for (key, value) in map {
-            enc.write_len_prefixed(key.as_bytes());
+            json::key(enc, key);
             encode_value(value, enc, depth + 1);
         }
     }
 
     fn encode_value(value: &Value, enc: &mut Encoder<'_>, depth: usize) {
         match value {
-            Value::Null => kind(enc, JsonKind::Null),
-            Value::Bool(false) => kind(enc, JsonKind::False),
-            Value::Bool(true) => kind(enc, JsonKind::True),
+            Value::Null => json::null(enc),
+            Value::Bool(v) => json::bool(enc, *v),
             Value::Number(n) => {
                 if let Some(v) = n.as_u64() {
-                    kind(enc, JsonKind::U64);
-                    enc.write_varint(v);
+                    json::u64(enc, v);
                 } else if let Some(v) = n.as_i64() {
-                    kind(enc, JsonKind::I64);
-                    enc.write_signed(v);
+                    json::i64(enc, v);
                 } else if let Some(v) = n.as_f64().filter(|v| v.is_finite()) {
-                    kind(enc, JsonKind::F64);
-                    enc.write_bytes(&v.to_le_bytes());
+                    json::f64(enc, v);
                 } else {
                     // Only with serde_json's `arbitrary_precision`: keep the text.
-                    kind(enc, JsonKind::String);
-                    enc.write_len_prefixed(n.to_string().as_bytes());
+                    json::str(enc, &n.to_string());
                 }
             }
-            Value::String(s) => {
-                kind(enc, JsonKind::String);
-                enc.write_len_prefixed(s.as_bytes());
-            }
+            Value::String(s) => json::str(enc, s),
             Value::Array(_) | Value::Object(_) if depth + 1 >= MAX_JSON_DEPTH => {
-                kind(enc, JsonKind::String);
-                enc.write_len_prefixed(value.to_string().as_bytes());
+                json::str(enc, &value.to_string());
             }
             Value::Array(items) => {
-                kind(enc, JsonKind::Array);
-                enc.write_varint(items.len() as u64);
+                json::array(enc, items.len());
                 for item in items {
                     encode_value(item, enc, depth + 1);
                 }

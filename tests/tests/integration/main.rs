@@ -10,6 +10,7 @@
 //!   the runtime runs as a scenario of the `lmlog-scenario` binary
 //!   (`src/bin/scenario/`) in a child process, so tests here stay independent.
 
+mod bridges;
 mod cli;
 mod config_file;
 mod console;

@@ -6,7 +6,8 @@
 //!   --samples N        paced calls timed per latency scenario (default 300000)
 //!   --events N         events per saturated scenario (default 2000000)
 //!   --quick            small sizes, to check the harness itself works
-//!   --only a,b         run only these loggers (lmlog ticklog ftlog slog tracing python)
+//!   --only a,b         run only these loggers (lmlog ticklog ftlog slog tracing lmlog-log
+//!                      lmlog-tracing python)
 //!   --json PATH        where to write the rows (default target/compare.json)
 //!   --update-benchmarks PATH   replace the generated part of BENCHMARKS.md
 //!   --repeat N         runs of each scenario, the median run reported (default 3)
@@ -30,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use measure::{Row, Sizes, LMLOG_ONLY, SCENARIOS};
-use peers::{Ftlog, Lmlog, Order, Peer, Slog, Tracing, NAMES};
+use peers::{Ftlog, Lmlog, LogBridge, Order, Peer, Slog, Tracing, TracingBridge, NAMES};
 use tsc::Timer;
 
 include!("ticklog_peer.rs");
@@ -131,6 +132,8 @@ fn child(mut args: impl Iterator<Item = String>) -> ExitCode {
         "slog" => measure::run::<Slog>(&scenario, &dir, sizes, &timer),
         "ticklog" => measure::run::<Ticklog>(&scenario, &dir, sizes, &timer),
         "ftlog" => measure::run::<Ftlog>(&scenario, &dir, sizes, &timer),
+        "lmlog-log" => measure::run::<LogBridge>(&scenario, &dir, sizes, &timer),
+        "lmlog-tracing" => measure::run::<TracingBridge>(&scenario, &dir, sizes, &timer),
         other => panic!("unknown logger {other}"),
     };
     for row in rows {

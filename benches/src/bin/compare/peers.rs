@@ -14,7 +14,10 @@ use lmlog::lm_event;
 pub use lmlog_benches::Order;
 
 /// The names the harness accepts, in the order the table shows them.
-pub const NAMES: [&str; 5] = ["lmlog", "ticklog", "ftlog", "slog", "tracing"];
+/// `lmlog-log` and `lmlog-tracing` are `log`'s and `tracing`'s macros
+/// through lmlog's bridges, beside `tracing` (its JSON formatter) on the
+/// same calls.
+pub const NAMES: [&str; 7] = ["lmlog", "ticklog", "ftlog", "slog", "tracing", "lmlog-log", "lmlog-tracing"];
 
 /// One logger, initialised for one run.
 pub trait Peer: Sync + Sized {
@@ -22,6 +25,8 @@ pub trait Peer: Sync + Sized {
     const NAME: &'static str;
     /// The file in the run's directory the logger writes.
     const FILE: &'static str;
+    /// The file is an lmlog file (decoded to be counted), not text.
+    const BINARY: bool = false;
     /// Initialises the logger writing into `dir`.
     fn start(dir: &Path) -> Self;
     /// `cache_miss` with a ~10-byte `&str`, a `u32` and an `f64`.
@@ -57,18 +62,24 @@ pub struct Lmlog {
     _guard: lmlog::Guard,
 }
 
+/// lmlog as every peer here runs it: a file, `info`, nothing dropped.
+fn start_lmlog(dir: &Path) -> lmlog::Guard {
+    let config = lmlog::Config::new()
+        .output(dir.join(Lmlog::FILE))
+        .filter("info")
+        .env_filter(false)
+        .overflow(lmlog::Overflow::Block)
+        .flush_on_panic(false);
+    lmlog::init(config).expect("lmlog init")
+}
+
 impl Peer for Lmlog {
     const NAME: &'static str = "lmlog";
     const FILE: &'static str = "lmlog.lmlog";
+    const BINARY: bool = true;
 
     fn start(dir: &Path) -> Self {
-        let config = lmlog::Config::new()
-            .output(dir.join(Self::FILE))
-            .filter("info")
-            .env_filter(false)
-            .overflow(lmlog::Overflow::Block)
-            .flush_on_panic(false);
-        Lmlog { _guard: lmlog::init(config).expect("lmlog init") }
+        Lmlog { _guard: start_lmlog(dir) }
     }
 
     #[inline(always)]
@@ -107,11 +118,29 @@ impl Peer for Tracing {
 
     #[inline(always)]
     fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64) {
-        tracing::info!(key, shard, latency_ms, "cache_miss");
+        Tracing::cache_miss_call(key, shard, latency_ms);
     }
 
     #[inline(always)]
     fn order(&self, o: &Order<'_>) {
+        Tracing::order_call(o);
+    }
+
+    #[inline(always)]
+    fn disabled(&self, n: u32) {
+        Tracing::disabled_call(n);
+    }
+}
+
+/// The `tracing` calls, shared by the JSON formatter and lmlog's layer.
+impl Tracing {
+    #[inline(always)]
+    fn cache_miss_call(key: &str, shard: u32, latency_ms: f64) {
+        tracing::info!(key, shard, latency_ms, "cache_miss");
+    }
+
+    #[inline(always)]
+    fn order_call(o: &Order<'_>) {
         tracing::info!(
             id = o.id,
             customer = o.customer,
@@ -126,8 +155,85 @@ impl Peer for Tracing {
     }
 
     #[inline(always)]
-    fn disabled(&self, n: u32) {
+    fn disabled_call(n: u32) {
         tracing::debug!(n, "verbose");
+    }
+}
+
+/// `log`'s macros through `lmlog::bridge::log`.
+pub struct LogBridge {
+    _guard: lmlog::Guard,
+}
+
+impl Peer for LogBridge {
+    const NAME: &'static str = "lmlog-log";
+    const FILE: &'static str = Lmlog::FILE;
+    const BINARY: bool = true;
+
+    fn start(dir: &Path) -> Self {
+        let guard = start_lmlog(dir);
+        lmlog::bridge::log::init().expect("lmlog's log bridge");
+        LogBridge { _guard: guard }
+    }
+
+    #[inline(always)]
+    fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64) {
+        log::info!(key, shard, latency_ms; "cache_miss");
+    }
+
+    #[inline(always)]
+    fn order(&self, o: &Order<'_>) {
+        log::info!(
+            id = o.id,
+            customer = o.customer,
+            amount = o.amount,
+            items = o.items,
+            express = o.express,
+            region = o.region,
+            discount:? = o.discount,
+            retries = o.retries;
+            "order"
+        );
+    }
+
+    #[inline(always)]
+    fn disabled(&self, n: u32) {
+        log::debug!(n; "verbose");
+    }
+}
+
+/// `tracing`'s macros (the same calls as [`Tracing`]'s) through
+/// `lmlog::bridge::tracing::layer()`.
+pub struct TracingBridge {
+    _guard: lmlog::Guard,
+}
+
+impl Peer for TracingBridge {
+    const NAME: &'static str = "lmlog-tracing";
+    const FILE: &'static str = Lmlog::FILE;
+    const BINARY: bool = true;
+
+    fn start(dir: &Path) -> Self {
+        use tracing_subscriber::layer::SubscriberExt;
+        let guard = start_lmlog(dir);
+        let subscriber = tracing_subscriber::registry().with(lmlog::bridge::tracing::layer());
+        tracing::subscriber::set_global_default(subscriber).expect("tracing subscriber");
+        TracingBridge { _guard: guard }
+    }
+
+    #[inline(always)]
+    fn cache_miss(&self, key: &str, shard: u32, latency_ms: f64) {
+        Tracing::cache_miss_call(key, shard, latency_ms);
+    }
+
+    #[inline(always)]
+    fn order(&self, o: &Order<'_>) {
+        Tracing::order_call(o);
+    }
+
+    #[inline(always)]
+    fn disabled(&self, n: u32) {
+        Tracing::disabled_call(n);
     }
 }
 

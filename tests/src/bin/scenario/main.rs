@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod append;
+mod bridges;
 mod config_file;
 mod console;
 mod crash;
@@ -45,7 +46,7 @@ mod thread_churn;
 mod time_rotation;
 mod vocabulary;
 
-const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | config-file CONFIG | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
+const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | bridges (log|tracing|service|log-tracer) FILE | config-file CONFIG | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE | env-filter FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | fn-attributes FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | operations FILE | otel FILE | record-size FILE (off|always) \
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("append") if args.len() == 4 => append::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
+        Some("bridges") if args.len() == 3 => bridges::run(&args[1], &PathBuf::from(&args[2])),
         Some("config-file") if args.len() == 2 => config_file::run(&PathBuf::from(&args[1])),
         Some("console") if args.len() == 3 => console::run(&args[1], &PathBuf::from(&args[2])),
         Some("custom-sink-settings") if args.len() == 1 => custom_sink_settings::run(),

@@ -133,9 +133,11 @@ impl fmt::Display for ExportReport {
     }
 }
 
-/// The exporter gave up delivering a batch (the error the decoder stops with).
+/// The exporter gave up delivering a batch (the error the decoder stops
+/// with): the retries ran out, or the failure is one no retry cures (a
+/// certificate the trusted roots do not vouch for).
 #[derive(Debug, thiserror::Error)]
-#[error("gave up sending to {endpoint} after {attempts} attempts: {last}")]
+#[error("gave up sending to {endpoint} after {attempts} {}: {last}", if *attempts == 1 { "attempt" } else { "attempts" })]
 #[non_exhaustive]
 pub struct GaveUp {
     /// The endpoint.

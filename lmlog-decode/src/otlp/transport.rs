@@ -23,10 +23,13 @@ pub(crate) enum Outcome {
     GaveUp { attempts: u32, last: String },
 }
 
-/// One attempt's failure that a retry may cure.
-struct Transient {
+/// One attempt's failure.
+struct Failure {
     /// What happened (never a header value).
     what: String,
+    /// Whether a retry may cure it (a connection failure, 429, 502, 503,
+    /// 504), unlike a certificate the endpoint's roots do not trust.
+    transient: bool,
     /// The wait the collector asked for (`Retry-After`, in seconds).
     retry_after: Option<Duration>,
 }
@@ -111,7 +114,8 @@ impl Transport {
             };
             let backoff = self.backoff(attempt - 1);
             let wait = failure.retry_after.map_or(backoff, |w| w.min(self.retry.max_backoff));
-            if attempt >= self.retry.max_attempts || started.elapsed() + wait > self.retry.max_elapsed {
+            let out_of_time = started.elapsed() + wait > self.retry.max_elapsed;
+            if !failure.transient || attempt >= self.retry.max_attempts || out_of_time {
                 return Outcome::GaveUp { attempts: attempt, last: failure.what };
             }
             std::thread::sleep(wait);
@@ -120,7 +124,7 @@ impl Transport {
     }
 
     /// One POST.
-    fn attempt(&self, gzipped: &[u8]) -> Result<Outcome, Transient> {
+    fn attempt(&self, gzipped: &[u8]) -> Result<Outcome, Failure> {
         let mut request = self
             .agent
             .post(&self.endpoint)
@@ -133,7 +137,18 @@ impl Transport {
             Ok(response) => response,
             // ureq's errors name the host, the I/O error, the TLS alert:
             // never a header.
-            Err(e) => return Err(Transient { what: e.to_string(), retry_after: None }),
+            Err(e) => {
+                let transient = match &e {
+                    // rustls reports a certificate or handshake failure as invalid data.
+                    ureq::Error::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
+                    ureq::Error::Timeout(_)
+                    | ureq::Error::HostNotFound
+                    | ureq::Error::ConnectionFailed
+                    | ureq::Error::Protocol(_) => true,
+                    _ => false,
+                };
+                return Err(Failure { what: e.to_string(), transient, retry_after: None });
+            }
         };
         let status = response.status().as_u16();
         // Read whatever the status, so that the connection can be used again.
@@ -157,7 +172,7 @@ impl Transport {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
-                Err(Transient { what: format!("HTTP status {status}"), retry_after })
+                Err(Failure { what: format!("HTTP status {status}"), transient: true, retry_after })
             }
             _ => Ok(Outcome::Refused { status }),
         }

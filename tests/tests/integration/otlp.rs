@@ -7,7 +7,8 @@
 //! part of a batch prove that nothing is lost, repeated or left uncounted;
 //! the endpoint and headers come from flags and the OpenTelemetry
 //! environment variables, and header values never reach the output;
-//! `--follow` ships a log while its application writes it.
+//! `--follow` ships a log while its application writes it; `https://` works
+//! with the CA given by `--otlp-ca` and fails at once without it.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -615,4 +616,104 @@ fn wait(child: &mut std::process::Child) -> std::process::ExitStatus {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A CA made for the test, and a certificate for `127.0.0.1` it signed:
+/// the CA's PEM, and a rustls server configuration serving the certificate.
+fn test_ca() -> (String, Arc<rustls::ServerConfig>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+        .unwrap();
+    (ca_cert.pem(), Arc::new(config))
+}
+
+/// A TLS terminator in front of `backend`: serves `config`'s certificate
+/// and passes the plain bytes on, both ways.
+fn tls_relay(backend: SocketAddr, config: Arc<rustls::ServerConfig>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a TLS relay");
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let config = Arc::clone(&config);
+            std::thread::spawn(move || {
+                // A client that gives up on the certificate ends here.
+                let _ = terminate_tls(client, backend, config);
+            });
+        }
+    });
+    addr
+}
+
+/// Relays one TLS connection to `backend` until either side closes.
+fn terminate_tls(client: TcpStream, backend: SocketAddr, config: Arc<rustls::ServerConfig>) -> std::io::Result<()> {
+    let mut server = TcpStream::connect(backend)?;
+    // Both directions on one thread (a TLS stream is not split): short
+    // read timeouts let each side be polled in turn.
+    client.set_read_timeout(Some(Duration::from_millis(5)))?;
+    server.set_read_timeout(Some(Duration::from_millis(5)))?;
+    let connection = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(connection, client);
+    let waiting =
+        |e: &std::io::Error| matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut);
+    let mut buf = [0; 16 * 1024];
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(k) => server.write_all(&buf[..k])?,
+            Err(e) if waiting(&e) => {}
+            Err(e) => return Err(e),
+        }
+        match server.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(k) => {
+                tls.write_all(&buf[..k])?;
+                tls.flush()?;
+            }
+            Err(e) if waiting(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[test]
+fn https_with_the_ca_given_and_a_refusal_without_it() {
+    let dir = TempDir::new("otlp-https");
+    let file = dir.path().join("otel.lmlog");
+    run_scenario(&["otel", file.to_str().unwrap()]);
+    let (ca_pem, config) = test_ca();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let receiver = Receiver::start(vec![]);
+    let url = format!("https://{}", tls_relay(receiver.addr, config));
+
+    let out = run(decoder().args(["--otlp-endpoint", &url, "--otlp-ca"]).arg(&ca).arg(&file));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), format!("lmlog-decode: sent 2 events to {url}/v1/logs (0 rejected, 0 retries)\n"));
+    assert_eq!(receiver.accepted_records().len(), 2);
+
+    // The system's roots do not know the test's CA: no retry cures that.
+    let out = run(decoder().args(["--otlp-endpoint", &url, "--otlp-header", "authorization=s3cret"]).arg(&file));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("after 1 attempt: ") && err.contains("certificate"), "{err}");
+    assert!(err.ends_with("(0 rejected, 2 not sent, 0 retries)\n") && !err.contains("s3cret"), "{err}");
+    assert_eq!(receiver.accepted_records().len(), 2, "nothing more arrived");
+
+    // A CA file that holds no certificate.
+    let out = run(decoder().args(["--otlp-endpoint", &url, "--otlp-ca"]).arg(&file).arg(&file));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no PEM certificate"), "{}", stderr(&out));
 }

@@ -348,10 +348,14 @@ impl Output for OtlpExporter {
 
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
         if let Item::Session(session) = item {
-            // A batch holds one resource: the records so far go with theirs.
-            self.send_pending()?;
-            self.resource = resource(session);
-            self.scope_version.clone_from(&session.writer_version);
+            let resource = resource(session);
+            if resource != self.resource || session.writer_version != self.scope_version {
+                // A batch holds one resource: the records so far go with
+                // theirs. (The files of one process's series share it.)
+                self.send_pending()?;
+                self.resource = resource;
+                self.scope_version.clone_from(&session.writer_version);
+            }
         }
         Ok(())
     }

@@ -597,9 +597,47 @@ fn follow_ships_a_live_log_to_the_collector() {
     }
     assert_eq!(records.len(), 3_000);
     assert_eq!(seen.len(), 3_000, "every event once");
-    // The writer rotates every 4 KiB: one request per session at least,
-    // each with that session's resource.
-    assert!(receiver.received().len() > 1);
+    assert!(receiver.received().len() >= 3_000usize.div_ceil(512));
+}
+
+#[test]
+fn a_shipper_sends_what_waits_while_following_and_its_counts_on_sigterm() {
+    let dir = TempDir::new("otlp-follow-hold");
+    let live = dir.path().join("app.lmlog");
+    // The application logs everything, flushes and waits: the last batch
+    // is not full, and only its age sends it.
+    let mut app = scenario_command(&["live-series", dir.path().to_str().unwrap(), "hold"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut logged = [0; 7];
+    app.stdout.take().unwrap().read_exact(&mut logged).expect("read");
+    assert_eq!(&logged, b"logged\n");
+
+    let receiver = Receiver::start(vec![]);
+    let mut follow = decoder()
+        .args(["--follow", "--otlp-endpoint", &receiver.url()])
+        .arg(&live)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + SCENARIO_WATCHDOG;
+    while receiver.accepted_records().len() < 3_000 {
+        assert!(Instant::now() < deadline, "{} of 3000 events arrived", receiver.accepted_records().len());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(follow.try_wait().expect("wait").is_none(), "the shipper waits for more");
+    // SAFETY: `kill` on the id of a child process this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(follow.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let status = wait(&mut follow);
+    let mut err = String::new();
+    follow.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(err, format!("lmlog-decode: sent 3000 events to {}/v1/logs (0 rejected, 0 retries)\n", receiver.url()));
+    assert_eq!(receiver.accepted_records().len(), 3_000);
+    drop(app.stdin.take());
+    assert!(wait(&mut app).success());
 }
 
 /// Waits for `child`; kills it and fails after the watchdog (a guard

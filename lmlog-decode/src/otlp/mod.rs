@@ -304,6 +304,11 @@ impl Output for OtlpExporter {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut OtlpCallsite) -> io::Result<()> {
+        if self.report.gave_up.is_some() {
+            // Only reached if the caller goes on after the error: counted, not sent.
+            self.report.unsent += 1;
+            return Ok(());
+        }
         let Event { unix_nanos, thread, trace, operation, fields, callsite, .. } = event;
         let mut flat = crate::output::flat::Flat::default();
         let mut message = String::new();
@@ -335,11 +340,6 @@ impl Output for OtlpExporter {
             event_name: cs.event_name.clone(),
             ..Default::default()
         };
-        if self.report.gave_up.is_some() {
-            // Only reached if the caller goes on after the error: counted, not sent.
-            self.report.unsent += 1;
-            return Ok(());
-        }
         self.pending_bytes += record.encoded_len();
         self.pending.push(record);
         self.oldest.get_or_insert_with(Instant::now);

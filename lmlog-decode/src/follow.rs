@@ -345,6 +345,9 @@ impl<O: Output> Follower<'_, O> {
             // A new file at the path: read the old one to its end once more.
             replaced = id.is_some() && fs::metadata(self.path).ok().and_then(|meta| meta_id(&meta)) != id;
             if !replaced {
+                // Idle: outputs that batch by age (the OTLP exporter) send
+                // what waited long enough.
+                self.flush()?;
                 std::thread::sleep(POLL);
             }
         }

@@ -27,7 +27,10 @@ from the middle of a series is reported as a gap. With no FILE, or -, the
 standard input is decoded.
 
 Output formats (--format): jsonl (default), pretty (coloured on a terminal),
-logfmt, otel-json (OpenTelemetry OTLP/JSON logs).
+logfmt, otel-json (OpenTelemetry OTLP/JSON logs). --otlp-endpoint (or --otlp)
+sends the events to an OpenTelemetry Collector over OTLP/HTTP instead: nothing
+is written to standard output, and standard error ends with the counts sent,
+rejected and retried.
 
 Damage (bad checksums, truncation, garbage) never stops decoding: each damaged
 region is reported on standard error with its file and byte offset in it, and
@@ -48,6 +51,7 @@ Examples:
   lmlog-decode -f --format pretty app.lmlog       follow the live log, in colour on a terminal
   lmlog-decode --level error --since 1h app.lmlog errors of the last hour
   lmlog-decode --format otel-json -o otlp.jsonl app.lmlog   for an OpenTelemetry Collector's file receiver
+  lmlog-decode -f --otlp-endpoint http://collector:4318 app.lmlog   ship the live log to a collector
   cat app.lmlog | lmlog-decode                    standard input
 
 Exit status:
@@ -56,4 +60,7 @@ Exit status:
      series is missing (a gap), or a file found could not be read; every intact
      event was still decoded
   2  fatal: an input cannot be opened or is not an lmlog file, a bad flag or
-     value, or the output cannot be written";
+     value, or the output cannot be written
+
+With --otlp or --otlp-endpoint, 1 also when the collector rejected events, and
+2 when the export gave up (the final line counts the events not sent).";

@@ -25,6 +25,8 @@
 //! * [`summary`] gathers a digest of a whole log (counts per event type,
 //!   call site and level, rate over time, frequent field values, loss,
 //!   sessions) as text of at most 4 KiB or as JSON.
+//! * [`otlp`] (cargo feature `otlp`, on by default) exports events to an
+//!   OpenTelemetry Collector over OTLP/HTTP.
 //!
 //! Damage (bad CRCs, missing sync markers, truncation, records that do not
 //! match their schema) never stops decoding: it is reported as
@@ -65,6 +67,8 @@ mod frames;
 pub mod interleave;
 mod json;
 mod live;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod output;
 mod record;
 mod report;

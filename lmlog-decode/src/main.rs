@@ -4,10 +4,12 @@
 //! Exit status: 0 if the input decoded cleanly, 1 if damage or a gap in a
 //! series was found (the output still holds every intact event), 2 on fatal
 //! errors (an input cannot be opened, is not an lmlog file or has an
-//! unsupported version; a bad flag; the output cannot be written).
+//! unsupported version; a bad flag; the output cannot be written). With
+//! `--otlp`/`--otlp-endpoint`: 1 also if the collector rejected events, 2
+//! if the export gave up.
 //!
 //! Modules: `inputs` (which files, in which order, fed into a decoder with
-//! diagnostics naming each file), `follow` (`--follow`), `progress` (the
+//! diagnostics naming each file), `export` (`--otlp`), `follow` (`--follow`), `progress` (the
 //! progress bar), `filter_args` (the filter flags), `help` (the help texts).
 
 use std::fs::File;
@@ -21,6 +23,7 @@ use lmlog_decode::filter::{Filter, Filtered};
 use lmlog_decode::interleave::LineWriter;
 use lmlog_decode::{DecodeError, DecodeSummary, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
 
+mod export;
 mod filter_args;
 mod follow;
 mod help;
@@ -117,6 +120,8 @@ struct Args {
     resource: bool,
     #[command(flatten)]
     filter: filter_args::FilterArgs,
+    #[command(flatten)]
+    export: export::ExportArgs,
 }
 
 /// What to do instead of decoding.
@@ -144,6 +149,11 @@ enum Fatal {
     Decode(#[from] DecodeError),
     #[error("{0}")]
     Usage(&'static str),
+    #[error(transparent)]
+    Export(#[from] lmlog_decode::otlp::ConfigError),
+    /// Already printed, with what followed it (the export's final line).
+    #[error("")]
+    Reported,
 }
 
 fn main() -> ExitCode {
@@ -162,6 +172,7 @@ fn main() -> ExitCode {
         Ok(clean) => ExitCode::from(if clean { 0 } else { 1 }),
         Err(Fatal::Feed(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(Fatal::Decode(e)) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(Fatal::Reported) => ExitCode::from(2),
         Err(e) => {
             eprintln!("lmlog-decode: {e}");
             ExitCode::from(2)
@@ -178,10 +189,32 @@ fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
     if args.recover {
         recover(named_file.ok_or(Fatal::Usage("--recover needs one log file, not standard input or a directory"))?)?;
     }
+    if let Some(endpoint) = args.export.endpoint()? {
+        let source = source(args, named_file)?;
+        return export::run(&args.export, endpoint, filter, &source, args);
+    }
     let output: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(File::create(p).map_err(|source| DecodeError::Open { path: p.clone(), source })?),
         None => Box::new(io::stdout().lock()),
     };
+    print(args, filter, output, named_file)
+}
+
+/// What `args` name to decode.
+fn source<'a>(args: &Args, named_file: Option<&'a Path>) -> Result<Source<'a>, Fatal> {
+    if args.follow {
+        let path = named_file.ok_or(Fatal::Usage("--follow takes one log file, not standard input or a directory"))?;
+        if inputs::is_closed_file(path) {
+            return Err(Fatal::Usage("--follow takes a series' live file (app.lmlog), not one of its closed files"));
+        }
+        Ok(Source::Follow(path))
+    } else {
+        Ok(Source::Inputs(inputs::resolve(&args.files, args.single)?))
+    }
+}
+
+/// Decodes into `output` in the format asked for.
+fn print(args: &Args, filter: Filter, output: Box<dyn Write>, named_file: Option<&Path>) -> Result<bool, Fatal> {
     let color = match args.color {
         Color::Never => false,
         Color::Always => true,
@@ -197,15 +230,7 @@ fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
             "--resource adds a key to JSON Lines (--format jsonl); otel-json always has the resource",
         ));
     }
-    let source = if args.follow {
-        let path = named_file.ok_or(Fatal::Usage("--follow takes one log file, not standard input or a directory"))?;
-        if inputs::is_closed_file(path) {
-            return Err(Fatal::Usage("--follow takes a series' live file (app.lmlog), not one of its closed files"));
-        }
-        Source::Follow(path)
-    } else {
-        Source::Inputs(inputs::resolve(&args.files, args.single)?)
-    };
+    let source = source(args, named_file)?;
     if let Source::Inputs(inputs) = &source {
         if !args.unordered && inputs.streams().len() > 1 {
             return match args.format {

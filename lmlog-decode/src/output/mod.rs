@@ -6,10 +6,11 @@
 //! [`Logfmt`] logfmt and [`OtelJson`] OTLP/JSON; [`FnOutput`] hands every
 //! [`Item`] to a closure. [`Format`] names the text formats.
 
-mod flat;
+pub(crate) mod flat;
 mod jsonl;
 mod logfmt;
 mod otel;
+pub(crate) mod otel_model;
 mod pretty;
 #[cfg(test)]
 mod tests;

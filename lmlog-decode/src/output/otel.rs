@@ -2,13 +2,13 @@
 
 use std::io::{self, Write};
 
-use lmlog_format::Level;
-
-use super::flat::{Flat, Scalar};
+use super::flat::Flat;
+#[cfg(test)]
+use super::flat::Scalar;
 use super::jsonl::{event_written, flush_all, FLUSH_AT};
+use super::otel_model::{self, Attributes, OtelValue};
 use crate::events::{Callsite, Event, Item};
 use crate::json;
-use crate::resource::ResourceValue;
 
 /// Writes the OpenTelemetry logs data model as OTLP/JSON: one
 /// `ExportLogsServiceRequest` object per line, holding one log record.
@@ -64,38 +64,37 @@ pub struct OtelCallsite {
 /// the resource and `resourceLogs`.
 const SUFFIX: &[u8] = b"]}]}]}\n";
 
-/// The OpenTelemetry severity number of a level.
-pub(crate) fn severity_number(level: Level) -> u8 {
-    match level {
-        Level::Trace => 1,
-        Level::Debug => 5,
-        Level::Info => 9,
-        Level::Warn => 13,
-        Level::Error => 17,
+/// Writes attributes as OTLP/JSON `KeyValue` objects, separated by commas.
+struct JsonAttributes<'b> {
+    out: &'b mut Vec<u8>,
+    /// Whether an attribute was written (the next one needs a comma).
+    any: bool,
+}
+
+impl<'b> JsonAttributes<'b> {
+    /// Attributes appended to `out`; `any` says whether a list there already has some.
+    fn new(out: &'b mut Vec<u8>, any: bool) -> Self {
+        JsonAttributes { out, any }
     }
 }
 
-/// Appends `{"key":"..","value":{` (the caller writes the value and `}}`).
-fn attr_open(out: &mut Vec<u8>, key: &str) {
-    out.extend_from_slice(b"{\"key\":");
-    json::write_str(out, key);
-    out.extend_from_slice(b",\"value\":{");
-}
-
-/// Appends a string attribute.
-fn str_attr(out: &mut Vec<u8>, key: &str, v: &str) {
-    attr_open(out, key);
-    out.extend_from_slice(b"\"stringValue\":");
-    json::write_str(out, v);
-    out.extend_from_slice(b"}}");
-}
-
-/// Appends an integer attribute.
-fn int_attr(out: &mut Vec<u8>, key: &str, v: i64) {
-    attr_open(out, key);
-    out.extend_from_slice(b"\"intValue\":\"");
-    json::write_int(out, v);
-    out.extend_from_slice(b"\"}}");
+impl Attributes for JsonAttributes<'_> {
+    fn attribute(&mut self, key: &str, value: OtelValue<'_>) {
+        let out = &mut *self.out;
+        if self.any {
+            out.push(b',');
+        }
+        self.any = true;
+        out.extend_from_slice(b"{\"key\":");
+        json::write_str(out, key);
+        if value != OtelValue::Absent {
+            // A KeyValue without a value (`None`, `()`) has no `value`.
+            out.extend_from_slice(b",\"value\":{");
+            any_value(out, &value);
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
 }
 
 /// Appends the standard base64 text of `bytes` (with padding).
@@ -114,70 +113,39 @@ fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// Appends the AnyValue content of `v` (inside its braces).
-fn any_value(out: &mut Vec<u8>, v: &Scalar<'_>) {
+/// Appends the OTLP/JSON AnyValue content of `v` (inside its braces).
+fn any_value(out: &mut Vec<u8>, v: &OtelValue<'_>) {
     match v {
-        Scalar::Bool(b) => {
+        OtelValue::Bool(b) => {
             out.extend_from_slice(b"\"boolValue\":");
             out.extend_from_slice(if *b { b"true" } else { b"false" });
         }
-        Scalar::U64(n) => match i64::try_from(*n) {
-            Ok(n) => {
-                out.extend_from_slice(b"\"intValue\":\"");
-                json::write_int(out, n);
-                out.push(b'"');
-            }
-            Err(_) => {
-                out.extend_from_slice(b"\"stringValue\":\"");
-                json::write_int(out, *n);
-                out.push(b'"');
-            }
-        },
-        Scalar::I64(n) => {
+        OtelValue::Int(n) => {
             out.extend_from_slice(b"\"intValue\":\"");
             json::write_int(out, *n);
             out.push(b'"');
         }
-        Scalar::Big(s) => {
-            out.extend_from_slice(b"\"stringValue\":");
-            json::write_str(out, s);
-        }
-        Scalar::F32(f) if f.is_finite() => {
-            // The shortest text of the f32 (`0.1`, not `0.10000000149011612`).
-            out.extend_from_slice(b"\"doubleValue\":");
-            json::write_f32(out, *f);
-        }
-        Scalar::F32(f) => any_value(out, &Scalar::F64(f64::from(*f))),
-        Scalar::F64(f) if f.is_finite() => {
+        OtelValue::Double(f) if f.is_finite() => {
             out.extend_from_slice(b"\"doubleValue\":");
             json::write_f64(out, *f);
         }
         // Proto3 JSON allows "NaN" for a double, but serde-based readers
         // (opentelemetry-proto) take only numbers: a string says it as well.
-        Scalar::F64(f) if f.is_nan() => out.extend_from_slice(b"\"stringValue\":\"NaN\""),
-        Scalar::F64(f) if *f > 0.0 => out.extend_from_slice(b"\"stringValue\":\"Infinity\""),
-        Scalar::F64(_) => out.extend_from_slice(b"\"stringValue\":\"-Infinity\""),
-        Scalar::Str(s) => {
+        OtelValue::Double(f) if f.is_nan() => out.extend_from_slice(b"\"stringValue\":\"NaN\""),
+        OtelValue::Double(f) if *f > 0.0 => out.extend_from_slice(b"\"stringValue\":\"Infinity\""),
+        OtelValue::Double(_) => out.extend_from_slice(b"\"stringValue\":\"-Infinity\""),
+        OtelValue::Str(s) => {
             out.extend_from_slice(b"\"stringValue\":");
             json::write_str(out, s);
         }
-        Scalar::Text(s) => {
-            out.extend_from_slice(b"\"stringValue\":");
-            json::write_str(out, s);
-        }
-        Scalar::Char(c) => {
-            out.extend_from_slice(b"\"stringValue\":");
-            json::write_str(out, c.encode_utf8(&mut [0; 4]));
-        }
-        Scalar::Bytes(b) => {
+        OtelValue::Bytes(b) => {
             out.extend_from_slice(b"\"bytesValue\":\"");
             write_base64(out, b);
             out.push(b'"');
         }
-        Scalar::Null => {}
-        Scalar::Redacted => out.extend_from_slice(b"\"stringValue\":\"<redacted>\""),
-        Scalar::Empty(true) => out.extend_from_slice(b"\"arrayValue\":{\"values\":[]}"),
-        Scalar::Empty(false) => out.extend_from_slice(b"\"kvlistValue\":{\"values\":[]}"),
+        OtelValue::EmptyArray => out.extend_from_slice(b"\"arrayValue\":{\"values\":[]}"),
+        OtelValue::EmptyKvlist => out.extend_from_slice(b"\"kvlistValue\":{\"values\":[]}"),
+        OtelValue::Absent => {}
     }
 }
 
@@ -216,23 +184,14 @@ impl<W: Write> super::Output for OtelJson<W> {
     fn callsite(&mut self, callsite: &Callsite) -> OtelCallsite {
         let level = callsite.level();
         let mut head = b"\"severityNumber\":".to_vec();
-        json::write_int(&mut head, severity_number(level));
+        json::write_int(&mut head, otel_model::severity_number(level));
         head.extend_from_slice(b",\"severityText\":");
         json::write_str(&mut head, level.as_str());
         head.extend_from_slice(b",\"eventName\":");
         json::write_str(&mut head, callsite.event_type());
         head.push(b',');
         let mut code = Vec::new();
-        if let Some(s) = callsite.source() {
-            code.push(b',');
-            str_attr(&mut code, "code.filepath", s.file);
-            code.push(b',');
-            int_attr(&mut code, "code.lineno", i64::from(s.line));
-            code.push(b',');
-            str_attr(&mut code, "code.namespace", s.module);
-            code.push(b',');
-            str_attr(&mut code, "code.function", s.function);
-        }
+        otel_model::code_attributes(callsite, &mut JsonAttributes::new(&mut code, false));
         OtelCallsite { head: head.into(), code: code.into() }
     }
 
@@ -243,8 +202,7 @@ impl<W: Write> super::Output for OtelJson<W> {
         if fields.visit_with_message(&mut flat, &mut message).is_ok() {
             let b = &mut self.buf;
             b.extend_from_slice(&self.prefix);
-            // fixed64: times before 1970 cannot be told; they become 0.
-            let nanos = u64::try_from(unix_nanos).unwrap_or(0);
+            let nanos = otel_model::time_unix_nano(unix_nanos);
             b.extend_from_slice(b"{\"timeUnixNano\":\"");
             json::write_int(b, nanos);
             b.extend_from_slice(b"\",\"observedTimeUnixNano\":\"");
@@ -252,55 +210,23 @@ impl<W: Write> super::Output for OtelJson<W> {
             b.extend_from_slice(b"\",");
             b.extend_from_slice(&cs.head);
             b.extend_from_slice(b"\"body\":{\"stringValue\":");
-            match callsite.template() {
-                Some(_) => json::write_str(b, &message),
-                None => json::write_str(b, callsite.event_type()),
-            }
+            json::write_str(b, otel_model::body(callsite, &message));
             b.extend_from_slice(b"},\"attributes\":[");
-            let mut first = true;
-            for (key, value) in &flat.entries {
-                if !first {
-                    b.push(b',');
+            let mut attributes = JsonAttributes::new(b, false);
+            otel_model::field_attributes(&flat.entries, &mut attributes);
+            if !cs.code.is_empty() {
+                // The call site's `code.*` attributes, rendered once.
+                if attributes.any {
+                    attributes.out.push(b',');
                 }
-                first = false;
-                if *value == Scalar::Null {
-                    // A KeyValue without a value: `None` or `()`.
-                    b.extend_from_slice(b"{\"key\":");
-                    json::write_str(b, key);
-                    b.push(b'}');
-                } else {
-                    attr_open(b, key);
-                    any_value(b, value);
-                    b.extend_from_slice(b"}}");
-                }
+                attributes.out.extend_from_slice(&cs.code);
+                attributes.any = true;
             }
-            let code: &[u8] = if first && !cs.code.is_empty() { &cs.code[1..] } else { &cs.code };
-            first &= cs.code.is_empty();
-            b.extend_from_slice(code);
-            if let Some(t) = thread {
-                if !first {
-                    b.push(b',');
-                }
-                first = false;
-                int_attr(b, "thread.id", i64::from(t.id));
-                if let Some(name) = t.name {
-                    b.push(b',');
-                    str_attr(b, "thread.name", name);
-                }
+            if let Some(t) = &thread {
+                otel_model::thread_attributes(t, &mut attributes);
             }
             if let Some(op) = &operation {
-                if !first {
-                    b.push(b',');
-                }
-                int_attr(b, "operation.id", op.id as i64);
-                if let Some(name) = op.name {
-                    b.push(b',');
-                    str_attr(b, "operation.name", name);
-                }
-                if let Some(parent) = op.parent_id {
-                    b.push(b',');
-                    int_attr(b, "operation.parent_id", parent as i64);
-                }
+                otel_model::operation_attributes(op, &mut attributes);
             }
             b.push(b']');
             if let Some(t) = &trace {
@@ -320,15 +246,7 @@ impl<W: Write> super::Output for OtelJson<W> {
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
         if let Item::Session(s) = item {
             let mut attrs = Vec::new();
-            for (key, value) in crate::resource_attributes(s) {
-                if !attrs.is_empty() {
-                    attrs.push(b',');
-                }
-                match value {
-                    ResourceValue::Str(v) => str_attr(&mut attrs, key, v),
-                    ResourceValue::Int(v) => int_attr(&mut attrs, key, v),
-                }
-            }
+            otel_model::resource_attributes(s, &mut JsonAttributes::new(&mut attrs, false));
             self.set_resource(&attrs, Some(&s.writer_version));
         }
         Ok(())
@@ -341,6 +259,8 @@ impl<W: Write> super::Output for OtelJson<W> {
 
 #[cfg(test)]
 mod tests {
+    use lmlog_format::Level;
+
     use super::*;
 
     fn b64(bytes: &[u8]) -> String {
@@ -362,7 +282,7 @@ mod tests {
 
     #[test]
     fn severity_numbers_follow_the_otel_mapping() {
-        let got: Vec<u8> = Level::ALL.iter().map(|l| severity_number(*l)).collect();
+        let got: Vec<u8> = Level::ALL.iter().map(|l| otel_model::severity_number(*l)).collect();
         assert_eq!(got, [17, 13, 9, 5, 1]);
     }
 
@@ -370,7 +290,7 @@ mod tests {
     fn values_are_typed() {
         let render = |v: Scalar<'_>| {
             let mut out = Vec::new();
-            any_value(&mut out, &v);
+            otel_model::with_value(&v, |v| any_value(&mut out, &v));
             String::from_utf8(out).unwrap()
         };
         assert_eq!(render(Scalar::U64(7)), r#""intValue":"7""#);
@@ -383,5 +303,6 @@ mod tests {
         assert_eq!(render(Scalar::Bool(true)), r#""boolValue":true"#);
         assert_eq!(render(Scalar::Str("a\"b")), r#""stringValue":"a\"b""#);
         assert_eq!(render(Scalar::Bytes(b"foo")), r#""bytesValue":"Zm9v""#);
+        assert_eq!(render(Scalar::F32(0.1)), r#""doubleValue":0.1"#);
     }
 }

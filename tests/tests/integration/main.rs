@@ -33,6 +33,7 @@ mod live_jsonl;
 mod many_sites;
 mod operations;
 mod otel;
+mod otlp;
 mod oversized;
 mod panicking_thread;
 mod record_size;

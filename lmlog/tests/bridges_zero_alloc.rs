@@ -3,37 +3,9 @@
 //! span) performs no heap allocation on the calling thread.
 #![cfg(all(feature = "log", feature = "tracing"))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use tracing_subscriber::layer::SubscriberExt;
 
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.try_with(Cell::get).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+mod counting_alloc;
 
 fn log_records(i: u32) {
     log::info!(order_id = i, user = "ada", total = 12.5, paid = true; "order {} paid by {}", i, "ada");
@@ -60,11 +32,11 @@ fn steady_state_bridged_records_do_not_allocate() {
         tracing_events(&span, i);
     }
     lmlog::flush();
-    COUNTING.with(|c| c.set(true));
-    for i in 0..100_000 {
-        log_records(i);
-        tracing_events(&span, i);
-    }
-    COUNTING.with(|c| c.set(false));
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0, "heap allocations on the emitting thread");
+    let allocations = counting_alloc::allocations_during(|| {
+        for i in 0..100_000 {
+            log_records(i);
+            tracing_events(&span, i);
+        }
+    });
+    assert_eq!(allocations, 0, "heap allocations on the emitting thread");
 }

@@ -1,37 +1,9 @@
 //! After warm-up, emitting an event performs no heap allocation on the
 //! calling thread.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use lmlog::{lm_event, LogEvent};
 
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.try_with(Cell::get).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+mod counting_alloc;
 
 #[derive(LogEvent)]
 #[lmlog(name = "payment_failed", level = "warn", message = "payment of {amount} failed for user {user_id}")]
@@ -57,10 +29,10 @@ fn steady_state_emits_do_not_allocate() {
         emit_all(i);
     }
     lmlog::flush();
-    COUNTING.with(|c| c.set(true));
-    for i in 0..100_000 {
-        emit_all(i);
-    }
-    COUNTING.with(|c| c.set(false));
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed), 0, "heap allocations on the emitting thread");
+    let allocations = counting_alloc::allocations_during(|| {
+        for i in 0..100_000 {
+            emit_all(i);
+        }
+    });
+    assert_eq!(allocations, 0, "heap allocations on the emitting thread");
 }

@@ -118,7 +118,23 @@ pub struct OperationRef<'a> {
     pub name: Option<&'a str>,
 }
 
-impl Event<'_> {
+impl<'a> Event<'a> {
+    /// An event of a built-in call site the writer reports (a loss, a
+    /// sampled-out count): wall-clock time only, no thread, no context.
+    fn built_in(unix_nanos: i128, callsite: &'a Callsite, fields: Fields<'a>) -> Event<'a> {
+        Event {
+            unix_nanos,
+            ticks: None,
+            callsite,
+            thread: None,
+            trace: None,
+            operation: None,
+            baggage: None,
+            trace_state: None,
+            fields,
+        }
+    }
+
     /// The event's severity (its call site's).
     pub fn level(&self) -> Level {
         self.callsite.level()
@@ -526,17 +542,11 @@ impl<C> EventDecoder<C> {
             (true, true) => &mut builtins.detailed_loss_without_reason,
         };
         let mut outcome = Outcome::new();
-        let event = Event {
-            unix_nanos: loss.last_unix_nanos as i128,
-            ticks: None,
-            callsite: &entry.callsite,
-            thread: None,
-            trace: None,
-            operation: None,
-            baggage: None,
-            trace_state: None,
-            fields: Fields::new(&entry.callsite, fields, 0, &mut outcome),
-        };
+        let event = Event::built_in(
+            loss.last_unix_nanos as i128,
+            &entry.callsite,
+            Fields::new(&entry.callsite, fields, 0, &mut outcome),
+        );
         out.event(event, &mut entry.prepared)
         // The fields were encoded here: they always read.
     }
@@ -565,17 +575,11 @@ impl<C> EventDecoder<C> {
         varint::push_u64(fields, site.count);
         let entry = &mut self.builtins.sampled_out;
         let mut outcome = Outcome::new();
-        let event = Event {
-            unix_nanos: self.session.clock.unix_nanos(report.ticks),
-            ticks: None,
-            callsite: &entry.callsite,
-            thread: None,
-            trace: None,
-            operation: None,
-            baggage: None,
-            trace_state: None,
-            fields: Fields::new(&entry.callsite, fields, 0, &mut outcome),
-        };
+        let event = Event::built_in(
+            self.session.clock.unix_nanos(report.ticks),
+            &entry.callsite,
+            Fields::new(&entry.callsite, fields, 0, &mut outcome),
+        );
         // The fields were encoded here: they always read.
         out.event(event, &mut entry.prepared)?;
         self.stats.events += 1;

@@ -80,6 +80,22 @@ pub trait LogEvent {
     #[doc(hidden)]
     const SAMPLING: crate::sampling::Sampling = crate::sampling::Sampling::NONE;
 
+    /// Whether [`LogEvent::schema`] chooses among schemas by the value (the
+    /// schemas differ only in their level): then [`Self::SCHEMA`] is the
+    /// most severe of them, which call sites test interest with before the
+    /// value is built, and the value's own is tested after. `false` (the
+    /// default, and what the derive generates) compiles the choice away.
+    #[doc(hidden)]
+    const LEVEL_VARIES: bool = false;
+
+    /// The schema this value is recorded with: [`Self::SCHEMA`], unless
+    /// [`Self::LEVEL_VARIES`].
+    #[doc(hidden)]
+    #[inline(always)]
+    fn schema(&self) -> &'static EventSchema {
+        Self::SCHEMA
+    }
+
     /// Writes the fields listed in [`Self::SCHEMA`] (redacted fields write
     /// nothing) in postcard's encoding.
     fn encode_fields(&self, enc: &mut Encoder<'_>);
@@ -90,6 +106,12 @@ pub trait LogEvent {
 impl<E: LogEvent + ?Sized> LogEvent for &E {
     const SCHEMA: &'static EventSchema = E::SCHEMA;
     const SAMPLING: crate::sampling::Sampling = E::SAMPLING;
+    const LEVEL_VARIES: bool = E::LEVEL_VARIES;
+
+    #[inline(always)]
+    fn schema(&self) -> &'static EventSchema {
+        (**self).schema()
+    }
 
     #[inline(always)]
     fn encode_fields(&self, enc: &mut Encoder<'_>) {

@@ -61,6 +61,73 @@ pub struct StateChange<'a, B, A> {
     pub trigger: Option<&'a str>,
 }
 
+/// An operation took long (`performance_issue`): at `warn` when
+/// `duration_ms` is over `threshold_ms`, at `info` otherwise (one event
+/// type, its level chosen by the value; a call site's filter is tested
+/// with `warn` before the value is built, then with the value's level).
+///
+/// ```
+/// use lmlog::events::PerformanceIssue;
+/// lmlog::lm_event!(PerformanceIssue { operation: "database_query", duration_ms: 5000.0, threshold_ms: 1000.0 });
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct PerformanceIssue<'a> {
+    /// What was slow (`"database_query"`).
+    pub operation: &'a str,
+    /// How long it took.
+    pub duration_ms: f64,
+    /// How long it may take.
+    pub threshold_ms: f64,
+}
+
+/// The fields and schemas of [`PerformanceIssue`] at its two levels.
+mod performance {
+    use crate::LogEvent;
+
+    #[derive(LogEvent)]
+    #[lmlog(
+        name = "performance_issue",
+        level = "warn",
+        message = "{operation} took {duration_ms} ms, over its {threshold_ms} ms"
+    )]
+    pub(super) struct OverThreshold<'a> {
+        pub operation: &'a str,
+        pub duration_ms: f64,
+        pub threshold_ms: f64,
+    }
+
+    #[derive(LogEvent)]
+    #[lmlog(
+        name = "performance_issue",
+        level = "info",
+        message = "{operation} took {duration_ms} ms, within its {threshold_ms} ms"
+    )]
+    pub(super) struct WithinThreshold<'a> {
+        pub operation: &'a str,
+        pub duration_ms: f64,
+        pub threshold_ms: f64,
+    }
+}
+
+impl LogEvent for PerformanceIssue<'_> {
+    const SCHEMA: &'static crate::EventSchema = <performance::OverThreshold<'static> as LogEvent>::SCHEMA;
+    const LEVEL_VARIES: bool = true;
+
+    fn schema(&self) -> &'static crate::EventSchema {
+        if self.duration_ms > self.threshold_ms {
+            <performance::OverThreshold<'static> as LogEvent>::SCHEMA
+        } else {
+            <performance::WithinThreshold<'static> as LogEvent>::SCHEMA
+        }
+    }
+
+    fn encode_fields(&self, enc: &mut crate::Encoder<'_>) {
+        // Both schemas list the same fields.
+        let PerformanceIssue { operation, duration_ms, threshold_ms } = *self;
+        performance::OverThreshold { operation, duration_ms, threshold_ms }.encode_fields(enc);
+    }
+}
+
 /// A value is not what it should be: an unexpected value, a failed
 /// validation (`warn`): `data_anomaly`.
 #[derive(LogEvent)]

@@ -11,7 +11,7 @@ use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID, EXTENSION_OPERATION, REC
 
 use crate::callsite::{Callsite, CallsiteState};
 use crate::config::Overflow;
-use crate::event::LogEvent;
+use crate::event::{EventSchema, LogEvent};
 use crate::ring::{Cursor, NoRoom, Ring};
 use crate::sampling::ThreadCounts;
 use crate::state::STATE;
@@ -25,7 +25,17 @@ use crate::value::Encoder;
 /// an event it rejects is counted for its call site.
 #[inline(always)]
 pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, event: &E) {
-    match callsite.primary_id_for(state, E::SCHEMA.fingerprint) {
+    let schema = if E::LEVEL_VARIES {
+        // The caller tested the most severe of the type's levels.
+        let schema = event.schema();
+        if !(crate::__private::static_enabled(schema.level) && state.enables(schema.level)) {
+            return;
+        }
+        schema
+    } else {
+        E::SCHEMA
+    };
+    match callsite.primary_id_for(state, schema.fingerprint) {
         Some(id) => {
             if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
                 write_event(id, event)
@@ -33,7 +43,7 @@ pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, even
                 count_sampled_out(id)
             }
         }
-        None => emit_slow(callsite, event),
+        None => emit_slow(callsite, schema, event),
     }
 }
 
@@ -55,11 +65,7 @@ impl<E: LogEvent> EncodeFields for E {
 /// Records `fields` of `schema` (built at run time) at `callsite` if the
 /// filter lets the schema's level through: the bridges' entry point.
 #[cfg(any(feature = "log", feature = "tracing"))]
-pub(crate) fn emit_dynamic<F: EncodeFields>(
-    callsite: &'static Callsite,
-    schema: &'static crate::event::EventSchema,
-    fields: &F,
-) {
+pub(crate) fn emit_dynamic<F: EncodeFields>(callsite: &'static Callsite, schema: &'static EventSchema, fields: &F) {
     let state = callsite.load();
     if !state.enables(schema.level) {
         return;
@@ -78,8 +84,8 @@ pub(crate) fn emit_dynamic<F: EncodeFields>(
 /// site's first (generic call sites).
 #[cold]
 #[inline(never)]
-fn emit_slow<E: LogEvent>(callsite: &'static Callsite, event: &E) {
-    if let Some(id) = STATE.resolve(callsite, E::SCHEMA) {
+fn emit_slow<E: LogEvent>(callsite: &'static Callsite, schema: &'static EventSchema, event: &E) {
+    if let Some(id) = STATE.resolve(callsite, schema) {
         if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
             write_event(id, event)
         } else {

@@ -30,8 +30,12 @@ fn run(lmlog: Option<&str>) -> (Vec<String>, Vec<serde_json::Value>, String) {
     assert!(summary.is_clean());
     let sites = lines
         .iter()
-        .filter(|l| l["event_type"].as_str().unwrap().ends_with("_event"))
-        .map(|l| l["fields"]["site"].as_str().unwrap().to_string())
+        .filter_map(|l| match l["event_type"].as_str().unwrap() {
+            "performance_issue" => l["fields"]["operation"].as_str(),
+            t if t.ends_with("_event") => l["fields"]["site"].as_str(),
+            _ => None,
+        })
+        .map(str::to_string)
         .collect();
     let warnings = lines.iter().filter(|l| l["event_type"] == "lmlog.config_warning").cloned().collect();
     (sites, warnings, stderr)
@@ -44,7 +48,7 @@ fn sites(expected: &str) -> Vec<String> {
 #[test]
 fn without_lmlog_the_filter_given_in_code_applies() {
     let (kept, warnings, stderr) = run(None);
-    assert_eq!(kept, sites("app.error app.warn db.error db.warn db.info db.debug hyper.error hyper.warn"));
+    assert_eq!(kept, sites("app.error app.warn app.slow db.error db.warn db.info db.debug hyper.error hyper.warn"));
     assert!(warnings.is_empty());
     assert!(!stderr.contains("lmlog:"), "{stderr}");
 }
@@ -52,7 +56,7 @@ fn without_lmlog_the_filter_given_in_code_applies() {
 #[test]
 fn lmlog_takes_env_filter_target_and_level_directives() {
     let (kept, warnings, _) = run(Some(&format!("INFO,{SCOPE}::hyper=1,{SCOPE}::app::db=off")));
-    assert_eq!(kept, sites("app.error app.warn app.info hyper.error"));
+    assert_eq!(kept, sites("app.error app.warn app.info app.slow app.fast hyper.error"));
     assert!(warnings.is_empty());
     // A bare target is every level of it; targets not named, nothing.
     let (kept, _, _) = run(Some(&format!("{SCOPE}::hyper")));
@@ -71,7 +75,7 @@ fn a_bad_lmlog_keeps_the_code_filter_warns_once_and_is_recorded() {
         let (kept, warnings, stderr) = run(Some(value));
         assert_eq!(
             kept,
-            sites("app.error app.warn db.error db.warn db.info db.debug hyper.error hyper.warn"),
+            sites("app.error app.warn app.slow db.error db.warn db.info db.debug hyper.error hyper.warn"),
             "{value}"
         );
         let said: Vec<&str> = stderr.lines().filter(|l| l.starts_with("lmlog:")).collect();

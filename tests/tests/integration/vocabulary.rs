@@ -39,7 +39,7 @@ fn shape(line: &Value) -> (&str, &str, Option<&str>, &Value) {
 fn every_event_of_the_vocabulary_decodes_with_its_fields() {
     let dir = TempDir::new("vocabulary");
     let lines = run(dir.path(), "0");
-    assert_eq!(lines.len(), 12);
+    assert_eq!(lines.len(), 14);
     let expected = [
         (
             "state_change",
@@ -72,6 +72,18 @@ fn every_event_of_the_vocabulary_decodes_with_its_fields() {
             json!({"service": "payments-api", "operation": "POST /charges", "error": "503 Service Unavailable", "status_code": 503, "attempts": 3}),
         ),
         (
+            "performance_issue",
+            "warn",
+            "database_query took 5000.0 ms, over its 1000.0 ms",
+            json!({"operation": "database_query", "duration_ms": 5000.0, "threshold_ms": 1000.0}),
+        ),
+        (
+            "performance_issue",
+            "info",
+            "cache_lookup took 2.5 ms, within its 10.0 ms",
+            json!({"operation": "cache_lookup", "duration_ms": 2.5, "threshold_ms": 10.0}),
+        ),
+        (
             "authentication_issue",
             "warn",
             "user u7: oauth refused: expired_token",
@@ -91,7 +103,7 @@ fn every_event_of_the_vocabulary_decodes_with_its_fields() {
     // `io::Error::other(e)` shows `e` and hands on `e`'s own source (none).
     let chain = json!(["connection reset by peer"]);
     assert_eq!(
-        shape(&lines[7]),
+        shape(&lines[9]),
         (
             "exception",
             "error",
@@ -107,21 +119,21 @@ fn every_event_of_the_vocabulary_decodes_with_its_fields() {
         )
     );
     assert_eq!(
-        lines[8]["fields"]["exception_type"],
+        lines[10]["fields"]["exception_type"],
         "dyn core::error::Error + core::marker::Send + core::marker::Sync"
     );
-    assert_eq!(lines[8]["fields"]["exception_message"], "disk full");
-    assert_eq!(lines[8]["fields"]["sources"], json!([]));
-    assert_eq!(lines[9]["fields"]["operation"], "retry");
-    assert_eq!(lines[9]["fields"]["sources"], chain);
-    assert_eq!(lines[9]["message"], lines[7]["message"]);
+    assert_eq!(lines[10]["fields"]["exception_message"], "disk full");
+    assert_eq!(lines[10]["fields"]["sources"], json!([]));
+    assert_eq!(lines[11]["fields"]["operation"], "retry");
+    assert_eq!(lines[11]["fields"]["sources"], chain);
+    assert_eq!(lines[11]["message"], lines[9]["message"]);
     assert_eq!(
-        lines[10]["fields"]["exception_type"],
+        lines[12]["fields"]["exception_type"],
         "alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>"
     );
-    assert_eq!(lines[10]["fields"]["exception_message"], "disk full");
+    assert_eq!(lines[12]["fields"]["exception_message"], "disk full");
     assert_eq!(
-        shape(&lines[11]),
+        shape(&lines[13]),
         (
             "exception",
             "error",
@@ -137,7 +149,7 @@ fn every_event_of_the_vocabulary_decodes_with_its_fields() {
 fn exceptions_carry_a_backtrace_when_backtraces_are_enabled() {
     let dir = TempDir::new("vocabulary-backtrace");
     let lines = run(dir.path(), "1");
-    for line in &lines[7..] {
+    for line in &lines[9..] {
         let backtrace = line["fields"]["backtrace"].as_str().expect("a backtrace");
         assert!(backtrace.contains("lmlog_scenario::vocabulary::run"), "{backtrace}");
     }

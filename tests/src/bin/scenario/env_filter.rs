@@ -3,7 +3,9 @@
 //! (nothing else, so not `lmlog`'s own modules either), and `LMLOG` (set by the test, or not)
 //! may override it. One event per level from each of `app`,
 //! `app::db` and `hyper` (under `lmlog_scenario::env_filter`), each with `site` naming
-//! where it comes from (`app.info`, `db.debug`, ...).
+//! where it comes from (`app.info`, `db.debug`, ...); and from `app` a
+//! `PerformanceIssue` over its threshold (`app.slow`, warn) and one within
+//! it (`app.fast`, info).
 //!
 //! Before the real `init`, it checks that a bad filter given in code is an
 //! `init` error (whatever `LMLOG` says), and prints `code filter refused`.
@@ -11,6 +13,7 @@
 use std::path::Path;
 
 mod app {
+    use lmlog::events::PerformanceIssue;
     use lmlog::lm_event;
 
     pub fn run() {
@@ -19,6 +22,9 @@ mod app {
         lm_event!(info, "app_event", site = "app.info");
         lm_event!(debug, "app_event", site = "app.debug");
         lm_event!(trace, "app_event", site = "app.trace");
+        // One event type, warn over the threshold and info within it.
+        lm_event!(PerformanceIssue { operation: "app.slow", duration_ms: 50.0, threshold_ms: 10.0 });
+        lm_event!(PerformanceIssue { operation: "app.fast", duration_ms: 1.0, threshold_ms: 10.0 });
         db::run();
     }
 

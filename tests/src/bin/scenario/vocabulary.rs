@@ -8,8 +8,8 @@ use std::fmt;
 use std::path::Path;
 
 use lmlog::events::{
-    AuthenticationIssue, BusinessRuleViolation, DataAnomaly, Exception, IntegrationFailure, StateChange,
-    UserBehaviorAnomaly,
+    AuthenticationIssue, BusinessRuleViolation, DataAnomaly, Exception, IntegrationFailure, PerformanceIssue,
+    StateChange, UserBehaviorAnomaly,
 };
 use lmlog::{lm_event, lm_exception, LogValue};
 
@@ -69,6 +69,8 @@ pub fn run(path: &Path) -> Result<(), Box<dyn Error>> {
         status_code: Some(503),
         attempts: 3,
     });
+    lm_event!(PerformanceIssue { operation: "database_query", duration_ms: 5000.0, threshold_ms: 1000.0 });
+    lm_event!(PerformanceIssue { operation: "cache_lookup", duration_ms: 2.5, threshold_ms: 10.0 });
     lm_event!(AuthenticationIssue { entity_type: "user", entity_id: "u7", method: "oauth", reason: "expired_token" });
     lm_event!(UserBehaviorAnomaly {
         entity_type: "user",

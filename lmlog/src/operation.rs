@@ -32,22 +32,36 @@ pub(crate) struct Current {
 }
 
 impl Current {
-    const NONE: Current = Current { id: 0, parent: 0, name: None };
+    pub const NONE: Current = Current { id: 0, parent: 0, name: None };
 }
 
 thread_local! {
-    /// This thread's current operation. A constant initialiser and no
-    /// destructor: reading it is one thread-local load.
+    /// This thread's current operation.
     static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
+    /// Its id alone, what every record reads: a constant initialiser and no
+    /// destructor make that one thread-local load.
+    static CURRENT_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The id of the calling thread's current operation; 0 if none.
+#[inline(always)]
+pub(crate) fn current_id() -> u64 {
+    CURRENT_ID.with(Cell::get)
+}
+
+/// Makes `current` the thread's current operation.
+fn set_current(current: Current) -> Current {
+    CURRENT_ID.with(|id| id.set(current.id));
+    CURRENT.with(|cell| cell.replace(current))
 }
 
 /// The current operation of the calling thread, taking the name it still
-/// has to write: what the producer puts in a record.
-#[inline(always)]
+/// has to write: what the producer puts in a record that has an operation.
+#[inline(never)]
 pub(crate) fn take_current() -> Current {
     CURRENT.with(|current| {
         let value = current.get();
-        if value.id != 0 && value.name.is_some() {
+        if value.name.is_some() {
             current.set(Current { name: None, ..value });
         }
         value
@@ -121,7 +135,7 @@ impl Operation {
     pub fn begin(name: &'static str, sites: &'static OperationSites) -> Operation {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let previous = CURRENT.with(|current| current.get());
-        CURRENT.with(|current| current.set(Current { id, parent: previous.id, name: Some(name) }));
+        set_current(Current { id, parent: previous.id, name: Some(name) });
         Operation {
             id,
             parent: previous.id,
@@ -176,7 +190,7 @@ impl Operation {
     pub fn instrument<F: Future>(mut self, future: F) -> Instrumented<F> {
         // The thread goes back to what it ran before `lm_operation!`.
         if let Some(previous) = self.previous.take() {
-            CURRENT.with(|current| current.set(previous));
+            set_current(previous);
         }
         Instrumented { operation: Some(self), future }
     }
@@ -208,7 +222,7 @@ impl Drop for Operation {
     fn drop(&mut self) {
         self.log_end();
         if let Some(previous) = self.previous {
-            CURRENT.with(|current| current.set(previous));
+            set_current(previous);
         }
     }
 }
@@ -232,7 +246,7 @@ struct Restore(Current);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        CURRENT.with(|current| current.set(self.0));
+        set_current(self.0);
     }
 }
 
@@ -247,7 +261,7 @@ impl<F: Future> Future for Instrumented<F> {
         let Some(operation) = &this.operation else {
             panic!("an instrumented future polled after it completed");
         };
-        let _restore = Restore(CURRENT.with(|current| current.replace(operation.as_current())));
+        let _restore = Restore(set_current(operation.as_current()));
         // SAFETY: see above.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
         let poll = future.poll(cx);
@@ -262,7 +276,7 @@ impl<F: Future> Future for Instrumented<F> {
 impl<F> Drop for Instrumented<F> {
     fn drop(&mut self) {
         if let Some(operation) = &self.operation {
-            let _restore = Restore(CURRENT.with(|current| current.replace(operation.as_current())));
+            let _restore = Restore(set_current(operation.as_current()));
             self.operation = None;
         }
     }

@@ -144,6 +144,8 @@ struct Producer {
     dropped: bool,
     /// The writer has been woken for the current fill of the ring.
     woke_writer: bool,
+    /// The operation of the record being written, if it has one.
+    operation: crate::operation::Current,
     /// A record's extension block, when it has more than an operation.
     extensions: Vec<u8>,
     /// This thread's counts (events sampling turned away, drop reports,
@@ -193,7 +195,7 @@ impl Drop for Reactivate {
 
 /// Writes the extension block of a record emitted in `operation`: its
 /// [`EXTENSION_OPERATION`] item.
-#[inline(never)]
+#[inline(always)]
 fn write_operation(enc: &mut Encoder<'_>, operation: crate::operation::Current) {
     let name_len = operation.name.map_or(0, |name| varint_len(name.len() as u64) + name.len());
     let item_len = varint_len(operation.id) + varint_len(operation.parent) + name_len;
@@ -253,7 +255,16 @@ impl Producer {
     fn acquire() -> Producer {
         let name = std::thread::current().name().map(str::to_string);
         let (ring, cursor, last_ticks) = STATE.adopt_ring(name);
-        Producer { ring, cursor, last_ticks, dropped: false, woke_writer: false, extensions: Vec::new(), counts: None }
+        Producer {
+            ring,
+            cursor,
+            last_ticks,
+            dropped: false,
+            woke_writer: false,
+            operation: crate::operation::Current::NONE,
+            extensions: Vec::new(),
+            counts: None,
+        }
     }
 
     #[inline(always)]
@@ -267,17 +278,15 @@ impl Producer {
         let extras = trace.is_some() && crate::trace::has_extras();
         #[cfg(not(feature = "otel"))]
         let extras = false;
-        let operation = crate::operation::take_current();
+        // One thread-local load when the event has no operation.
+        let tagged = crate::operation::current_id() != 0 || extras;
         if self.dropped {
             self.write_drop_report(ticks);
         }
         let mut header = RecordHeader::encode(id, trace.is_some());
-        let tagged = operation.id != 0 || extras;
         if tagged {
             header |= RECORD_HAS_EXTENSIONS;
-            if extras {
-                self.gather_extensions(operation);
-            }
+            self.gather_extensions(extras);
         }
         loop {
             // SAFETY: this thread owns the ring (it is in this thread's
@@ -289,12 +298,7 @@ impl Producer {
                 enc.write_bytes(trace);
             }
             if tagged {
-                if extras {
-                    enc.write_varint(self.extensions.len() as u64);
-                    enc.write_bytes(&self.extensions);
-                } else {
-                    write_operation(&mut enc, operation);
-                }
+                self.write_extensions(&mut enc, extras);
             }
             event.encode_fields(&mut enc);
             if !enc.overflowed() {
@@ -305,20 +309,29 @@ impl Producer {
             if !self.make_room(enc.required()) {
                 self.ring.count_dropped(ticks);
                 self.dropped = true;
-                if operation.name.is_some() {
-                    crate::operation::restore_name(operation);
+                if tagged && self.operation.name.is_some() {
+                    crate::operation::restore_name(self.operation);
                 }
                 return;
             }
         }
     }
 
-    /// Gathers a record's extension items in `extensions`: the operation's
-    /// and what the OpenTelemetry context has besides the span (baggage,
-    /// trace state). Events without those never come here.
-    #[cold]
+    /// Takes what a record's extension block holds: the thread's current
+    /// operation into `operation` and, with `extras` (baggage or a trace
+    /// state in the OpenTelemetry context), every item into `extensions`.
+    /// Events without those never come here.
     #[inline(never)]
-    fn gather_extensions(&mut self, operation: crate::operation::Current) {
+    fn gather_extensions(&mut self, extras: bool) {
+        self.operation = if crate::operation::current_id() != 0 {
+            crate::operation::take_current()
+        } else {
+            crate::operation::Current::NONE
+        };
+        if !extras {
+            return;
+        }
+        let operation = self.operation;
         self.extensions.clear();
         if operation.id != 0 {
             let mut item = Vec::with_capacity(24);
@@ -334,6 +347,17 @@ impl Producer {
         }
         #[cfg(feature = "otel")]
         crate::trace::write_extras(&mut self.extensions);
+    }
+
+    /// Writes the extension block [`Producer::gather_extensions`] gathered.
+    #[inline(never)]
+    fn write_extensions(&self, enc: &mut Encoder<'_>, extras: bool) {
+        if extras {
+            enc.write_varint(self.extensions.len() as u64);
+            enc.write_bytes(&self.extensions);
+        } else {
+            write_operation(enc, self.operation);
+        }
     }
 
     /// This thread's counts, created with the first.

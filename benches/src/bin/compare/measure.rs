@@ -88,7 +88,7 @@ pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled"
 /// 3-field event at a call site with `sample:` that keeps nearly every
 /// event (the kept cost, sampling check included) and one that rejects
 /// nearly every event (the rejected cost: check and count).
-pub const LMLOG_ONLY: [&str; 2] = ["sampled_kept", "sampled_rejected"];
+pub const LMLOG_ONLY: [&str; 3] = ["sampled_kept", "sampled_rejected", "operation_tagged"];
 
 /// The decode scenario's name; it is measured in lmlog's `saturated_1` run.
 pub const DECODE: &str = "decode";
@@ -150,6 +150,7 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
         "saturated_2" => saturated::<P>(scenario, dir, sizes, 2),
         "sampled_kept" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_kept)],
         "sampled_rejected" => vec![paced_rejected::<P>(scenario, dir, sizes, timer)],
+        "operation_tagged" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_tagged)],
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -159,6 +160,23 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
 fn emit_kept<P: Peer>(_peer: &P, i: u64) {
     let (key, latency_ms) = (black_box(KEY), black_box(0.125) * (i & 1023) as f64);
     lmlog::lm_event!(info, "cache_miss", sample: 0.999999, key = key, shard = i as u32, latency_ms = latency_ms);
+}
+
+/// The 3-field event inside an operation (`lm_operation!`): its record
+/// carries the operation's id. The operation starts at the thread's first
+/// call and never ends; the check that it started (one thread-local load)
+/// is timed with the event, so the row errs against the tagged event.
+#[inline(always)]
+fn emit_tagged<P: Peer>(_peer: &P, i: u64) {
+    thread_local! {
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !STARTED.with(std::cell::Cell::get) {
+        STARTED.with(|started| started.set(true));
+        std::mem::forget(lmlog::lm_operation!("compare"));
+    }
+    let (key, latency_ms) = (black_box(KEY), black_box(0.125) * (i & 1023) as f64);
+    lmlog::lm_event!(info, "cache_miss", key = key, shard = i as u32, latency_ms = latency_ms);
 }
 
 /// The 3-field event at a call site with `sample: 0.000001`.

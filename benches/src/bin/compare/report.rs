@@ -165,11 +165,17 @@ pub fn markdown(rows: &[Row], timer: &Timer, options: &Options, python_note: Opt
         let plain = find(rows, "lmlog", "paced_3_fields");
         let _ = writeln!(
             md,
-            "### Sampled call site, lmlog only: the 3-field event with `sample: 0.999999` (kept) and `sample: 0.000001` (rejected), paced as above\n"
+            "### Sampled and tagged call sites, lmlog only: the 3-field event with `sample: 0.999999` (kept) and `sample: 0.000001` (rejected), and inside an operation, paced as above\n"
         );
         let _ = writeln!(md, "| call | median | p99 | p99.9 | median vs plain | unaccounted |");
         let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
-        for (what, r) in [("plain (no sampling)", plain), ("kept", Some(kept)), ("rejected", Some(rejected))] {
+        let tagged = find(rows, "lmlog", "operation_tagged");
+        for (what, r) in [
+            ("plain (no sampling)", plain),
+            ("kept", Some(kept)),
+            ("rejected", Some(rejected)),
+            ("plain, inside an operation (`lm_operation!`)", tagged),
+        ] {
             if let Some(r) = r {
                 let _ = writeln!(
                     md,
@@ -370,6 +376,13 @@ fn targets(rows: &[Row]) -> Vec<Target> {
     }
     if let Some(rejected) = get("lmlog", "sampled_rejected").and_then(|r| r.median_ns) {
         push("sampled call site, rejected: < 6 ns", ns(Some(rejected)), 6.0 / rejected);
+    }
+    if let (Some(plain), Some(tagged)) = (plain, get("lmlog", "operation_tagged").and_then(|r| r.median_ns)) {
+        push(
+            "event inside an operation: ≤ 2 ns over plain",
+            format!("+{:.1} ns", tagged - plain),
+            2.0 / (tagged - plain).max(0.1),
+        );
     }
     if let Some(median) = get("lmlog", "disabled").and_then(|r| r.median_ns) {
         push("disabled call ≤ 1 ns", ns(Some(median)), 1.0 / median);

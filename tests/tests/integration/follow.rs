@@ -12,7 +12,7 @@ use std::process::{Child, ChildStdout, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::{decode_command, scenario_command, TempDir, SCENARIO_WATCHDOG};
+use crate::support::{decode_command, holding_live_series, scenario_command, TempDir, SCENARIO_WATCHDOG};
 
 /// Events the scenario logs: two workers, 1500 each.
 const EVENTS: u64 = 3_000;
@@ -125,14 +125,7 @@ fn a_signal_stops_the_follower_with_status_0_and_its_output_written() {
     let live = dir.path().join("app.lmlog");
     // The application logs everything, flushes and waits: its live file has
     // no End frame until its standard input closes.
-    let mut app = scenario_command(&["live-series", dir.path().to_str().unwrap(), "hold"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut logged = String::new();
-    BufReader::new(app.stdout.take().expect("piped")).read_line(&mut logged).expect("read");
-    assert_eq!(logged, "logged\n");
+    let mut app = holding_live_series(dir.path());
 
     for signal in [libc::SIGINT, libc::SIGTERM] {
         let mut follow = follower(&live);

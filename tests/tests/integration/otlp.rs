@@ -27,7 +27,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
 use serde_json::Value;
 
-use crate::support::{decode_command, run_scenario, scenario_command, TempDir, SCENARIO_WATCHDOG};
+use crate::support::{decode_command, holding_live_series, run_scenario, scenario_command, TempDir, SCENARIO_WATCHDOG};
 
 /// How a receiver answers one request.
 #[derive(Debug, Clone, Copy)]
@@ -606,14 +606,7 @@ fn a_shipper_sends_what_waits_while_following_and_its_counts_on_sigterm() {
     let live = dir.path().join("app.lmlog");
     // The application logs everything, flushes and waits: the last batch
     // is not full, and only its age sends it.
-    let mut app = scenario_command(&["live-series", dir.path().to_str().unwrap(), "hold"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut logged = [0; 7];
-    app.stdout.take().unwrap().read_exact(&mut logged).expect("read");
-    assert_eq!(&logged, b"logged\n");
+    let mut app = holding_live_series(dir.path());
 
     let receiver = Receiver::start(vec![]);
     let mut follow = decoder()

@@ -121,6 +121,22 @@ pub fn scenario_command(args: &[&str]) -> Command {
     command
 }
 
+/// Starts `lmlog-scenario live-series DIR hold` and waits until it has
+/// logged everything and flushed: its live file then has no End frame
+/// until the child's standard input closes.
+pub fn holding_live_series(dir: &Path) -> std::process::Child {
+    use std::io::BufRead;
+    let mut app = scenario_command(&["live-series", dir.to_str().unwrap(), "hold"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn lmlog-scenario");
+    let mut logged = String::new();
+    std::io::BufReader::new(app.stdout.take().expect("piped")).read_line(&mut logged).expect("read");
+    assert_eq!(logged, "logged\n");
+    app
+}
+
 /// The `lmlog-decode` command, built for this test binary's target
 /// directory and profile. (Cargo hands a test only its own package's
 /// binaries by path; building once here also keeps the command current when

@@ -368,10 +368,12 @@ impl Producer {
 
     #[inline(always)]
     fn commit(&mut self, len: usize, ticks: u64) {
+        // Before the checkpoint: a ring it grows into starts its own tick
+        // deltas (from the new ring's base), which this must not overwrite.
+        self.last_ticks = ticks;
         if self.ring.commit(&mut self.cursor, len, ticks) {
             self.checkpoint();
         }
-        self.last_ticks = ticks;
     }
 
     /// The tail reached the cursor's next check (a chunk boundary, or half

@@ -1,4 +1,5 @@
-//! The emit hot path: a 3-field `cache_miss` event, an 8-field derived
+//! The emit hot path: a 3-field `cache_miss` event, the same inside an
+//! operation (its records carry the operation's ids), an 8-field derived
 //! struct, and a call below the active level. The writer drains into
 //! `io::sink()` so only the producer's cost is measured.
 
@@ -17,6 +18,14 @@ fn emit(c: &mut Criterion) {
             lm_event!(info, "cache_miss", key = "user:7:abc", latency_us = i, ratio = 0.25f64);
         })
     });
+    let operation = lmlog::lm_operation!("bench");
+    group.bench_function("cache_miss_3_fields_in_operation", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            lm_event!(info, "cache_miss", key = "user:7:abc", latency_us = i, ratio = 0.25f64);
+        })
+    });
+    drop(operation);
     group.bench_function("derived_8_fields", |b| {
         b.iter(|| {
             i = i.wrapping_add(1);

@@ -38,31 +38,90 @@ impl Current {
 thread_local! {
     /// This thread's current operation.
     static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
-    /// Its id alone, what every record reads: a constant initialiser and no
-    /// destructor make that one thread-local load.
-    static CURRENT_ID: Cell<u64> = const { Cell::new(0) };
+    /// The length of [`TAG_BYTES`], what every record reads: 0 when the
+    /// thread has no operation, [`ASSEMBLE`] while its name still has to
+    /// be written (or its ids are too large to be copied). A constant initialiser and no destructor make that
+    /// one thread-local load.
+    static TAG_LEN: Cell<u8> = const { Cell::new(0) };
+    /// The extension block of the current operation's records after its
+    /// first (the name written), encoded once when it becomes current, so
+    /// that a tagged record only copies it.
+    static TAG_BYTES: Cell<[u8; TAG_CAPACITY]> = const { Cell::new([0; TAG_CAPACITY]) };
 }
 
-/// The id of the calling thread's current operation; 0 if none.
+/// The largest extension block [`TAG_BYTES`] holds: block length, item
+/// tag and item length (a byte each) and two ids below 2³⁵ (5-byte
+/// varints), copied as two words. Larger ids assemble their blocks.
+const TAG_CAPACITY: usize = 16;
+
+/// [`tag_len`] of an operation whose records assemble their block
+/// (through [`take_current`]): its next record must carry its name, or its
+/// ids do not fit [`TAG_CAPACITY`].
+pub(crate) const ASSEMBLE: u8 = u8::MAX;
+
+/// What the calling thread's records carry for its operation: 0 for
+/// nothing, [`ASSEMBLE`], or the length of the block [`write_tag`]
+/// copies.
 #[inline(always)]
-pub(crate) fn current_id() -> u64 {
-    CURRENT_ID.with(Cell::get)
+pub(crate) fn tag_len() -> u8 {
+    TAG_LEN.with(Cell::get)
+}
+
+/// Copies the current operation's encoded extension block, of `len` bytes
+/// ([`tag_len`], neither 0 nor [`ASSEMBLE`]). Out of line: inlined, its
+/// set-up would be hoisted onto every record's path, tagged or not.
+#[inline(never)]
+pub(crate) fn write_tag(enc: &mut crate::value::Encoder<'_>, len: u8) {
+    TAG_BYTES.with(|bytes| {
+        // SAFETY: only this thread reaches its `TAG_BYTES`, and nothing
+        // sets it while this shared borrow (a copy into the ring) lives.
+        let bytes = unsafe { &*bytes.as_ptr() };
+        enc.write_prefix(bytes, usize::from(len));
+    });
 }
 
 /// Makes `current` the thread's current operation.
 fn set_current(current: Current) -> Current {
-    CURRENT_ID.with(|id| id.set(current.id));
+    publish_tag(current);
     CURRENT.with(|cell| cell.replace(current))
 }
 
+/// Encodes what records of `current` carry into [`TAG_BYTES`] /
+/// [`TAG_LEN`].
+fn publish_tag(current: Current) {
+    use lmlog_format::frame::EXTENSION_OPERATION;
+    use lmlog_format::varint::{len_u64, write_u64};
+    if current.id == 0 {
+        return TAG_LEN.set(0);
+    }
+    if current.name.is_some() {
+        return TAG_LEN.set(ASSEMBLE);
+    }
+    let item_len = len_u64(current.id) + len_u64(current.parent);
+    let block_len = len_u64(EXTENSION_OPERATION) + len_u64(item_len as u64) + item_len;
+    let mut bytes = [0; TAG_CAPACITY];
+    let mut at = 0;
+    for v in [block_len as u64, EXTENSION_OPERATION, item_len as u64, current.id, current.parent] {
+        match write_u64(&mut bytes[at..], v) {
+            Some(len) => at += len,
+            None => return TAG_LEN.set(ASSEMBLE),
+        }
+    }
+    TAG_BYTES.set(bytes);
+    TAG_LEN.set(at as u8);
+}
+
 /// The current operation of the calling thread, taking the name it still
-/// has to write: what the producer puts in a record that has an operation.
+/// has to write: what the producer puts in a record that has an operation
+/// and is not a plain copy of [`write_tag`]'s block.
 #[inline(never)]
 pub(crate) fn take_current() -> Current {
     CURRENT.with(|current| {
         let value = current.get();
         if value.name.is_some() {
-            current.set(Current { name: None, ..value });
+            let named = Current { name: None, ..value };
+            current.set(named);
+            publish_tag(named);
         }
         value
     })
@@ -75,6 +134,7 @@ pub(crate) fn restore_name(taken: Current) {
     CURRENT.with(|current| {
         if current.get().id == taken.id {
             current.set(taken);
+            publish_tag(taken);
         }
     });
 }

@@ -193,28 +193,6 @@ impl Drop for Reactivate {
     }
 }
 
-/// Writes the extension block of a record emitted in `operation`: its
-/// [`EXTENSION_OPERATION`] item.
-#[inline(always)]
-fn write_operation(enc: &mut Encoder<'_>, operation: crate::operation::Current) {
-    let name_len = operation.name.map_or(0, |name| varint_len(name.len() as u64) + name.len());
-    let item_len = varint_len(operation.id) + varint_len(operation.parent) + name_len;
-    enc.write_varint((varint_len(EXTENSION_OPERATION) + varint_len(item_len as u64) + item_len) as u64);
-    enc.write_varint(EXTENSION_OPERATION);
-    enc.write_varint(item_len as u64);
-    enc.write_varint(operation.id);
-    enc.write_varint(operation.parent);
-    if let Some(name) = operation.name {
-        enc.write_varint(name.len() as u64);
-        enc.write_bytes(name.as_bytes());
-    }
-}
-
-/// Bytes of `v` as a varint.
-fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
 /// Writes one record for call site `id`.
 #[inline(always)]
 fn write_event<E: EncodeFields>(id: u32, event: &E) {
@@ -278,15 +256,20 @@ impl Producer {
         let extras = trace.is_some() && crate::trace::has_extras();
         #[cfg(not(feature = "otel"))]
         let extras = false;
-        // One thread-local load when the event has no operation.
-        let tagged = crate::operation::current_id() != 0 || extras;
+        // One thread-local load when the event has no operation. An
+        // operation's records after its first copy its encoded block; its
+        // first (which names it) and records with baggage or a trace state
+        // assemble theirs.
+        let tag = if extras { crate::operation::ASSEMBLE } else { crate::operation::tag_len() };
         if self.dropped {
             self.write_drop_report(ticks);
         }
         let mut header = RecordHeader::encode(id, trace.is_some());
-        if tagged {
+        if tag != 0 {
             header |= RECORD_HAS_EXTENSIONS;
-            self.gather_extensions(extras);
+            if tag == crate::operation::ASSEMBLE {
+                self.assemble_extensions(extras);
+            }
         }
         loop {
             // SAFETY: this thread owns the ring (it is in this thread's
@@ -297,8 +280,10 @@ impl Producer {
             if let Some(trace) = &trace {
                 enc.write_bytes(trace);
             }
-            if tagged {
-                self.write_extensions(&mut enc, extras);
+            if tag == crate::operation::ASSEMBLE {
+                self.write_extensions(&mut enc);
+            } else if tag != 0 {
+                crate::operation::write_tag(&mut enc, tag);
             }
             event.encode_fields(&mut enc);
             if !enc.overflowed() {
@@ -309,7 +294,7 @@ impl Producer {
             if !self.make_room(enc.required()) {
                 self.ring.count_dropped(ticks);
                 self.dropped = true;
-                if tagged && self.operation.name.is_some() {
+                if tag == crate::operation::ASSEMBLE && self.operation.name.is_some() {
                     crate::operation::restore_name(self.operation);
                 }
                 return;
@@ -317,21 +302,15 @@ impl Producer {
         }
     }
 
-    /// Takes what a record's extension block holds: the thread's current
-    /// operation into `operation` and, with `extras` (baggage or a trace
-    /// state in the OpenTelemetry context), every item into `extensions`.
-    /// Events without those never come here.
+    /// Builds the extension block of a record that does not copy
+    /// [`crate::operation::write_tag`]'s: the first of an operation (which
+    /// names it), one whose operation ids are too large to copy, or one
+    /// with baggage or a trace state in its OpenTelemetry context
+    /// (`extras`). Takes the thread's current operation into `operation`.
     #[inline(never)]
-    fn gather_extensions(&mut self, extras: bool) {
-        self.operation = if crate::operation::current_id() != 0 {
-            crate::operation::take_current()
-        } else {
-            crate::operation::Current::NONE
-        };
-        if !extras {
-            return;
-        }
-        let operation = self.operation;
+    fn assemble_extensions(&mut self, extras: bool) {
+        let operation = crate::operation::take_current();
+        self.operation = operation;
         self.extensions.clear();
         if operation.id != 0 {
             let mut item = Vec::with_capacity(24);
@@ -346,18 +325,18 @@ impl Producer {
             self.extensions.extend_from_slice(&item);
         }
         #[cfg(feature = "otel")]
-        crate::trace::write_extras(&mut self.extensions);
+        if extras {
+            crate::trace::write_extras(&mut self.extensions);
+        }
+        #[cfg(not(feature = "otel"))]
+        let _ = extras;
     }
 
-    /// Writes the extension block [`Producer::gather_extensions`] gathered.
+    /// Writes the extension block [`Producer::assemble_extensions`] built.
     #[inline(never)]
-    fn write_extensions(&self, enc: &mut Encoder<'_>, extras: bool) {
-        if extras {
-            enc.write_varint(self.extensions.len() as u64);
-            enc.write_bytes(&self.extensions);
-        } else {
-            write_operation(enc, self.operation);
-        }
+    fn write_extensions(&self, enc: &mut Encoder<'_>) {
+        enc.write_varint(self.extensions.len() as u64);
+        enc.write_bytes(&self.extensions);
     }
 
     /// This thread's counts, created with the first.

@@ -104,6 +104,33 @@ impl<'a> Encoder<'a> {
         }
     }
 
+    /// Writes the first `len` bytes of `bytes` (`len <= N`). With room for
+    /// all `N` it copies them all and keeps `len`: a copy of a constant
+    /// size, with no branch on the length, for short blocks built ahead.
+    #[inline(always)]
+    pub(crate) fn write_prefix<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
+        let len = len.min(N);
+        if N > self.room() {
+            return self.write_bytes_cold(&bytes[..len]);
+        }
+        // SAFETY: `N <= room`, so `pos..pos + N` is inside the buffer, which
+        // does not overlap `bytes`; `len <= N` keeps `pos` inside it too.
+        // The bytes past `len` are overwritten by the next write or lie
+        // beyond the record's end.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.pos, N);
+            self.pos = self.pos.add(len);
+        }
+    }
+
+    /// [`Self::write_bytes`] out of line, for the rare case of a caller
+    /// whose fast path is a copy of a constant size.
+    #[cold]
+    #[inline(never)]
+    fn write_bytes_cold(&mut self, bytes: &[u8]) {
+        self.write_bytes(bytes)
+    }
+
     /// Writes one raw byte.
     #[inline(always)]
     pub fn write_u8(&mut self, b: u8) {

@@ -200,6 +200,18 @@ pub fn write_int<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
     out.extend_from_slice(buf.format(v).as_bytes());
 }
 
+/// Appends a global-context value as JSON.
+pub(crate) fn write_context_value(out: &mut Vec<u8>, value: &lmlog_format::ContextValue) {
+    use lmlog_format::ContextValue;
+    match value {
+        ContextValue::Str(s) => write_str(out, s),
+        ContextValue::I64(v) => write_int(out, *v),
+        ContextValue::U64(v) => write_int(out, *v),
+        ContextValue::F64(v) => write_f64(out, *v),
+        ContextValue::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+    }
+}
+
 /// Appends an `f64` as a JSON value: finite values as the shortest text that
 /// reads back to the same number (`12.0`, `0.1`, `1e300`), NaN and the
 /// infinities as the strings `"NaN"`, `"inf"` and `"-inf"`.

@@ -81,8 +81,8 @@ use std::path::Path;
 
 pub use decoder::Decoder;
 pub use events::{
-    Baggage, Callsite, Event, FieldError, Fields, Item, OperationRef, SeqKind, Source, TemplatePart, Thread,
-    TraceContext, Visitor, Watermark, DROPPED_EVENT_TYPE, SAMPLED_OUT_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE,
+    Baggage, Callsite, Event, FieldError, Fields, GlobalContext, Item, OperationRef, SeqKind, Source, TemplatePart,
+    Thread, TraceContext, Visitor, Watermark, DROPPED_EVENT_TYPE, SAMPLED_OUT_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE,
 };
 pub use json::format_timestamp;
 pub use live::LiveDecoder;

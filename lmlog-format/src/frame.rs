@@ -69,11 +69,15 @@ pub enum FrameKind {
     /// rate-limited since the previous report (added within version 2;
     /// older readers skip it).
     Sampled = 9,
+    /// [`crate::GlobalContextReport`]: changes of the process's global
+    /// context, or at the start of a file the whole of it (added within
+    /// version 2; older readers skip it).
+    GlobalContext = 10,
 }
 
 impl FrameKind {
     /// Every kind, in wire order.
-    pub const ALL: [FrameKind; 9] = [
+    pub const ALL: [FrameKind; 10] = [
         FrameKind::Session,
         FrameKind::Clock,
         FrameKind::Schema,
@@ -83,6 +87,7 @@ impl FrameKind {
         FrameKind::End,
         FrameKind::Watermark,
         FrameKind::Sampled,
+        FrameKind::GlobalContext,
     ];
 
     /// Decodes the wire value; unknown kinds are `None` and are skipped by readers.
@@ -106,6 +111,7 @@ impl FrameKind {
             FrameKind::End => "end",
             FrameKind::Watermark => "watermark",
             FrameKind::Sampled => "sampled",
+            FrameKind::GlobalContext => "global_context",
         }
     }
 }
@@ -444,7 +450,7 @@ mod tests {
             assert_eq!(FrameKind::from_u8(kind as u8), Some(kind));
         }
         assert_eq!(FrameKind::from_u8(0), None);
-        assert_eq!(FrameKind::from_u8(10), None);
+        assert_eq!(FrameKind::from_u8(11), None);
     }
 
     #[test]

@@ -334,6 +334,109 @@ pub struct SampledCount {
     pub count: u64,
 }
 
+/// The payload of a global-context frame: changes of the process's global
+/// context (`lmlog::global_context`), in the order they were made, each
+/// with the tick count at which it took effect. Events whose ticks are at
+/// or after a change's carry the context it left.
+///
+/// At the start of a file (`snapshot`), the whole context in effect, as
+/// [`ContextOp::Insert`]s at ticks 0: a reader that has no history of the
+/// process yet starts from it; one that has (it read the previous file of
+/// a rotation) ignores it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GlobalContextReport {
+    /// The whole context at the start of a file, rather than changes.
+    pub snapshot: bool,
+    /// The changes, oldest first.
+    pub changes: Vec<ContextChange>,
+}
+
+/// One change in a [`GlobalContextReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextChange {
+    /// Tick clock reading when it was made (the same clock as the records').
+    pub ticks: u64,
+    /// What changed.
+    pub op: ContextOp,
+}
+
+/// What a [`ContextChange`] does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ContextOp {
+    /// Sets `key` to `value`.
+    Insert {
+        /// The key.
+        key: String,
+        /// Its new value.
+        value: ContextValue,
+    },
+    /// Removes `key`.
+    Remove {
+        /// The key.
+        key: String,
+    },
+    /// Removes every key.
+    Clear,
+}
+
+/// A value of the global context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ContextValue {
+    /// Text.
+    Str(String),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A floating-point number.
+    F64(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<&str> for ContextValue {
+    fn from(v: &str) -> Self {
+        ContextValue::Str(v.to_owned())
+    }
+}
+
+impl From<String> for ContextValue {
+    fn from(v: String) -> Self {
+        ContextValue::Str(v)
+    }
+}
+
+impl From<bool> for ContextValue {
+    fn from(v: bool) -> Self {
+        ContextValue::Bool(v)
+    }
+}
+
+macro_rules! context_value_from {
+    ($variant:ident as $wide:ty: $($t:ty),*) => {$(
+        impl From<$t> for ContextValue {
+            fn from(v: $t) -> Self {
+                ContextValue::$variant(<$wide>::from(v))
+            }
+        }
+    )*};
+}
+context_value_from!(I64 as i64: i8, i16, i32, i64);
+context_value_from!(U64 as u64: u8, u16, u32, u64);
+context_value_from!(F64 as f64: f32, f64);
+
+impl From<usize> for ContextValue {
+    fn from(v: usize) -> Self {
+        ContextValue::U64(v as u64)
+    }
+}
+
+impl From<isize> for ContextValue {
+    fn from(v: isize) -> Self {
+        ContextValue::I64(v as i64)
+    }
+}
+
 /// Encodes a metadata payload with postcard.
 pub fn to_payload<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).expect("metadata payloads always serialize")

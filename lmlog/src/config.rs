@@ -79,6 +79,7 @@ pub struct Config {
     pub(crate) baggage_keys: Option<Vec<String>>,
     pub(crate) service_instance_id: Option<String>,
     pub(crate) resource: Vec<(String, String)>,
+    pub(crate) global_context: Vec<(String, crate::global_context::ContextValue)>,
     pub(crate) panic_hook: bool,
     pub(crate) compression: Compression,
     pub(crate) crash_recovery: bool,
@@ -111,6 +112,7 @@ impl std::fmt::Debug for Config {
             .field("baggage_keys", &self.baggage_keys)
             .field("service_instance_id", &self.service_instance_id)
             .field("resource", &self.resource)
+            .field("global_context", &self.global_context)
             .field("flush_on_panic", &self.panic_hook)
             .field("compression", &self.compression)
             .field("crash_recovery", &self.crash_recovery)
@@ -164,6 +166,7 @@ impl Config {
             baggage_keys: None,
             service_instance_id: None,
             resource: Vec::new(),
+            global_context: Vec::new(),
             panic_hook: true,
             compression: Compression::Adaptive,
             crash_recovery: true,
@@ -453,6 +456,24 @@ impl Config {
     /// resource.
     pub fn resource(mut self, key: impl Into<String>, value: impl Into<String>) -> Config {
         self.resource.push((key.into(), value.into()));
+        self
+    }
+
+    /// A key of the global context, set when [`init`](crate::init) starts
+    /// the runtime, as [`global_context::insert`](crate::global_context::insert)
+    /// would: every event carries it until it is removed.
+    ///
+    /// ```no_run
+    /// let config = lmlog::Config::new().global_context("region", "eu-west-1").global_context("replicas", 3);
+    /// let _guard = lmlog::init(config)?;
+    /// # Ok::<(), lmlog::InitError>(())
+    /// ```
+    pub fn global_context(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<crate::global_context::ContextValue>,
+    ) -> Config {
+        self.global_context.push((key.into(), value.into()));
         self
     }
 

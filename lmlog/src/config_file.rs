@@ -147,6 +147,14 @@ const SETTINGS: &[(&str, Apply)] = &[
         }
         Ok(config)
     }),
+    ("global_context", |c, v| {
+        let mut config = c;
+        for (key, value) in table(v, GLOBAL_CONTEXT)? {
+            config =
+                config.global_context(key.as_str(), context_value(value).ok_or_else(|| Expected::new(GLOBAL_CONTEXT))?);
+        }
+        Ok(config)
+    }),
     ("flush_on_panic", |c, v| Ok(c.flush_on_panic(boolean(v)?))),
     ("compression", |c, v| {
         Ok(c.compression(match string(v, COMPRESSION)?.as_str() {
@@ -176,6 +184,7 @@ const OVERFLOW: &str = "\"block\" or \"drop\"";
 const COMPRESSION: &str = "\"off\", \"adaptive\" or \"always\"";
 const ROTATE: &str = "a table { max_bytes = SIZE, keep = COUNT }";
 const RESOURCE: &str = "a table of attributes, such as { \"deployment.environment\" = \"prod\" }";
+const GLOBAL_CONTEXT: &str = "a table of keys with text, number or boolean values, such as { region = \"eu-west-1\" }";
 const DURATION: &str =
     "a duration: a number of seconds, or a number with a unit (ns, us, ms, s, m, h, d) such as \"250ms\" or \"7d\"";
 const BYTES: &str =
@@ -216,6 +225,21 @@ fn scalar_text(value: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A global-context value: text, a number or a boolean, keeping its type.
+fn context_value(value: &Value) -> Option<crate::global_context::ContextValue> {
+    use crate::global_context::ContextValue;
+    match value {
+        Value::String(s) => Some(ContextValue::Str(s.clone())),
+        Value::Number(n) => n
+            .as_u64()
+            .map(ContextValue::U64)
+            .or_else(|| n.as_i64().map(ContextValue::I64))
+            .or_else(|| n.as_f64().map(ContextValue::F64)),
+        Value::Bool(b) => Some(ContextValue::Bool(*b)),
         _ => None,
     }
 }
@@ -315,7 +339,7 @@ impl Config {
     ///
     /// Durations are seconds or text with a unit (`"250ms"`, `"7d"`),
     /// sizes bytes or text with a unit (`"64 MiB"`), `rotate` a table with
-    /// `max_bytes` and `keep`, `resource` a table of attributes,
+    /// `max_bytes` and `keep`, `resource` and `global_context` tables,
     /// `file_mode` a number (`0o640` in TOML) or octal text,
     /// `jsonl_file_options` a table of [`FileOptions`]' settings (`mode`
     /// for the permission bits). Settings apply in the order [`Config`] documents its methods,
@@ -446,6 +470,7 @@ mod tests {
             service_instance_id = "replica-2"
             baggage_keys = ["tenant"]
             resource = { "deployment.environment" = "prod", "shard" = 3 }
+            global_context = { region = "eu-west-1", replicas = 3, offset = -2, ratio = 0.5, beta = true }
             flush_on_panic = false
             compression = "always"
             crash_recovery = false
@@ -477,6 +502,19 @@ mod tests {
             config.resource,
             [("deployment.environment".to_owned(), "prod".to_owned()), ("shard".to_owned(), "3".to_owned())]
         );
+        let mut context = config.global_context.clone();
+        context.sort_by(|a, b| a.0.cmp(&b.0));
+        use crate::global_context::ContextValue;
+        assert_eq!(
+            context,
+            [
+                ("beta".to_owned(), ContextValue::Bool(true)),
+                ("offset".to_owned(), ContextValue::I64(-2)),
+                ("ratio".to_owned(), ContextValue::F64(0.5)),
+                ("region".to_owned(), ContextValue::Str("eu-west-1".into())),
+                ("replicas".to_owned(), ContextValue::U64(3)),
+            ]
+        );
         assert!(!config.panic_hook);
         assert_eq!(config.compression, Compression::Always);
         assert!(!config.crash_recovery);
@@ -488,6 +526,7 @@ mod tests {
             "rotate": {"max_bytes": 67108864, "keep": 4}, "rotate_every": 3600, "retain_max_files": 9,
             "retain_max_age": "7d", "retain_max_bytes": "1 GB", "truncate": true, "file_mode": "0600",
             "service_name": "checkout", "service_version": "1.4.0", "service_instance_id": "replica-2", "baggage_keys": ["tenant"], "resource": {"deployment.environment": "prod", "shard": 3},
+            "global_context": {"region": "eu-west-1", "replicas": 3, "offset": -2, "ratio": 0.5, "beta": true},
             "flush_on_panic": false, "compression": "always", "crash_recovery": false,
             "spill_capacity": 16777216}"#;
         let from_json = load("lmlog.json", json).unwrap();

@@ -49,6 +49,7 @@ pub mod events;
 mod fatal;
 mod filter;
 mod framer;
+pub mod global_context;
 mod operation;
 mod producer;
 mod resource;

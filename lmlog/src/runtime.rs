@@ -110,6 +110,9 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         },
         &|name| std::env::var(name).ok(),
     );
+    for (key, value) in std::mem::take(&mut config.global_context) {
+        crate::global_context::insert(key, value);
+    }
     let settings = WriterSettings {
         flush_interval: config.flush_interval,
         compression: config.compression,

@@ -19,6 +19,7 @@ use crate::callsite::{Callsite, CallsiteState, Interned, MAX_ID};
 use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
+use crate::global_context::ContextLog;
 use crate::ring::{Owner, Ring, Snapshot};
 use crate::sampling::{SampledLedger, ThreadCounts};
 use crate::staging::Run;
@@ -90,6 +91,8 @@ pub(crate) struct State {
     sampled: Mutex<Vec<Arc<ThreadCounts>>>,
     /// What the writer publishes for `lmlog::stats`.
     stats: StatsCounters,
+    /// `lmlog::global_context`: its keys and the changes not framed yet.
+    global_context: Mutex<ContextLog>,
 }
 
 /// Size of a new thread's ring: small, so that short-lived and quiet
@@ -150,6 +153,7 @@ impl State {
             sink_health: SinkHealth::new(),
             sampled: Mutex::new(Vec::new()),
             stats: StatsCounters::new(),
+            global_context: Mutex::new(ContextLog::new()),
         }
     }
 
@@ -443,6 +447,26 @@ impl State {
     /// then covered.
     pub fn collect_sampled(&self, ledger: &mut SampledLedger, out: &mut Vec<lmlog_format::SampledCount>) {
         ledger.collect(&mut lock(&self.sampled), out);
+    }
+
+    // --- Global context (applications change it, the writer frames it). ---
+
+    /// Applies a change of the global context, stamped with the clock
+    /// while the lock is held, so changes are in tick order.
+    pub fn change_global_context(&self, op: lmlog_format::ContextOp) {
+        let mut log = lock(&self.global_context);
+        log.change(crate::clock::now(), op);
+    }
+
+    /// Moves the global-context changes not framed yet to `out`.
+    pub fn take_global_context_changes(&self, out: &mut Vec<lmlog_format::ContextChange>) {
+        lock(&self.global_context).take_pending(out);
+    }
+
+    /// The global context now, for a new writer's first file (the changes
+    /// not framed yet are in it and are not framed again).
+    pub fn restart_global_context(&self) -> std::collections::BTreeMap<String, lmlog_format::ContextValue> {
+        lock(&self.global_context).restart()
     }
 
     // --- Loss (producers count, the writer reports). ---

@@ -6,11 +6,13 @@
 //! producer whose ring passed half full), so producers' cache lines are left
 //! alone between drains.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lmlog_format::{
-    ClockAnchor, ClockInfo, EndInfo, FrameKind, LossDetail, LossReport, SampledReport, SessionInfo, WriterLoss,
+    ClockAnchor, ClockInfo, ContextValue, EndInfo, FrameKind, GlobalContextReport, LossDetail, LossReport,
+    SampledReport, SessionInfo, WriterLoss,
 };
 
 use crate::clock::unix_nanos;
@@ -91,6 +93,11 @@ pub(crate) struct Writer {
     records_written: u64,
     bytes_written: u64,
     staging_high_water: u64,
+    /// The global context before this drain's changes: what a new file
+    /// starts with (then the drain's changes, `context_changes`).
+    global_context: BTreeMap<String, ContextValue>,
+    /// Scratch report of one drain's global-context changes.
+    context_changes: GlobalContextReport,
 }
 
 impl Writer {
@@ -117,6 +124,8 @@ impl Writer {
             records_written: 0,
             bytes_written: 0,
             staging_high_water: 0,
+            global_context: STATE.restart_global_context(),
+            context_changes: GlobalContextReport::default(),
         }
     }
 
@@ -175,6 +184,40 @@ impl Writer {
         let session = self.settings.session(self.driver.file_index(), anchor);
         let interned = STATE.interned(0, STATE.interned_count());
         self.framer.start_file(&session, &interned);
+        // The context before this drain, then the drain's changes with
+        // their ticks: a rotation in the middle of a drain starts a file
+        // whose records may be older than some of the changes.
+        let mut snapshot = crate::global_context::snapshot(&self.global_context);
+        snapshot.changes.extend_from_slice(&self.context_changes.changes);
+        if !snapshot.changes.is_empty() {
+            self.framer.meta(FrameKind::GlobalContext, &snapshot);
+        }
+    }
+
+    /// Frames the global-context changes made since the previous drain, in
+    /// front of this drain's records. Taken after the rings' tails: a
+    /// record committed before a change is then framed with it or earlier,
+    /// and the decoder, which looks changes up by tick count, never sees a
+    /// record newer than a change before that change. They join
+    /// `global_context` when the drain ends ([`Self::settle_global_context`]).
+    fn frame_global_context(&mut self) {
+        let report = &mut self.context_changes;
+        STATE.take_global_context_changes(&mut report.changes);
+        if report.changes.is_empty() {
+            return;
+        }
+        self.framer.meta(FrameKind::GlobalContext, report);
+        if let Some(run) = STATE.run() {
+            run.append_meta(FrameKind::GlobalContext, &lmlog_format::schema::to_payload(report));
+        }
+    }
+
+    /// The drain's records are framed: its global-context changes are what
+    /// the next file starts from.
+    fn settle_global_context(&mut self) {
+        for change in self.context_changes.changes.drain(..) {
+            crate::global_context::apply(&mut self.global_context, &change.op);
+        }
     }
 
     fn drain(&mut self) {
@@ -203,6 +246,7 @@ impl Writer {
         self.frame_loss_report();
         let mut rings = std::mem::take(&mut self.rings);
         STATE.snapshot_rings(&mut rings);
+        self.frame_global_context();
         let staged: u64 = rings.iter().map(|r| r.snapshot.tail - r.ring.released()).sum();
         self.staging_high_water = self.staging_high_water.max(staged);
         // Read before the number of call sites: covers every id they name.
@@ -252,6 +296,7 @@ impl Writer {
                 }
             }
         }
+        self.settle_global_context();
         if !self.sampled_report.sites.is_empty() {
             self.framer.meta(FrameKind::Sampled, &self.sampled_report);
         }

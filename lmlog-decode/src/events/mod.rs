@@ -9,6 +9,7 @@
 
 mod callsite;
 mod fields;
+mod global_context;
 mod merge;
 mod session;
 #[cfg(test)]
@@ -23,14 +24,15 @@ use std::collections::HashMap;
 use lmlog_format::schema::from_payload;
 use lmlog_format::varint;
 use lmlog_format::{
-    CallsiteSchema, ClockAnchor, EndInfo, FrameKind, Level, LossReport, RecordsHeader, SampledCount, SampledReport,
-    SessionInfo, ThreadInfo,
+    CallsiteSchema, ClockAnchor, EndInfo, FrameKind, GlobalContextReport, Level, LossReport, RecordsHeader,
+    SampledCount, SampledReport, SessionInfo, ThreadInfo,
 };
 
 pub use callsite::{
     Callsite, Source, TemplatePart, DROPPED_EVENT_TYPE, SAMPLED_OUT_EVENT_TYPE, WRITER_LOSS_EVENT_TYPE,
 };
 pub use fields::{FieldError, Fields, SeqKind, Visitor};
+pub use global_context::GlobalContext;
 
 pub(crate) use fields::{JsonText, Outcome};
 pub(crate) use session::Clock;
@@ -66,6 +68,9 @@ pub struct Event<'a> {
     pub baggage: Option<Baggage<'a>>,
     /// The active span's W3C trace state (`k1=v1,k2=v2`), if not empty.
     pub trace_state: Option<&'a str>,
+    /// The process's global context (`lmlog::global_context`) when the
+    /// event was emitted, if it was not empty.
+    pub global_context: Option<&'a GlobalContext>,
     /// The fields, not read yet.
     pub fields: Fields<'a>,
 }
@@ -131,6 +136,7 @@ impl<'a> Event<'a> {
             operation: None,
             baggage: None,
             trace_state: None,
+            global_context: None,
             fields,
         }
     }
@@ -299,6 +305,8 @@ pub(crate) struct EventDecoder<C> {
     /// Names of the operations whose first record was decoded, by process
     /// and id, until their end.
     operation_names: OperationNames,
+    /// The stream's global context over time.
+    global_context: global_context::ContextHistory,
 }
 
 /// Names of operations by (process id, operation id).
@@ -341,6 +349,7 @@ impl<C> EventDecoder<C> {
             rotated: false,
             process: None,
             operation_names: HashMap::new(),
+            global_context: global_context::ContextHistory::default(),
         }
     }
 
@@ -381,6 +390,10 @@ impl<C> EventDecoder<C> {
         } else if !rotated {
             self.end_merge(out, rep)?;
             self.retired.clear();
+        }
+        if !rotated {
+            // Another process, or another run: its context is its own.
+            self.global_context.reset();
         }
         self.generation += 1;
         self.session.reset();
@@ -498,6 +511,10 @@ impl<C> EventDecoder<C> {
                         }
                     }
                 }
+                Err(e) => rep.report(at, bad(e.to_string())),
+            },
+            FrameKind::GlobalContext => match from_payload::<GlobalContextReport>(payload) {
+                Ok(report) => self.global_context.apply(&report),
                 Err(e) => rep.report(at, bad(e.to_string())),
             },
             FrameKind::End => match from_payload::<EndInfo>(payload) {
@@ -637,6 +654,7 @@ impl<C> EventDecoder<C> {
             stats: &mut self.stats,
             pid: self.process.map_or(0, |p| p.0),
             operation_names: &mut self.operation_names,
+            global_context: &self.global_context,
         };
         let failure = loop {
             match records.next(pos, out) {
@@ -696,6 +714,7 @@ impl<C> EventDecoder<C> {
                 stats: &mut self.stats,
                 pid: self.process.map_or(0, |p| p.0),
                 operation_names: &mut self.operation_names,
+                global_context: &self.global_context,
             };
             let mut pos = frame.pos;
             let failure = loop {
@@ -780,6 +799,7 @@ struct Records<'s, C> {
     stats: &'s mut EventStats,
     pid: u32,
     operation_names: &'s mut OperationNames,
+    global_context: &'s global_context::ContextHistory,
 }
 
 impl<C> Records<'_, C> {
@@ -849,6 +869,7 @@ impl<C> Records<'_, C> {
             }),
             baggage,
             trace_state,
+            global_context: self.global_context.at(self.ticks),
             fields: Fields::new(&entry.callsite, self.payload, fields_at, &mut outcome),
         };
         out.event(event, &mut entry.prepared).map_err(RecordError::Output)?;

@@ -309,7 +309,7 @@ impl Output for OtlpExporter {
             self.report.unsent += 1;
             return Ok(());
         }
-        let Event { unix_nanos, thread, trace, operation, fields, callsite, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, fields, callsite, .. } = event;
         let mut flat = crate::output::flat::Flat::default();
         let mut message = String::new();
         if fields.visit_with_message(&mut flat, &mut message).is_err() {
@@ -324,6 +324,9 @@ impl Output for OtlpExporter {
         }
         if let Some(op) = &operation {
             otel_model::operation_attributes(op, &mut ProtoAttributes(&mut attributes));
+        }
+        if let Some(context) = global_context {
+            otel_model::global_context_attributes(context, &mut ProtoAttributes(&mut attributes));
         }
         let time = otel_model::time_unix_nano(unix_nanos);
         let body = otel_model::body(callsite, &message);

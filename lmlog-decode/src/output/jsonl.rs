@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use crate::events::{Baggage, Callsite, Event, Item, OperationRef, TemplatePart, Thread, TraceContext};
+use crate::events::{Baggage, Callsite, Event, GlobalContext, Item, OperationRef, TemplatePart, Thread, TraceContext};
 use crate::json::{self, TimestampFormatter};
 use crate::record::{self, FieldTy, Out, Reader, ValueError, MAX_EVENT_JSON};
 use crate::resource::{resource_attributes, ResourceValue};
@@ -239,9 +239,14 @@ impl<W: Write> JsonLines<W> {
         cs.tail_key = thread.key;
     }
 
-    /// Writes the optional keys that end a line, `operation` and `trace`,
-    /// and the line's end.
-    fn line_end(&mut self, operation: Option<&OperationRef<'_>>, trace: &TraceKeys<'_>) {
+    /// Writes the optional keys that end a line, `operation`,
+    /// `global_context` and `trace`, and the line's end.
+    fn line_end(
+        &mut self,
+        operation: Option<&OperationRef<'_>>,
+        global_context: Option<&GlobalContext>,
+        trace: &TraceKeys<'_>,
+    ) {
         if let Some(op) = operation {
             self.buf.extend_from_slice(b",\"operation\":{\"id\":");
             json::write_int(&mut self.buf, op.id);
@@ -254,6 +259,18 @@ impl<W: Write> JsonLines<W> {
             match op.parent_id {
                 Some(parent) => json::write_int(&mut self.buf, parent),
                 None => self.buf.extend_from_slice(b"null"),
+            }
+            self.buf.push(b'}');
+        }
+        if let Some(context) = global_context {
+            self.buf.extend_from_slice(b",\"global_context\":{");
+            for (i, (key, value)) in context.iter().enumerate() {
+                if i > 0 {
+                    self.buf.push(b',');
+                }
+                json::write_str(&mut self.buf, key);
+                self.buf.push(b':');
+                json::write_context_value(&mut self.buf, value);
             }
             self.buf.push(b'}');
         }
@@ -350,7 +367,7 @@ impl<W: Write> super::Output for JsonLines<W> {
 
     #[inline(always)]
     fn event(&mut self, event: Event<'_>, cs: &mut JsonCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, baggage, trace_state, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, baggage, trace_state, global_context, fields, .. } = event;
         let trace = TraceKeys { span: trace, baggage, trace_state };
         let (tys, mut r, outcome) = fields.into_parts();
         let start = self.buf.len();
@@ -366,11 +383,11 @@ impl<W: Write> super::Output for JsonLines<W> {
                         self.new_tail(cs, t);
                     }
                     let tail = &cs.tail;
-                    if trace.is_empty() && operation.is_none() {
+                    if trace.is_empty() && operation.is_none() && global_context.is_none() {
                         self.buf.extend_from_slice(tail);
                     } else {
                         self.buf.extend_from_slice(&tail[..tail.len() - 2]);
-                        self.line_end(operation.as_ref(), &trace);
+                        self.line_end(operation.as_ref(), global_context, &trace);
                     }
                 }
                 None => {
@@ -378,7 +395,7 @@ impl<W: Write> super::Output for JsonLines<W> {
                     if let Some(resource) = &self.resource {
                         self.buf.extend_from_slice(resource);
                     }
-                    self.line_end(operation.as_ref(), &trace);
+                    self.line_end(operation.as_ref(), global_context, &trace);
                 }
             }
         }

@@ -18,7 +18,8 @@ use crate::json::{self, TimestampFormatter};
 /// values flattened under dotted keys (`order.items.0.sku`; an empty
 /// sequence is `[]`, an empty map or struct `{}`), `operation.id`,
 /// `operation.name` and `operation.parent_id` if the event has an
-/// operation, `trace_id`, `span_id`
+/// operation, `global_context.KEY` for each key of the global context it
+/// was emitted with, `trace_id`, `span_id`
 /// and `trace_flags` if the event has a trace context, `thread.id`,
 /// `thread.name` and `source` (`file:line`).
 ///
@@ -124,7 +125,7 @@ impl<W: Write> super::Output for Logfmt<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut LogfmtCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, fields, .. } = event;
         let mut flat = Flat::default();
         let mut message = String::new();
         let has_message = event.callsite.template().is_some();
@@ -150,6 +151,13 @@ impl<W: Write> super::Output for Logfmt<W> {
                 if let Some(parent) = op.parent_id {
                     write_key(&mut self.buf, "operation.parent_id");
                     json::write_int(&mut self.buf, parent);
+                }
+            }
+            for (key, value) in global_context.iter().flat_map(|c| c.iter()) {
+                write_key(&mut self.buf, &format!("global_context.{key}"));
+                match value {
+                    lmlog_format::ContextValue::Str(s) => write_value(&mut self.buf, s),
+                    other => json::write_context_value(&mut self.buf, other),
                 }
             }
             if let Some(t) = &trace {

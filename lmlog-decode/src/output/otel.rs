@@ -196,7 +196,7 @@ impl<W: Write> super::Output for OtelJson<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut OtelCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, fields, callsite, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, fields, callsite, .. } = event;
         let mut flat = Flat::default();
         let mut message = String::new();
         if fields.visit_with_message(&mut flat, &mut message).is_ok() {
@@ -227,6 +227,9 @@ impl<W: Write> super::Output for OtelJson<W> {
             }
             if let Some(op) = &operation {
                 otel_model::operation_attributes(op, &mut attributes);
+            }
+            if let Some(context) = global_context {
+                otel_model::global_context_attributes(context, &mut attributes);
             }
             b.push(b']');
             if let Some(t) = &trace {

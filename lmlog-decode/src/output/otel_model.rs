@@ -7,7 +7,7 @@
 use lmlog_format::{Level, SessionInfo};
 
 use super::flat::Scalar;
-use crate::events::{Callsite, OperationRef, Thread};
+use crate::events::{Callsite, GlobalContext, OperationRef, Thread};
 use crate::resource::ResourceValue;
 
 /// An attribute value as the OpenTelemetry data model types it (an
@@ -119,6 +119,29 @@ pub(crate) fn thread_attributes(thread: &Thread<'_>, out: &mut impl Attributes) 
     out.attribute("thread.id", OtelValue::Int(i64::from(thread.id)));
     if let Some(name) = thread.name {
         out.attribute("thread.name", OtelValue::Str(name));
+    }
+}
+
+/// The `global_context.*` attributes of the global context an event was
+/// emitted with.
+pub(crate) fn global_context_attributes(context: &GlobalContext, out: &mut impl Attributes) {
+    use lmlog_format::ContextValue;
+    let mut key = String::new();
+    for (name, value) in context.iter() {
+        key.clear();
+        key.push_str("global_context.");
+        key.push_str(name);
+        let value = match value {
+            ContextValue::Str(s) => OtelValue::Str(s),
+            ContextValue::I64(v) => OtelValue::Int(*v),
+            ContextValue::U64(v) => match i64::try_from(*v) {
+                Ok(v) => OtelValue::Int(v),
+                Err(_) => OtelValue::Double(*v as f64),
+            },
+            ContextValue::F64(v) => OtelValue::Double(*v),
+            ContextValue::Bool(v) => OtelValue::Bool(*v),
+        };
+        out.attribute(&key, value);
     }
 }
 

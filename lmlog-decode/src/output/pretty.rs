@@ -155,7 +155,7 @@ impl<W: Write> super::Output for Pretty<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut PrettyCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, fields, .. } = event;
         let mut flat = Flat::default();
         self.message.clear();
         let read = fields.visit_with_message(&mut flat, &mut self.message);
@@ -198,6 +198,13 @@ impl<W: Write> super::Output for Pretty<W> {
                 }
                 self.buf.push(b'#');
                 json::write_int(&mut self.buf, op.id);
+            }
+            for (key, value) in global_context.iter().flat_map(|c| c.iter()) {
+                self.key(&format!("global_context.{key}"));
+                match value {
+                    lmlog_format::ContextValue::Str(s) if !needs_quotes(s) => self.buf.extend_from_slice(s.as_bytes()),
+                    other => json::write_context_value(&mut self.buf, other),
+                }
             }
             if let Some(t) = &trace {
                 self.key("trace_id");

@@ -27,6 +27,7 @@ mod follow;
 mod format_doc;
 mod formats;
 mod generic_sites;
+mod global_context;
 mod golden;
 mod inputs;
 mod live_jsonl;

@@ -108,6 +108,8 @@ impl std::str::FromStr for Shape {
 /// - `correlation`: for an event emitted in an operation, `operation_id`
 ///   (its name; its id as text if its start was not decoded), the fields
 ///   its `operation_start` had (Python's `operation_context(**context)`),
+///   after those of the operations it runs in (as Python adds a nested
+///   operation's to the enclosing one's; its own win),
 ///   `lmlog.operation.id` and, when nested, `lmlog.operation.parent_id`;
 ///   then, as in Python, the keys of `trace`. Only when one of them is there.
 /// - `trace`: `trace_id` (32 hex digits), `span_id` (16), `trace_flags`
@@ -140,14 +142,36 @@ pub struct LmlogPyLines<W: Write> {
     resource: Vec<u8>,
     /// Process id of the latest session: operation ids are unique per process.
     pid: u32,
-    /// The start fields of the operations not ended yet, by (process id,
-    /// operation id): `,"key":value` each.
-    operations: HashMap<(u32, u64), Box<[u8]>>,
+    /// The operations not ended yet, by (process id, operation id).
+    operations: HashMap<(u32, u64), OpenOperation>,
 }
 
 impl<W: Write> std::fmt::Debug for LmlogPyLines<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LmlogPyLines").field("buffered", &self.buf.len()).finish_non_exhaustive()
+    }
+}
+
+/// `"key":` and the JSON value of each of an operation's start fields.
+type StartFields = Vec<(Box<[u8]>, Box<[u8]>)>;
+
+/// What the lines of an operation not ended yet take from its start.
+#[derive(Debug)]
+struct OpenOperation {
+    /// Its own start fields, for the `context` of its end.
+    own: StartFields,
+    /// Those of the operations it runs in, then its own (a key of its
+    /// overriding theirs), for the `correlation` of the events inside it:
+    /// Python's `operation_context` adds its fields to the enclosing one's.
+    correlation: StartFields,
+}
+
+/// Appends `,"key":value` for each of `fields`.
+fn write_start_fields(buf: &mut Vec<u8>, fields: &StartFields) {
+    for (key, value) in fields {
+        buf.push(b',');
+        buf.extend_from_slice(key);
+        buf.extend_from_slice(value);
     }
 }
 
@@ -326,7 +350,7 @@ impl<W: Write> LmlogPyLines<W> {
 
         let scratch = &self.scratch;
         let value = |i: usize| self.ranges.get(i).map_or(&b"null"[..], |&(a, b)| &scratch[a..b]);
-        let carried = event.operation.and_then(|op| self.operations.get(&(self.pid, op.id)));
+        let operation = event.operation.and_then(|op| self.operations.get(&(self.pid, op.id)));
         let has_trace = event.span.is_some() || event.baggage.is_some();
         if event.operation.is_some() || has_trace {
             buf.extend_from_slice(b",\"correlation\":{");
@@ -341,8 +365,8 @@ impl<W: Write> LmlogPyLines<W> {
                         buf.push(b'"');
                     }
                 }
-                if let Some(carried) = carried {
-                    buf.extend_from_slice(carried);
+                if let Some(started) = operation {
+                    write_start_fields(buf, &started.correlation);
                 }
                 buf.extend_from_slice(b",\"lmlog.operation.id\":");
                 json::write_int(buf, op.id);
@@ -386,8 +410,8 @@ impl<W: Write> LmlogPyLines<W> {
             buf.extend_from_slice(b"\"operation_id\":");
             buf.extend_from_slice(value(i));
             if cs.kind == Kind::OperationEnd {
-                if let Some(carried) = carried {
-                    buf.extend_from_slice(carried);
+                if let Some(started) = operation {
+                    write_start_fields(buf, &started.own);
                 }
             }
         }
@@ -409,23 +433,31 @@ impl<W: Write> LmlogPyLines<W> {
         buf.extend_from_slice(b"}\n");
     }
 
-    /// Keeps an operation's start fields for the events inside it, or lets
-    /// go of them at its end.
+    /// Keeps an operation's start fields (and those of the operations it
+    /// runs in) for the events inside it, or lets go of them at its end.
     fn follow_operation(&mut self, operation: Option<OperationRef<'_>>, cs: &LmlogPyCallsite) {
         let Some(op) = operation else { return };
         match cs.kind {
             Kind::OperationStart if self.operations.len() < MAX_OPEN_OPERATIONS => {
-                let mut fields = Vec::new();
+                let mut own = StartFields::new();
                 for (i, role) in cs.roles.iter().enumerate() {
                     if let (Role::Context(_), Some(&(a, b))) = (role, self.ranges.get(i)) {
                         if &self.scratch[a..b] != b"null" {
-                            fields.push(b',');
-                            fields.extend_from_slice(&cs.keys[i]);
-                            fields.extend_from_slice(&self.scratch[a..b]);
+                            own.push((cs.keys[i].clone(), self.scratch[a..b].into()));
                         }
                     }
                 }
-                self.operations.insert((self.pid, op.id), fields.into());
+                let mut correlation = op
+                    .parent_id
+                    .and_then(|parent| self.operations.get(&(self.pid, parent)))
+                    .map_or_else(StartFields::new, |parent| parent.correlation.clone());
+                for (key, value) in &own {
+                    match correlation.iter_mut().find(|(k, _)| k == key) {
+                        Some(entry) => entry.1 = value.clone(),
+                        None => correlation.push((key.clone(), value.clone())),
+                    }
+                }
+                self.operations.insert((self.pid, op.id), OpenOperation { own, correlation });
             }
             Kind::OperationEnd => {
                 self.operations.remove(&(self.pid, op.id));

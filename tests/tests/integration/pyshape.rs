@@ -194,14 +194,14 @@ fn lines_have_the_python_packages_layout() {
 
     // Python ends a failed operation with `operation_error` and then
     // `operation_end` too; lmlog with `operation_error` alone. The last
-    // two of lmlog's lines have no Python counterpart (baggage, which the
-    // Python package cannot encode, and a numeric entity id).
+    // seven of lmlog's lines have no Python counterpart (baggage, which the
+    // Python package cannot encode, a numeric entity id, nested operations).
     let event_type = |l: &Ordered| l.at("event_type").str().to_owned();
     let python: Vec<&Ordered> = python
         .iter()
         .filter(|l| !(event_type(l) == "operation_end" && l.at("correlation").at("operation_id").str() == "refund"))
         .collect();
-    assert_eq!(ours.len(), python.len() + 2);
+    assert_eq!(ours.len(), python.len() + 7);
     let types: Vec<String> = python.iter().map(|l| event_type(l)).collect();
     assert_eq!(ours[..python.len()].iter().map(event_type).collect::<Vec<_>>(), types);
 
@@ -287,7 +287,7 @@ fn lines_have_the_python_packages_layout() {
 fn baggage_entity_ids_and_unset_fields_take_the_python_forms() {
     let dir = TempDir::new("pyshape-extra");
     let ours = lmlog_lines(dir.path());
-    let [.., with_baggage, invoice] = ours.as_slice() else { panic!("too few lines") };
+    let [.., with_baggage, invoice, _, _, _, _, _] = ours.as_slice() else { panic!("too few lines") };
 
     assert_eq!(with_baggage.at("event_type").str(), "tenant_resolved");
     let baggage = Ordered::Object(vec![("tenant".into(), Ordered::Scalar(json!("acme")))]);
@@ -312,4 +312,47 @@ fn the_shape_does_not_combine_with_other_formats() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("--shape lmlog-py shapes JSON Lines"), "{stderr}");
     }
+}
+
+#[test]
+fn a_nested_operation_adds_its_fields_to_the_enclosing_ones() {
+    let dir = TempDir::new("pyshape-nested");
+    let ours = lmlog_lines(dir.path());
+    let [.., outer_start, inner_start, picked, inner_end, outer_end] = ours.as_slice() else { panic!("too few lines") };
+    let types: Vec<&str> =
+        [outer_start, inner_start, picked, inner_end, outer_end].map(|l| l.at("event_type").str()).to_vec();
+    assert_eq!(types, ["operation_start", "operation_start", "item_picked", "operation_end", "operation_end"]);
+    let id = |l: &Ordered| match l.at("correlation").at("lmlog.operation.id") {
+        Ordered::Scalar(Value::Number(n)) => n.as_u64().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let (outer, inner) = (id(outer_start), id(inner_start));
+    assert_ne!(outer, inner);
+
+    // As Python's nested `operation_context`: the enclosing operation's
+    // fields, the inner one's `operation_id`, its fields overriding.
+    let s = |v: &str| Ordered::Scalar(json!(v));
+    let n = |v: u64| Ordered::Scalar(json!(v));
+    let correlation = Ordered::Object(vec![
+        ("operation_id".into(), s("pick")),
+        ("warehouse".into(), s("w1")),
+        ("priority".into(), s("high")),
+        ("lmlog.operation.id".into(), n(inner)),
+        ("lmlog.operation.parent_id".into(), n(outer)),
+    ]);
+    for line in [inner_start, picked, inner_end] {
+        assert_eq!(line.at("correlation"), &correlation, "{line:?}");
+    }
+    // An end's context holds its own start fields only, as Python's.
+    assert_eq!(inner_end.at("context").keys(), ["operation_id", "priority", "duration_ms", "outcome"]);
+    assert_eq!(inner_end.at("context").at("priority"), &s("high"));
+    assert_eq!(
+        outer_end.at("correlation"),
+        &Ordered::Object(vec![
+            ("operation_id".into(), s("fulfilment")),
+            ("warehouse".into(), s("w1")),
+            ("priority".into(), s("low")),
+            ("lmlog.operation.id".into(), n(outer)),
+        ])
+    );
 }

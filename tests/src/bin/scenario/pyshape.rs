@@ -6,8 +6,9 @@
 //! with a source, an event inside an OpenTelemetry span (trace
 //! 4bf92f3577b34da6a3ce929d0e0e4736, span 00f067aa0ba902b7, sampled, trace
 //! state `vendor=opaque`); then one with baggage (`tenant` acme) in that span,
-//! and an event whose `entity_id` is a number and whose optional field is
-//! `None`. Backtraces follow the environment the test gives.
+//! an event whose `entity_id` is a number and whose optional field is
+//! `None`, and an event in an operation (`pick`, `priority` high) nested in
+//! another (`fulfilment`, `warehouse` w1, `priority` low). Backtraces follow the environment the test gives.
 
 use std::error::Error;
 use std::fmt;
@@ -79,5 +80,10 @@ pub fn run(path: &Path) -> Result<(), Box<dyn Error>> {
         lm_event!(info, "tenant_resolved", tenant_count = 1u32);
     }
     lm_event!(info, "invoice_sent", entity_type = "invoice", entity_id = 9001u64, copy_to = None::<&str>);
+    {
+        let _fulfilment = lm_operation!("fulfilment", warehouse = "w1", priority = "low");
+        let _pick = lm_operation!("pick", priority = "high");
+        lm_event!(info, "item_picked", sku = "A-1");
+    }
     Ok(())
 }

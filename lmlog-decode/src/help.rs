@@ -27,7 +27,9 @@ from the middle of a series is reported as a gap. With no FILE, or -, the
 standard input is decoded.
 
 Output formats (--format): jsonl (default), pretty (coloured on a terminal),
-logfmt, otel-json (OpenTelemetry OTLP/JSON logs). --otlp-endpoint (or --otlp)
+logfmt, otel-json (OpenTelemetry OTLP/JSON logs). --shape lmlog-py writes the
+JSON Lines in the Python LMLog 0.3.0's key layout (timestamp, source, resource,
+correlation, trace, event_type, level, entity_type, entity_id, context). --otlp-endpoint (or --otlp)
 sends the events to an OpenTelemetry Collector over OTLP/HTTP instead: nothing
 is written to standard output, and standard error ends with the counts sent,
 rejected and retried.
@@ -51,6 +53,7 @@ Examples:
   lmlog-decode -f --format pretty app.lmlog       follow the live log, in colour on a terminal
   lmlog-decode --level error --since 1h app.lmlog errors of the last hour
   lmlog-decode --format otel-json -o otlp.jsonl app.lmlog   for an OpenTelemetry Collector's file receiver
+  lmlog-decode --shape lmlog-py app.lmlog         the keys the Python LMLog 0.3.0 writes
   lmlog-decode -f --otlp-endpoint http://collector:4318 app.lmlog   ship the live log to a collector
   cat app.lmlog | lmlog-decode                    standard input
 

@@ -87,8 +87,8 @@ pub use events::{
 pub use json::format_timestamp;
 pub use live::LiveDecoder;
 pub use output::{
-    from_fn, wants_color, FnOutput, Format, JsonCallsite, JsonLines, Logfmt, LogfmtCallsite, OtelCallsite, OtelJson,
-    Output, Pretty, PrettyCallsite, UnknownFormat,
+    from_fn, wants_color, FnOutput, Format, JsonCallsite, JsonLines, LmlogPyCallsite, LmlogPyLines, Logfmt,
+    LogfmtCallsite, OtelCallsite, OtelJson, Output, Pretty, PrettyCallsite, Shape, UnknownFormat, UnknownShape,
 };
 pub use report::{
     DecodeError, DecodeSummary, Diagnostic, DiagnosticHandler, DiagnosticKind, FrameDamage, Resume, Severity,

@@ -21,7 +21,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Parser;
 use lmlog_decode::filter::{Filter, Filtered};
 use lmlog_decode::interleave::LineWriter;
-use lmlog_decode::{DecodeError, DecodeSummary, Decoder, Format, JsonLines, Logfmt, OtelJson, Output, Pretty};
+use lmlog_decode::{
+    DecodeError, DecodeSummary, Decoder, Format, JsonLines, LmlogPyLines, Logfmt, OtelJson, Output, Pretty, Shape,
+};
 
 mod export;
 mod filter_args;
@@ -105,6 +107,16 @@ struct Args {
     /// line. Example: `lmlog-decode --format pretty app.lmlog`.
     #[arg(long, help_heading = "Output", default_value = "jsonl", value_parser = PossibleValuesParser::new(Format::NAMES).try_map(|s| s.parse::<Format>()))]
     format: Format,
+    /// The keys of each JSON line: lmlog's own, or the Python LMLog 0.3.0's layout.
+    ///
+    /// `lmlog-py`: `timestamp`, `source`, `resource`, `global_context`,
+    /// `correlation`, `trace`, `event_type`, `level`, `entity_type`,
+    /// `entity_id`, `context`, as the Python logger writes them, for what
+    /// was built on its lines (the resource always). JSON Lines only
+    /// (`--format jsonl`), not with `--otlp`. Example:
+    /// `lmlog-decode --shape lmlog-py app.lmlog`.
+    #[arg(long, help_heading = "Output", default_value = "lmlog", value_parser = PossibleValuesParser::new(Shape::NAMES).try_map(|s| s.parse::<Shape>()))]
+    shape: Shape,
     /// When to colour the `pretty` format.
     ///
     /// `auto`: when standard output is a terminal and `NO_COLOR` is unset.
@@ -189,7 +201,13 @@ fn run(args: &Args, filter: Filter) -> Result<bool, Fatal> {
     if args.recover {
         recover(named_file.ok_or(Fatal::Usage("--recover needs one log file, not standard input or a directory"))?)?;
     }
-    if let Some(endpoint) = args.export.endpoint()? {
+    let endpoint = args.export.endpoint()?;
+    if args.shape != Shape::Lmlog && (args.format != Format::Jsonl || endpoint.is_some()) {
+        return Err(Fatal::Usage(
+            "--shape lmlog-py shapes JSON Lines: it combines with neither --format pretty, logfmt or otel-json nor --otlp",
+        ));
+    }
+    if let Some(endpoint) = endpoint {
         let source = source(args, named_file)?;
         return export::run(&args.export, endpoint, filter, &source, args);
     }
@@ -237,6 +255,7 @@ fn print(args: &Args, filter: Filter, output: Box<dyn Write>, named_file: Option
                 Format::Pretty => merged(|w| Pretty::new(w, color), filter, inputs, output, args.quiet),
                 Format::Logfmt => merged(Logfmt::new, filter, inputs, output, args.quiet),
                 Format::OtelJson => merged(OtelJson::new, filter, inputs, output, args.quiet),
+                _ if args.shape == Shape::LmlogPy => merged(LmlogPyLines::new, filter, inputs, output, args.quiet),
                 _ => merged(|w| JsonLines::new(w).include_resource(args.resource), filter, inputs, output, args.quiet),
             };
         }
@@ -245,6 +264,7 @@ fn print(args: &Args, filter: Filter, output: Box<dyn Write>, named_file: Option
         Format::Pretty => filtered(Pretty::new(output, color), filter, &source, args),
         Format::Logfmt => filtered(Logfmt::new(output), filter, &source, args),
         Format::OtelJson => filtered(OtelJson::new(output), filter, &source, args),
+        _ if args.shape == Shape::LmlogPy => filtered(LmlogPyLines::new(output), filter, &source, args),
         _ => filtered(JsonLines::new(output).include_resource(args.resource), filter, &source, args),
     }
 }

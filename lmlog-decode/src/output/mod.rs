@@ -2,12 +2,14 @@
 //!
 //! An output implements [`Output`]: it prepares what it needs once per call
 //! site ([`Output::Callsite`]) and then gets every event of that call site
-//! with it. [`JsonLines`] writes JSON Lines, [`Pretty`] lines for people,
+//! with it. [`JsonLines`] writes JSON Lines ([`LmlogPyLines`] in the Python
+//! LMLog's key layout), [`Pretty`] lines for people,
 //! [`Logfmt`] logfmt and [`OtelJson`] OTLP/JSON; [`FnOutput`] hands every
 //! [`Item`] to a closure. [`Format`] names the text formats.
 
 pub(crate) mod flat;
 mod jsonl;
+mod lmlog_py;
 mod logfmt;
 mod otel;
 pub(crate) mod otel_model;
@@ -18,6 +20,7 @@ mod tests;
 use std::io;
 
 pub use jsonl::{JsonCallsite, JsonLines};
+pub use lmlog_py::{LmlogPyCallsite, LmlogPyLines, Shape, UnknownShape};
 pub use logfmt::{Logfmt, LogfmtCallsite};
 pub use otel::{OtelCallsite, OtelJson};
 pub use pretty::{wants_color, Pretty, PrettyCallsite};

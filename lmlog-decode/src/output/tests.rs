@@ -1,6 +1,7 @@
 //! The text formats on one synthesized stream: a message template, a
 //! nested struct, an empty sequence, a map, strings that need quoting,
-//! bytes, a redacted field, a trace context, a named and an unnamed thread.
+//! bytes, a redacted field, a trace context, a named and an unnamed thread
+//! (and, for the `lmlog-py` shape, a loss report: an event without a source).
 
 use std::collections::BTreeMap;
 
@@ -184,4 +185,44 @@ fn format_names_round_trip() {
     }
     assert_eq!(Format::NAMES.map(|n| n.parse::<Format>().unwrap()), Format::ALL);
     assert!("json".parse::<Format>().unwrap_err().to_string().contains("unknown format `json`"));
+}
+
+#[test]
+fn lmlog_py_lays_events_out_as_the_python_package() {
+    let mut bytes = stream();
+    let mut loss = Stream::new();
+    loss.next_seq = 5;
+    loss.loss(3, 4096, "sink failed", 1_795_612_990_133_324_200);
+    bytes.extend_from_slice(&loss.bytes);
+    let mut d = Decoder::new(LmlogPyLines::new(Vec::new()));
+    d.feed(&bytes).unwrap();
+    d.flush().unwrap();
+    let text = String::from_utf8(d.output().get_ref().clone()).unwrap();
+    let resource = r#""resource":{"service.name":"app","process.pid":42,"process.executable.name":"app","process.executable.path":"/usr/bin/app","k":"v"}"#;
+    let trace = r#""trace_id":"4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b","span_id":"0f0f0f0f0f0f0f0f","trace_flags":1,"trace_state":{},"span_name":"","span_kind":"""#;
+    let source = r#""source":{"file":"src/main.rs","line":9,"function":"app::main"}"#;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                r#"{{"timestamp":"2026-11-25T13:23:10.133324+00:00",{source},{resource},"correlation":{{{trace}}},"trace":{{{trace}}},"event_type":"paid","level":"warning","context":{{"user":{{"id":7,"name":"Ann Lee"}},"note":"a \"b\"=c","amount":12.5,"tags":[],"limits":{{"daily":-1}},"raw":"666f6f","pin":"<redacted>"}}}}"#
+            ),
+            format!(
+                r#"{{"timestamp":"2026-11-25T13:23:10.133324+00:00",{source},{resource},"event_type":"tick","level":"debug"}}"#
+            ),
+            format!(
+                r#"{{"timestamp":"2026-11-25T13:23:10.133324+00:00","source":{{"file":"unknown","line":0,"function":"unknown"}},{resource},"event_type":"lmlog.writer_loss","level":"error","context":{{"frames":3,"bytes":4096,"reason":"sink failed"}}}}"#
+            ),
+        ]
+    );
+}
+
+#[test]
+fn shape_names_round_trip() {
+    for s in Shape::ALL {
+        assert_eq!(s.name().parse::<Shape>(), Ok(s));
+    }
+    assert_eq!(Shape::NAMES.map(|n| n.parse::<Shape>().unwrap()), Shape::ALL);
+    assert!("python".parse::<Shape>().unwrap_err().to_string().contains("unknown shape `python`"));
 }

@@ -37,6 +37,7 @@ mod otel;
 mod otlp;
 mod oversized;
 mod panicking_thread;
+mod pyshape;
 mod record_size;
 mod reentrant;
 mod resource;

@@ -35,6 +35,7 @@ mod operations;
 mod otel;
 mod oversized;
 mod panicking_thread;
+mod pyshape;
 mod record_size;
 mod reentrant;
 mod rotation;
@@ -50,7 +51,7 @@ mod vocabulary;
 const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | bridges (log|tracing|service|log-tracer) FILE | config-file CONFIG | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE | env-filter FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | fn-attributes FILE | golden DIR | generic-sites FILE | interleaved FILE \
-                     | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | operations FILE | global-context DIR | otel FILE | record-size FILE (off|always) \
+                     | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | operations FILE | global-context DIR | otel FILE | pyshape FILE | record-size FILE (off|always) \
                      | recover FILE | rotation DIR RUN | rotation-burst DIR | round-trip FILE | sink-outage PATH MODE \
                      | summary FILE EVENTS | time-rotation DIR | vocabulary FILE \
                      | fuzz-corpus DIR (off|always) \
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
         Some("operations") if args.len() == 2 => operations::run(&PathBuf::from(&args[1])),
         Some("global-context") if args.len() == 2 => global_context::run(&PathBuf::from(&args[1])),
         Some("otel") if args.len() == 2 => otel::run(&PathBuf::from(&args[1])),
+        Some("pyshape") if args.len() == 2 => pyshape::run(&PathBuf::from(&args[1])),
         Some("record-size") if args.len() == 3 => record_size::run(&PathBuf::from(&args[1]), &args[2]),
         Some("rotation-burst") if args.len() == 2 => rotation::run_burst(&PathBuf::from(&args[1])),
         Some("rotation") if args.len() == 3 => rotation::run(&PathBuf::from(&args[1]), &args[2]),

@@ -235,7 +235,9 @@ pub fn function_name(item_path: &'static str) -> &'static str {
     while let Some(outer) = path.strip_suffix("::{{closure}}") {
         path = outer;
     }
-    path
+    // An operation's end events: their call sites sit in a static the
+    // `lm_operation!` declares in the function.
+    path.strip_suffix("::__LMLOG_OPERATION_SITES").unwrap_or(path)
 }
 
 #[cfg(test)]
@@ -248,6 +250,8 @@ mod tests {
         assert_eq!(function_name("app::main::__lmlog_function"), "app::main");
         assert_eq!(function_name("app::run::{{closure}}::{{closure}}::__lmlog_function"), "app::run");
         assert_eq!(function_name("weird"), "weird");
+        let end_site = "app::checkout::__LMLOG_OPERATION_SITES::{{closure}}::__lmlog_function";
+        assert_eq!(function_name(end_site), "app::checkout");
     }
 
     static META: CallsiteMeta = CallsiteMeta { module: "m", file: "f.rs", line: 1, column: 1, function: || "m::f" };

@@ -59,6 +59,7 @@ fn events_carry_their_operation_and_operations_log_their_life() {
     // Each life-cycle event has the source of its `lm_operation!`.
     assert!(lines[5]["source"]["file"].as_str().unwrap().ends_with("operations.rs"));
     assert_eq!(lines[5]["source"]["line"], lines[0]["source"]["line"]);
+    assert_eq!(lines[5]["source"]["function"], lines[0]["source"]["function"]);
 
     let logfmt = decode_command().args(["--format", "logfmt"]).arg(&path).output().unwrap();
     let logfmt = String::from_utf8(logfmt.stdout).unwrap();

@@ -55,3 +55,21 @@ pub fn resource_attributes(session: &SessionInfo) -> Vec<(&str, ResourceValue<'_
     }
     attributes
 }
+
+/// Writes `,"resource":{...}` with `attributes` in their order: the
+/// resource key of the JSON Lines shapes.
+pub(crate) fn write_resource_key(out: &mut Vec<u8>, attributes: Vec<(&str, ResourceValue<'_>)>) {
+    out.extend_from_slice(b",\"resource\":{");
+    for (i, (key, value)) in attributes.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        crate::json::write_str(out, key);
+        out.push(b':');
+        match value {
+            ResourceValue::Str(v) => crate::json::write_str(out, v),
+            ResourceValue::Int(v) => crate::json::write_int(out, v),
+        }
+    }
+    out.push(b'}');
+}

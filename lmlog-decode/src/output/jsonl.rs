@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use crate::events::{Baggage, Callsite, Event, GlobalContext, Item, OperationRef, TemplatePart, Thread, TraceContext};
 use crate::json::{self, TimestampFormatter};
 use crate::record::{self, FieldTy, Out, Reader, ValueError, MAX_EVENT_JSON};
-use crate::resource::{resource_attributes, ResourceValue};
+use crate::resource::{resource_attributes, write_resource_key};
 
 /// Output is handed to the writer once this many bytes are buffered.
 pub(super) const FLUSH_AT: usize = 64 << 10;
@@ -405,19 +405,7 @@ impl<W: Write> super::Output for JsonLines<W> {
     fn item(&mut self, item: Item<'_>) -> io::Result<()> {
         if let (Some(resource), Item::Session(session)) = (&mut self.resource, item) {
             resource.clear();
-            resource.extend_from_slice(b",\"resource\":{");
-            for (i, (key, value)) in resource_attributes(session).into_iter().enumerate() {
-                if i > 0 {
-                    resource.push(b',');
-                }
-                json::write_str(resource, key);
-                resource.push(b':');
-                match value {
-                    ResourceValue::Str(v) => json::write_str(resource, v),
-                    ResourceValue::Int(v) => json::write_int(resource, v),
-                }
-            }
-            resource.push(b'}');
+            write_resource_key(resource, resource_attributes(session));
             // The thread fragments carry the resource: build them anew.
             self.thread_key = 0;
         }

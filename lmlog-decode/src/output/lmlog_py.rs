@@ -10,7 +10,7 @@ use super::jsonl::{event_written, flush_all, FLUSH_AT};
 use crate::events::{Baggage, Callsite, Event, GlobalContext, Item, OperationRef, TraceContext};
 use crate::json::{self, TimestampFormatter};
 use crate::record::{self, Out, Reader, ValueError, MAX_EVENT_JSON};
-use crate::resource::{resource_attributes, ResourceValue};
+use crate::resource::{resource_attributes, write_resource_key};
 
 /// Operations whose start fields are kept for the events inside them, at
 /// most: an operation that never ends (its process died) is not followed
@@ -549,22 +549,10 @@ impl<W: Write> super::Output for LmlogPyLines<W> {
             self.pid = session.pid;
             let resource = &mut self.resource;
             resource.clear();
-            resource.extend_from_slice(b",\"resource\":{");
             let mut attributes = resource_attributes(session);
             attributes
                 .sort_by_key(|(key, _)| PYTHON_RESOURCE_ORDER.iter().position(|k| k == key).unwrap_or(usize::MAX));
-            for (i, (key, value)) in attributes.into_iter().enumerate() {
-                if i > 0 {
-                    resource.push(b',');
-                }
-                json::write_str(resource, key);
-                resource.push(b':');
-                match value {
-                    ResourceValue::Str(v) => json::write_str(resource, v),
-                    ResourceValue::Int(v) => json::write_int(resource, v),
-                }
-            }
-            resource.push(b'}');
+            write_resource_key(resource, attributes);
         }
         Ok(())
     }

@@ -11,7 +11,6 @@
 //! another (`fulfilment`, `warehouse` w1, `priority` low). Backtraces follow the environment the test gives.
 
 use std::error::Error;
-use std::fmt;
 use std::path::Path;
 
 use lmlog::events::{PerformanceIssue, StateChange};
@@ -20,22 +19,7 @@ use opentelemetry::baggage::BaggageExt;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, KeyValue};
 
-#[derive(Debug)]
-struct ChargeError {
-    source: std::io::Error,
-}
-
-impl fmt::Display for ChargeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "charge of order 42 failed")
-    }
-}
-
-impl Error for ChargeError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&self.source)
-    }
-}
+use crate::vocabulary::ChargeError;
 
 pub fn run(path: &Path) -> Result<(), Box<dyn Error>> {
     let _guard = lmlog::init(lmlog::Config::new().output(path).env_filter(false).service_name("checkout"))?;

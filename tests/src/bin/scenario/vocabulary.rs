@@ -19,9 +19,10 @@ enum Status {
     Paid,
 }
 
+/// An error with a `source()`: the vocabulary and lmlog-py scenarios'.
 #[derive(Debug)]
-struct ChargeError {
-    source: std::io::Error,
+pub struct ChargeError {
+    pub source: std::io::Error,
 }
 
 impl fmt::Display for ChargeError {

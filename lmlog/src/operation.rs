@@ -49,9 +49,10 @@ thread_local! {
     static TAG_BYTES: Cell<[u8; TAG_CAPACITY]> = const { Cell::new([0; TAG_CAPACITY]) };
 }
 
-/// The largest extension block [`TAG_BYTES`] holds: block length, item
-/// tag and item length (a byte each) and two ids below 2³⁵ (5-byte
-/// varints), copied as two words. Larger ids assemble their blocks.
+/// The size of [`TAG_BYTES`]; the blocks it holds are shorter (block
+/// length, item tag and item length, a byte each, and two ids below 2³⁵,
+/// 5-byte varints, are 13 bytes), and copied as two words. Longer blocks
+/// (larger ids) are assembled.
 const TAG_CAPACITY: usize = 16;
 
 /// [`tag_len`] of an operation whose records assemble their block
@@ -68,10 +69,14 @@ pub(crate) fn tag_len() -> u8 {
 }
 
 /// Copies the current operation's encoded extension block, of `len` bytes
-/// ([`tag_len`], neither 0 nor [`ASSEMBLE`]). Out of line: inlined, its
-/// set-up would be hoisted onto every record's path, tagged or not.
+/// ([`tag_len`], neither 0 nor [`ASSEMBLE`]).
+///
+/// Out of line: inlined, its set-up is hoisted onto every record's path,
+/// tagged or not. Generic over the record's event type `E` only so that it
+/// is compiled in the application's crate, where the thread-local is one
+/// load (in this library crate it is a call that saves registers).
 #[inline(never)]
-pub(crate) fn write_tag(enc: &mut crate::value::Encoder<'_>, len: u8) {
+pub(crate) fn write_tag<E: ?Sized>(enc: &mut crate::value::Encoder<'_>, len: u8) {
     TAG_BYTES.with(|bytes| {
         // SAFETY: only this thread reaches its `TAG_BYTES`, and nothing
         // sets it while this shared borrow (a copy into the ring) lives.
@@ -102,7 +107,7 @@ fn publish_tag(current: Current) {
     let mut bytes = [0; TAG_CAPACITY];
     let mut at = 0;
     for v in [block_len as u64, EXTENSION_OPERATION, item_len as u64, current.id, current.parent] {
-        match write_u64(&mut bytes[at..], v) {
+        match write_u64(&mut bytes[at..TAG_CAPACITY - 1], v) {
             Some(len) => at += len,
             None => return TAG_LEN.set(ASSEMBLE),
         }
@@ -339,5 +344,51 @@ impl<F> Drop for Instrumented<F> {
             let _restore = Restore(set_current(operation.as_current()));
             self.operation = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lmlog_format::frame::{record_extensions, EXTENSION_OPERATION};
+
+    /// The block a record copies, decoded as a reader would.
+    fn copied_block() -> Option<(u64, u64)> {
+        let len = tag_len();
+        if len == 0 || len == ASSEMBLE {
+            return None;
+        }
+        let mut buf = [0u8; 64];
+        let mut enc = crate::value::Encoder::new(&mut buf);
+        write_tag::<()>(&mut enc, len);
+        let written = enc.written();
+        let mut block = lmlog_format::wire::WireReader::new(written);
+        let items = block.len_prefixed().ok()?;
+        assert!(block.is_empty(), "the block is all the {len} bytes copied");
+        let mut items = record_extensions(items);
+        let (tag, item) = items.next()?.ok()?;
+        assert_eq!(tag, EXTENSION_OPERATION);
+        assert!(items.next().is_none());
+        let mut r = lmlog_format::wire::WireReader::new(item);
+        Some((r.varint().ok()?, r.varint().ok()?))
+    }
+
+    #[test]
+    fn records_copy_the_current_operations_block_once_it_is_named() {
+        set_current(Current { id: 7, parent: 3, name: Some("checkout") });
+        assert_eq!(tag_len(), ASSEMBLE, "the first record names the operation");
+        let first = take_current();
+        assert_eq!(first.name, Some("checkout"));
+        assert_eq!(copied_block(), Some((7, 3)));
+        restore_name(first);
+        assert_eq!(tag_len(), ASSEMBLE, "a dropped first record leaves the name to the next");
+        take_current();
+        // Ids whose varints do not fit the copied block are assembled.
+        set_current(Current { id: u64::MAX, parent: 1 << 40, name: None });
+        assert_eq!(tag_len(), ASSEMBLE);
+        set_current(Current { id: (1 << 35) - 1, parent: (1 << 35) - 1, name: None });
+        assert_eq!(copied_block(), Some(((1 << 35) - 1, (1 << 35) - 1)));
+        set_current(Current::NONE);
+        assert_eq!(tag_len(), 0);
     }
 }

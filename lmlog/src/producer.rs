@@ -283,7 +283,7 @@ impl Producer {
             if tag == crate::operation::ASSEMBLE {
                 self.write_extensions(&mut enc);
             } else if tag != 0 {
-                crate::operation::write_tag(&mut enc, tag);
+                crate::operation::write_tag::<E>(&mut enc, tag);
             }
             event.encode_fields(&mut enc);
             if !enc.overflowed() {

@@ -104,12 +104,14 @@ impl<'a> Encoder<'a> {
         }
     }
 
-    /// Writes the first `len` bytes of `bytes` (`len <= N`). With room for
-    /// all `N` it copies them all and keeps `len`: a copy of a constant
-    /// size, with no branch on the length, for short blocks built ahead.
+    /// Writes the first `len % N` bytes of `bytes` (`N` a power of two).
+    /// With room for all `N` it copies them all and keeps `len % N`: a copy
+    /// of a constant size, with no branch on the length, for short blocks
+    /// built ahead.
     #[inline(always)]
     pub(crate) fn write_prefix<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
-        let len = len.min(N);
+        const { assert!(N.is_power_of_two()) };
+        let len = len & (N - 1);
         if N > self.room() {
             return self.write_bytes_cold(&bytes[..len]);
         }

@@ -76,6 +76,7 @@ pub(crate) fn tag_len() -> u8 {
 /// is compiled in the application's crate, where the thread-local is one
 /// load (in this library crate it is a call that saves registers).
 #[inline(never)]
+#[allow(clippy::extra_unused_type_parameters)] // `E` places the instance; see above
 pub(crate) fn write_tag<E: ?Sized>(enc: &mut crate::value::Encoder<'_>, len: u8) {
     TAG_BYTES.with(|bytes| {
         // SAFETY: only this thread reaches its `TAG_BYTES`, and nothing

@@ -155,7 +155,22 @@ impl Framer {
     /// file holds records, a chunk that would not fit is left in the ring
     /// and [`Drained::FileFull`] returned, so a file overshoots its limit
     /// by at most one frame.
+    // With `otel-metrics` the writer observes what it drains.
+    #[cfg_attr(feature = "otel-metrics", allow(dead_code))]
     pub(crate) fn records(&mut self, ring: &Ring, snapshot: Snapshot, compress: bool, room: Option<u64>) -> Drained {
+        self.records_observed(ring, snapshot, compress, room, |_| {})
+    }
+
+    /// [`records`](Self::records), handing `observe` each stretch of whole
+    /// records as it is framed (every drained byte exactly once).
+    pub(crate) fn records_observed(
+        &mut self,
+        ring: &Ring,
+        snapshot: Snapshot,
+        compress: bool,
+        room: Option<u64>,
+        mut observe: impl FnMut(&[u8]),
+    ) -> Drained {
         let mut head = ring.drained();
         let mut chunks = std::mem::take(&mut self.chunks);
         chunks.clear();
@@ -183,7 +198,10 @@ impl Framer {
             self.records += records;
             self.records_frame(compress, |out| {
                 header.encode(out);
-                ring.drain(end, |bytes| out.extend_from_slice(bytes));
+                ring.drain(end, |bytes| {
+                    observe(bytes);
+                    out.extend_from_slice(bytes)
+                });
             });
             head = end;
         }

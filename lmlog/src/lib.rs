@@ -50,6 +50,8 @@ mod fatal;
 mod filter;
 mod framer;
 pub mod global_context;
+#[cfg(feature = "otel-metrics")]
+mod metrics;
 mod operation;
 mod producer;
 mod resource;

@@ -10,7 +10,7 @@
 
 use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID, TRACE_CONTEXT_LEN};
 use lmlog_format::types::{JsonKind, MAX_JSON_DEPTH};
-use lmlog_format::varint::{read_u128, read_u64, unzigzag_i128, unzigzag_i64};
+use lmlog_format::varint::{read_u128, read_u64, unzigzag_i128, unzigzag_i64, MAX_VARINT_U128};
 use lmlog_format::{TypeDesc, VariantKindDesc};
 
 /// How deep type descriptors nest before the reader gives up (as the
@@ -37,7 +37,7 @@ impl<'a> Cursor<'a> {
     /// is read whole.
     pub(crate) fn record_header(&mut self) -> Option<u32> {
         let header = RecordHeader::decode(self.varint()?, lmlog_format::FORMAT_VERSION);
-        self.varint()?; // tick delta
+        self.skip_varint()?; // tick delta
         if header.has_trace {
             self.skip(TRACE_CONTEXT_LEN)?;
         }
@@ -47,7 +47,7 @@ impl<'a> Cursor<'a> {
         }
         let id = u32::try_from(header.callsite).ok()?;
         if id == DROP_REPORT_ID {
-            self.varint()?; // events dropped
+            self.skip_varint()?; // events dropped
         }
         Some(id)
     }
@@ -214,9 +214,14 @@ impl<'a> Cursor<'a> {
         Some(value)
     }
 
-    /// Steps over a varint of any width (up to `u128`'s).
+    /// Steps over a varint of any width (up to `u128`'s) without decoding
+    /// it: to its first byte without the continuation bit.
+    #[inline]
     fn skip_varint(&mut self) -> Option<()> {
-        self.varint_u128().map(drop)
+        let rest = self.bytes.get(self.pos..)?;
+        let len = rest.iter().take(MAX_VARINT_U128).position(|&byte| byte & 0x80 == 0)? + 1;
+        self.pos += len;
+        Some(())
     }
 
     /// A length: at most the bytes left.

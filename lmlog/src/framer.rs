@@ -658,6 +658,42 @@ mod tests {
     }
 
     #[test]
+    fn an_observer_sees_every_drained_record_once_in_stretches_of_whole_records() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        for n in 0..3000 {
+            producer.tick(n, u64::from(n) * 10);
+        }
+        let snapshot = producer.ring.snapshot();
+        let mut observed: Vec<Vec<u8>> = Vec::new();
+        let mut file = Vec::new();
+        // Two calls (the batch fills in between), as the writer makes them.
+        for expected in [Drained::BatchFull, Drained::All] {
+            let drained = framer
+                .records_observed(&producer.ring, snapshot, false, None, |records| observed.push(records.to_vec()));
+            assert_eq!(drained, expected);
+            deliver(&mut framer, &mut file);
+        }
+        let first_byte = RecordHeader::encode(1, false) as u8;
+        assert!(observed.iter().all(|stretch| stretch[0] == first_byte), "each stretch starts with a record");
+        // What was observed is exactly what the records frames hold.
+        let mut framed = Vec::new();
+        let mut rest = &file[PREAMBLE_LEN..];
+        while !rest.is_empty() {
+            let h = FrameHeader::parse(rest, FORMAT_VERSION).unwrap();
+            let payload = &rest[FRAME_HEADER_LEN..FRAME_HEADER_LEN + h.len as usize];
+            if h.kind == FrameKind::Records as u8 {
+                let (_, header_len) = RecordsHeader::decode(payload).unwrap();
+                framed.extend_from_slice(&payload[header_len..]);
+            }
+            rest = &rest[FRAME_HEADER_LEN + h.len as usize..];
+        }
+        assert_eq!(observed.concat(), framed);
+        assert_eq!(framed.len() as u64, snapshot.tail);
+    }
+
+    #[test]
     fn a_full_file_takes_no_further_chunk_once_it_holds_records() {
         let mut framer = Framer::new();
         let mut producer = TestProducer::new(1, "main");

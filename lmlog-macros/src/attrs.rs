@@ -25,9 +25,12 @@ pub(crate) struct ContainerAttrs {
 }
 
 /// Attributes on a field: `skip`, `rename = ".."`, `redact`, `display`,
-/// `debug`, `with = path`.
+/// `debug`, `with = path`, `metric` (or `metric = "unit"`).
 #[derive(Default)]
 pub(crate) struct FieldAttrs {
+    /// `#[lmlog(metric)]`: the writer records the field's values in a
+    /// histogram (event fields only).
+    pub metric: Option<Metric>,
     /// The field is not logged.
     pub skip: bool,
     /// The name the field is logged under.
@@ -36,6 +39,15 @@ pub(crate) struct FieldAttrs {
     pub redact: bool,
     /// How the value is written.
     pub encoding: Encoding,
+}
+
+/// `#[lmlog(metric)]` or `#[lmlog(metric = "unit")]` on a field.
+#[derive(Clone)]
+pub(crate) struct Metric {
+    /// The `metric` keyword, where a field that is not a number is reported.
+    pub span: Span,
+    /// The unit, if given.
+    pub unit: Option<LitStr>,
 }
 
 /// How a field's value is written.
@@ -181,9 +193,19 @@ pub(crate) fn field_attrs(attrs: &[Attribute], allow_redact: bool) -> syn::Resul
                     return Err(meta.error("`redact` applies to named fields only"));
                 }
                 out.redact = true;
+            } else if meta.path.is_ident("metric") {
+                if out.metric.is_some() {
+                    return Err(duplicate(&meta));
+                }
+                if !allow_redact {
+                    return Err(meta.error("`metric` applies to an event's named fields only"));
+                }
+                let span = meta.path.get_ident().map_or_else(Span::call_site, Ident::span);
+                let unit = if meta.input.peek(syn::Token![=]) { Some(meta.value()?.parse::<LitStr>()?) } else { None };
+                out.metric = Some(Metric { span, unit });
             } else {
                 let expected = if allow_redact {
-                    "`skip`, `rename`, `redact`, `display`, `debug` or `with`"
+                    "`skip`, `rename`, `redact`, `display`, `debug`, `with` or `metric`"
                 } else {
                     "`skip`, `display`, `debug` or `with`"
                 };
@@ -197,6 +219,15 @@ pub(crate) fn field_attrs(attrs: &[Attribute], allow_redact: bool) -> syn::Resul
     if let Some(span) = skip_span {
         if out.rename.is_some() || out.redact {
             return Err(syn::Error::new(span, "`skip` cannot be combined with `rename` or `redact`"));
+        }
+    }
+    if let Some(metric) = &out.metric {
+        if out.skip || out.redact || encoding_span.is_some() {
+            return Err(syn::Error::new(
+                metric.span,
+                "`metric` records the field's own numeric value: not with `skip`, `redact`, `display`, `debug` \
+                 or `with`",
+            ));
         }
     }
     if let Some(span) = encoding_span {
@@ -320,8 +351,19 @@ mod tests {
         assert_eq!(err(parse_quote!(#[lmlog(redact)]), false), "`redact` applies to named fields only");
         assert_eq!(
             err(parse_quote!(#[lmlog(hide)]), true),
-            "unknown lmlog field attribute `hide`; expected `skip`, `rename`, `redact`, `display`, `debug` or `with`"
+            "unknown lmlog field attribute `hide`; expected `skip`, `rename`, `redact`, `display`, `debug`, `with` \
+             or `metric`"
         );
+        let metric = field(parse_quote!(#[lmlog(metric = "ms")]), true).unwrap().metric.expect("metric");
+        assert_eq!(metric.unit.map(|u| u.value()).as_deref(), Some("ms"));
+        let metric = field(parse_quote!(#[lmlog(metric)]), true).unwrap().metric.expect("metric");
+        assert!(metric.unit.is_none());
+        assert_eq!(
+            err(parse_quote!(#[lmlog(metric, redact)]), true),
+            "`metric` records the field's own numeric value: not with `skip`, `redact`, `display`, `debug` or `with`"
+        );
+        assert_eq!(err(parse_quote!(#[lmlog(metric)]), false), "`metric` applies to an event's named fields only");
+        assert_eq!(err(parse_quote!(#[lmlog(metric, metric)]), true), "duplicate `metric` attribute");
         assert!(matches!(field(parse_quote!(#[lmlog(display)]), false).unwrap().encoding, Encoding::Display));
         assert!(matches!(field(parse_quote!(#[lmlog(debug)]), true).unwrap().encoding, Encoding::Debug));
         match field(parse_quote!(#[lmlog(with = crate::fmt::hex)]), true).unwrap().encoding {

@@ -26,6 +26,8 @@ pub(crate) struct NamedField<'a> {
     pub redacted: bool,
     /// How the value is written.
     pub encoding: Encoding,
+    /// `#[lmlog(metric)]`.
+    pub metric: Option<attrs::Metric>,
 }
 
 /// The logged fields of a list of named fields (skipped fields left out),
@@ -53,6 +55,7 @@ pub(crate) fn named_fields<'a>(fields: impl IntoIterator<Item = &'a syn::Field>)
             name_span,
             redacted: attrs.redact,
             encoding: attrs.encoding,
+            metric: attrs.metric,
         });
     }
     Ok(out)
@@ -126,12 +129,34 @@ pub(crate) fn encode_named(
         .collect()
 }
 
+/// The `::lmlog::__private::MetricField`s of the fields marked
+/// `#[lmlog(metric)]`, and for each a statement that compiles only if the
+/// field's type is a number (reported at the attribute).
+pub(crate) fn metric_fields(fields: &[NamedField<'_>]) -> syn::Result<(Vec<TokenStream>, Vec<TokenStream>)> {
+    let mut descs = Vec::new();
+    let mut checks = Vec::new();
+    for (index, field) in fields.iter().enumerate() {
+        let Some(metric) = &field.metric else { continue };
+        let field_ty = field.ty;
+        let index = u16::try_from(index).map_err(|_| {
+            syn::Error::new(metric.span, "a metric field must be among the event's first 65,536 fields")
+        })?;
+        let unit = metric.unit.clone().unwrap_or_else(|| LitStr::new("", metric.span));
+        descs.push(quote!(::lmlog::__private::MetricField { field: #index, unit: #unit }));
+        // The type respanned: an error about it points at the attribute.
+        let ty = util::respanned(quote!(#field_ty), metric.span);
+        checks.push(quote_spanned!(metric.span=> ::lmlog::__private::metric_field::<#ty>();));
+    }
+    Ok((descs, checks))
+}
+
 /// The `const SCHEMA` item of a `LogEvent` impl.
 pub(crate) fn schema_const(
     name: &LitStr,
     level: Level,
     message: Option<&LitStr>,
     fields: &[TokenStream],
+    metrics: &[TokenStream],
 ) -> TokenStream {
     let level = util::level_tokens(level);
     let message = util::message_tokens(message);
@@ -147,6 +172,7 @@ pub(crate) fn schema_const(
                 #message,
                 &[#(#fields),*],
             ),
+            metrics: &[#(#metrics),*],
         };
     }
 }
@@ -192,7 +218,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         .unwrap_or_else(|| LitStr::new(&util::snake_case(&input.ident.unraw().to_string()), Span::call_site()));
     let level = container.level.as_ref().map_or(Level::Info, |(level, _)| *level);
     let descs: Vec<TokenStream> = fields.iter().map(field_desc).collect();
-    let schema = schema_const(&event_name, level, container.message.as_ref(), &descs);
+    let (metrics, metric_checks) = metric_fields(&fields)?;
+    let schema = schema_const(&event_name, level, container.message.as_ref(), &descs, &metrics);
     let sampling = container.sampling.sampling_const();
 
     let enc = Ident::new("enc", Span::call_site());
@@ -220,6 +247,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             #[inline]
             fn encode_fields(&self, #enc_param: &mut ::lmlog::__private::Encoder<'_>) {
+                #(#metric_checks)*
                 #(#encodes)*
             }
         }

@@ -33,7 +33,16 @@ impl<'a> Shape<'a> {
     fn of(fields: &'a Fields) -> syn::Result<Shape<'a>> {
         Ok(match fields {
             Fields::Unit => Shape::Unit,
-            Fields::Named(named) => Shape::Named(named_fields(&named.named)?),
+            Fields::Named(named) => {
+                let fields = named_fields(&named.named)?;
+                if let Some(metric) = fields.iter().find_map(|f| f.metric.as_ref()) {
+                    return Err(syn::Error::new(
+                        metric.span,
+                        "`metric` marks a field of an event (derive(LogEvent)), not of a value nested in one",
+                    ));
+                }
+                Shape::Named(fields)
+            }
             Fields::Unnamed(unnamed) => {
                 let mut kept = Vec::new();
                 for field in &unnamed.unnamed {

@@ -345,7 +345,8 @@ impl Adhoc {
             }
         });
         let descs: Vec<TokenStream> = descs.collect();
-        let schema = crate::derive_event::schema_const(&self.event_type, self.level, self.message.as_ref(), &descs);
+        let schema =
+            crate::derive_event::schema_const(&self.event_type, self.level, self.message.as_ref(), &descs, &[]);
         let sampling = self.sampling.sampling_const();
         let values: Vec<TokenStream> = self
             .fields

@@ -48,6 +48,10 @@ mod util;
 /// - `with = path::to::function`: the field is written as what the function
 ///   returns for it, `fn(&FieldType) -> R` with `R: LogValue` (an owned
 ///   value, or a `'static` borrow).
+/// - `metric` / `metric = "ms"` (an integer or float field): with `lmlog`'s
+///   `otel-metrics` feature, the writer records the field's values in the
+///   OpenTelemetry histogram `lmlog.field.<name>` (with that unit); the log
+///   is the same either way. Another type is a compile error at `metric`.
 ///
 /// Every other field's type must implement `LogValue`; type parameters used
 /// in those fields get a `LogValue` bound. One that does not is one compile

@@ -9,6 +9,24 @@ use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{quote, ToTokens};
 use syn::{GenericParam, Generics, LitStr, Type, WherePredicate};
 
+/// `tokens` with every token (and group) at `span`, so that an error about
+/// them is reported there.
+pub(crate) fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respanned(group.stream(), span));
+                inner.set_span(span);
+                token = inner.into();
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
+}
+
 /// The error for a level name that is not one of [`Level::NAMES`].
 pub(crate) fn unknown_level(span: Span, name: &str) -> syn::Error {
     syn::Error::new(span, format!("unknown level `{name}`; expected one of {}", Level::NAMES))

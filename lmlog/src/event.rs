@@ -19,6 +19,38 @@ pub struct EventSchema {
     pub fields: &'static [FieldDesc],
     /// Fingerprint of all of the above, see [`EventSchema::compute_fingerprint`].
     pub fingerprint: u64,
+    /// The fields marked `#[lmlog(metric)]`, in field order: with the
+    /// `otel-metrics` feature the writer records their values in
+    /// histograms. Known to the running process only (not written into
+    /// the stream, not part of the fingerprint).
+    pub metrics: &'static [MetricField],
+}
+
+/// A numeric field of an event type marked `#[lmlog(metric)]` (or
+/// `#[lmlog(metric = "unit")]`): see [`EventSchema::metrics`].
+///
+/// ```
+/// use lmlog::LogEvent;
+///
+/// #[derive(LogEvent)]
+/// #[lmlog(name = "request_done")]
+/// struct RequestDone<'a> {
+///     route: &'a str,
+///     #[lmlog(metric = "ms")]
+///     duration_ms: f64,
+/// }
+///
+/// let metrics = <RequestDone as LogEvent>::SCHEMA.metrics;
+/// assert_eq!(metrics.len(), 1);
+/// assert_eq!((metrics[0].field, metrics[0].unit), (1, "ms"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricField {
+    /// The field's index in [`EventSchema::fields`].
+    pub field: u16,
+    /// Its unit (UCUM, as OpenTelemetry names units: `"ms"`, `"By"`),
+    /// empty when none was given.
+    pub unit: &'static str,
 }
 
 impl EventSchema {
@@ -34,6 +66,30 @@ impl EventSchema {
     }
 }
 
+/// The types a `#[lmlog(metric)]` field may have: integers and floats,
+/// which the writer reads back as numbers. The derive checks the bound at
+/// the attribute.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`#[lmlog(metric)]` needs a numeric field, not `{Self}`",
+    label = "not an integer or a float",
+    note = "a metric field's values go into a histogram: use it on an integer (`u8`..`u128`, `i8`..`i128`, \
+            `usize`, `isize`) or float (`f32`, `f64`) field, or remove `metric`"
+)]
+pub trait MetricValue {}
+
+macro_rules! metric_values {
+    ($($ty:ty),*) => { $(impl MetricValue for $ty {})* };
+}
+metric_values!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+impl<T: MetricValue + ?Sized> MetricValue for &T {}
+
+/// Compiles only for a [`MetricValue`]: what the derive calls, spanned at
+/// `#[lmlog(metric)]`, so that a field of another type is an error there.
+#[doc(hidden)]
+#[inline(always)]
+pub const fn metric_field<T: MetricValue + ?Sized>() {}
+
 /// A field-less schema named `name` at `level`, leaked, for tests that need
 /// `&'static` schemas without defining event types.
 #[cfg(test)]
@@ -44,6 +100,7 @@ pub(crate) fn test_schema(name: &'static str, level: Level) -> &'static EventSch
         message: None,
         fields: &[],
         fingerprint: EventSchema::compute_fingerprint(name, level, None, &[]),
+        metrics: &[],
     }))
 }
 

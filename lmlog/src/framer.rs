@@ -155,7 +155,22 @@ impl Framer {
     /// file holds records, a chunk that would not fit is left in the ring
     /// and [`Drained::FileFull`] returned, so a file overshoots its limit
     /// by at most one frame.
+    // With `otel-metrics` the writer observes what it drains.
+    #[cfg_attr(feature = "otel-metrics", allow(dead_code))]
     pub(crate) fn records(&mut self, ring: &Ring, snapshot: Snapshot, compress: bool, room: Option<u64>) -> Drained {
+        self.records_observed(ring, snapshot, compress, room, |_| {})
+    }
+
+    /// [`records`](Self::records), handing `observe` each stretch of whole
+    /// records as it is framed (every drained byte exactly once).
+    pub(crate) fn records_observed(
+        &mut self,
+        ring: &Ring,
+        snapshot: Snapshot,
+        compress: bool,
+        room: Option<u64>,
+        mut observe: impl FnMut(&[u8]),
+    ) -> Drained {
         let mut head = ring.drained();
         let mut chunks = std::mem::take(&mut self.chunks);
         chunks.clear();
@@ -183,7 +198,10 @@ impl Framer {
             self.records += records;
             self.records_frame(compress, |out| {
                 header.encode(out);
-                ring.drain(end, |bytes| out.extend_from_slice(bytes));
+                ring.drain(end, |bytes| {
+                    observe(bytes);
+                    out.extend_from_slice(bytes)
+                });
             });
             head = end;
         }
@@ -637,6 +655,42 @@ mod tests {
         assert_eq!(lines.len(), 3000);
         assert!(lines.iter().enumerate().all(|(i, l)| l["fields"]["n"] == i as u64));
         assert_eq!(lines[2999]["timestamp"], "2026-11-25T13:23:10.000029990Z");
+    }
+
+    #[test]
+    fn an_observer_sees_every_drained_record_once_in_stretches_of_whole_records() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        for n in 0..3000 {
+            producer.tick(n, u64::from(n) * 10);
+        }
+        let snapshot = producer.ring.snapshot();
+        let mut observed: Vec<Vec<u8>> = Vec::new();
+        let mut file = Vec::new();
+        // Two calls (the batch fills in between), as the writer makes them.
+        for expected in [Drained::BatchFull, Drained::All] {
+            let drained = framer
+                .records_observed(&producer.ring, snapshot, false, None, |records| observed.push(records.to_vec()));
+            assert_eq!(drained, expected);
+            deliver(&mut framer, &mut file);
+        }
+        let first_byte = RecordHeader::encode(1, false) as u8;
+        assert!(observed.iter().all(|stretch| stretch[0] == first_byte), "each stretch starts with a record");
+        // What was observed is exactly what the records frames hold.
+        let mut framed = Vec::new();
+        let mut rest = &file[PREAMBLE_LEN..];
+        while !rest.is_empty() {
+            let h = FrameHeader::parse(rest, FORMAT_VERSION).unwrap();
+            let payload = &rest[FRAME_HEADER_LEN..FRAME_HEADER_LEN + h.len as usize];
+            if h.kind == FrameKind::Records as u8 {
+                let (_, header_len) = RecordsHeader::decode(payload).unwrap();
+                framed.extend_from_slice(&payload[header_len..]);
+            }
+            rest = &rest[FRAME_HEADER_LEN + h.len as usize..];
+        }
+        assert_eq!(observed.concat(), framed);
+        assert_eq!(framed.len() as u64, snapshot.tail);
     }
 
     #[test]

@@ -50,6 +50,8 @@ mod fatal;
 mod filter;
 mod framer;
 pub mod global_context;
+#[cfg(feature = "otel-metrics")]
+mod metrics;
 mod operation;
 mod producer;
 mod resource;
@@ -69,7 +71,7 @@ mod writer;
 pub use config::{Compression, Config, Overflow};
 #[cfg(feature = "config-file")]
 pub use config_file::ConfigFileError;
-pub use event::{EventSchema, LogEvent};
+pub use event::{EventSchema, LogEvent, MetricField};
 pub use filter::{Filter, FilterError};
 pub use lmlog_format::Level;
 pub use lmlog_macros::{capture_errors, lm_event, log_calls, log_performance, LogEvent, LogValue};
@@ -208,7 +210,7 @@ const fn static_max_level() -> Option<Level> {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::callsite::{function_name, Callsite, CallsiteMeta, CallsiteState};
-    pub use crate::event::{EventSchema, LogEvent};
+    pub use crate::event::{metric_field, EventSchema, LogEvent, MetricField};
     pub use crate::producer::emit;
     pub use crate::sampling::Sampling;
     pub use crate::value::{encode_with, with_type, Encoder, FormattedStr, LogValue};

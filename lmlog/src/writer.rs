@@ -98,6 +98,9 @@ pub(crate) struct Writer {
     global_context: BTreeMap<String, ContextValue>,
     /// Scratch report of one drain's global-context changes.
     context_changes: GlobalContextReport,
+    /// The OpenTelemetry instruments and this drain's tallies.
+    #[cfg(feature = "otel-metrics")]
+    metrics: crate::metrics::Metrics,
 }
 
 impl Writer {
@@ -126,6 +129,8 @@ impl Writer {
             staging_high_water: 0,
             global_context: STATE.restart_global_context(),
             context_changes: GlobalContextReport::default(),
+            #[cfg(feature = "otel-metrics")]
+            metrics: crate::metrics::Metrics::new(),
         }
     }
 
@@ -259,6 +264,10 @@ impl Writer {
         if count > written {
             self.framer.schemas(&STATE.interned(written, count));
         }
+        #[cfg(feature = "otel-metrics")]
+        if count > self.metrics.sites_known() {
+            self.metrics.learn(&STATE.interned(self.metrics.sites_known(), count));
+        }
         if self.last_anchor.elapsed() >= ANCHOR_INTERVAL {
             self.last_anchor = Instant::now();
             let anchor = crate::clock::anchor();
@@ -276,7 +285,13 @@ impl Writer {
         let mut room = self.driver.room();
         for (i, RingSnapshot { ring, snapshot, .. }) in rings.iter().enumerate() {
             loop {
-                match self.framer.records(ring, *snapshot, compress, room) {
+                #[cfg(not(feature = "otel-metrics"))]
+                let drained = self.framer.records(ring, *snapshot, compress, room);
+                #[cfg(feature = "otel-metrics")]
+                let drained = self
+                    .framer
+                    .records_observed(ring, *snapshot, compress, room, |records| self.metrics.observe(records));
+                match drained {
                     Drained::All => break,
                     Drained::FileFull => {
                         // Rotate before the chunk that would not fit; if
@@ -335,6 +350,8 @@ impl Writer {
         rings.clear();
         self.rings = rings;
         self.publish_stats();
+        #[cfg(feature = "otel-metrics")]
+        self.metrics.end_drain(&self.sampled_report.sites, crate::stats().dropped);
     }
 
     /// Publishes what `lmlog::stats` reads. Producers' drop reports are

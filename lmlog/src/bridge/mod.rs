@@ -71,6 +71,7 @@ fn new_schema(name: &'static str, level: Level, fields: Vec<FieldDesc>) -> &'sta
         message,
         fields,
         fingerprint: EventSchema::compute_fingerprint(name, level, message, fields),
+        metrics: &[],
     }))
 }
 

@@ -108,10 +108,7 @@ fn count_sampled_out(id: u32) {
     // and no event is being written with it (`write_event` nulls `ACTIVE`
     // while it writes); this shared borrow ends before any other use.
     let producer = unsafe { &*producer };
-    match &producer.counts {
-        Some(table) => table.count(id),
-        None => count_sampled_out_slow(id),
-    }
+    producer.counts.count(id);
 }
 
 #[cold]
@@ -129,8 +126,8 @@ fn count_sampled_out_slow(id: u32) {
             };
             // SAFETY: `producer` is this thread's live producer (owned by
             // `OWNER`), not being written with (`ACTIVE` is non-null).
-            let producer = unsafe { &mut *producer };
-            producer.counts().count(id);
+            let producer = unsafe { &*producer };
+            producer.counts.count(id);
         }
         _ => STATE.count_lost(1),
     }
@@ -149,8 +146,9 @@ struct Producer {
     /// A record's extension block, when it has more than an operation.
     extensions: Vec<u8>,
     /// This thread's counts (events sampling turned away, drop reports,
-    /// time blocked), from the first.
-    counts: Option<Arc<ThreadCounts>>,
+    /// time blocked), created with the producer, not at the thread's first
+    /// wait or drop report: a thread in steady state never allocates.
+    counts: Arc<ThreadCounts>,
 }
 
 thread_local! {
@@ -241,7 +239,7 @@ impl Producer {
             woke_writer: false,
             operation: crate::operation::Current::NONE,
             extensions: Vec::new(),
-            counts: None,
+            counts: STATE.thread_counts(),
         }
     }
 
@@ -339,12 +337,6 @@ impl Producer {
         enc.write_bytes(&self.extensions);
     }
 
-    /// This thread's counts, created with the first.
-    #[cold]
-    fn counts(&mut self) -> &ThreadCounts {
-        self.counts.get_or_insert_with(|| STATE.thread_counts())
-    }
-
     #[inline(always)]
     fn commit(&mut self, len: usize, ticks: u64) {
         // Before the checkpoint: a ring it grows into starts its own tick
@@ -391,7 +383,7 @@ impl Producer {
         let room = self.wait_for_room(len, &mut blocked_since);
         if let Some(since) = blocked_since {
             let ticks = crate::clock::now().wrapping_sub(since);
-            self.counts().blocked(ticks);
+            self.counts.blocked(ticks);
         }
         room
     }
@@ -460,7 +452,7 @@ impl Producer {
             // Committed only if the claim holds: uncommitted bytes are never read.
             if self.ring.claim_drops(reported, total) {
                 self.commit(len, ticks);
-                self.counts().drop_report(total - reported);
+                self.counts.drop_report(total - reported);
                 self.dropped = false;
                 return;
             }
@@ -482,9 +474,7 @@ impl Producer {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        if let Some(counts) = &self.counts {
-            counts.close();
-        }
+        self.counts.close();
         self.ring.close();
     }
 }

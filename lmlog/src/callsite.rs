@@ -10,17 +10,22 @@
 //! generic function. The ids of a generic site's further schemas sit in a
 //! lock-free list beside it.
 //!
+//! A site whose events process-wide sampling must see is *detoured*: its
+//! word carries id 0, so its events take the slow path, which finds the
+//! id beside the word (see `state::needs_detour`). Each (site, schema)
+//! also holds its [`Sampler`](crate::Sampler)'s policy.
+//!
 //! This module only holds the data; registering a call site and deciding
 //! its interest is the runtime state's job ([`crate::state`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use lmlog_format::schema::CallsiteSchemaRef;
 use lmlog_format::Level;
 
 use crate::event::EventSchema;
-use crate::sampling::RateWindow;
+use crate::sampling::{RateWindow, Sampling, SitePolicy};
 
 /// Where a call site is in the source. Built by the macros in a `static`.
 #[derive(Debug)]
@@ -67,7 +72,8 @@ impl CallsiteState {
         self.0 & CEILING_MASK != CEILING_UNKNOWN
     }
 
-    /// The id of the site's first schema; 0 if it has none yet.
+    /// The id of the site's first schema; 0 if it has none yet or the site
+    /// is detoured.
     #[inline(always)]
     pub(crate) fn primary_id(self) -> u32 {
         self.0 >> CEILING_BITS
@@ -84,6 +90,7 @@ impl CallsiteState {
 struct Variant {
     fingerprint: u64,
     id: u32,
+    policy: SitePolicy,
     next: OnceLock<&'static Variant>,
 }
 
@@ -96,6 +103,13 @@ pub struct Callsite {
     /// Fingerprint of the schema the primary id was assigned for; written
     /// once, before the id is published.
     primary_fingerprint: AtomicU64,
+    /// The primary id, also while the state word leaves it out (a
+    /// detoured site); 0 until assigned.
+    primary_id: AtomicU32,
+    /// The primary schema's level; 0 until the id is assigned.
+    primary_level: AtomicU8,
+    /// The sampler's policy for the primary schema.
+    policy: SitePolicy,
     /// Ids of further schemas (generic call sites), appended under the
     /// registry lock, read without a lock; never removed.
     variants: OnceLock<&'static Variant>,
@@ -112,6 +126,9 @@ impl Callsite {
             meta,
             state: AtomicU32::new(CEILING_UNKNOWN),
             primary_fingerprint: AtomicU64::new(0),
+            primary_id: AtomicU32::new(0),
+            primary_level: AtomicU8::new(0),
+            policy: SitePolicy::new(),
             variants: OnceLock::new(),
             registered: AtomicBool::new(false),
             rate: RateWindow::new(),
@@ -144,20 +161,31 @@ impl Callsite {
         (id != 0 && self.primary_fingerprint.load(Ordering::Relaxed) == fingerprint).then_some(id)
     }
 
-    /// The id of a schema seen at this site before, without a lock.
-    pub(crate) fn known_id(&self, fingerprint: u64) -> Option<u32> {
-        let state = self.load();
-        if let Some(id) = self.primary_id_for(state, fingerprint) {
-            return Some(id);
+    /// The id of a schema seen at this site before and its sampler's
+    /// policy, without a lock.
+    pub(crate) fn known(&'static self, fingerprint: u64) -> Option<(u32, &'static SitePolicy)> {
+        let id = self.primary_id.load(Ordering::Acquire);
+        if id != 0 && self.primary_fingerprint.load(Ordering::Relaxed) == fingerprint {
+            return Some((id, &self.policy));
         }
         let mut next = self.variants.get();
         while let Some(variant) = next {
             if variant.fingerprint == fingerprint {
-                return Some(variant.id);
+                return Some((variant.id, &variant.policy));
             }
             next = variant.next.get();
         }
         None
+    }
+
+    /// The level of the site's first schema, once it has an id.
+    pub(crate) fn primary_level(&self) -> Option<Level> {
+        Level::from_u8(self.primary_level.load(Ordering::Relaxed))
+    }
+
+    /// The sampler's policy for the site's first schema.
+    pub(crate) fn primary_policy(&self) -> &SitePolicy {
+        &self.policy
     }
 
     /// Marks the site registered; true the first time.
@@ -165,25 +193,36 @@ impl Callsite {
         !self.registered.swap(true, Ordering::Relaxed)
     }
 
-    /// Stores the ceiling, keeping the primary id.
-    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>) {
-        let id = self.load().primary_id();
-        self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Relaxed);
+    /// Publishes the ceiling and the primary id, or id 0 when `detour`
+    /// sends every event to the slow path.
+    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>, detour: bool) {
+        let id = if detour { 0 } else { self.primary_id.load(Ordering::Relaxed) };
+        self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Release);
     }
 
-    /// Records `id` for `schema` at this site. Only the registry calls it,
-    /// under its lock, once per (site, schema).
-    pub(crate) fn add_id(&self, schema: &EventSchema, id: u32, ceiling: Option<Level>) {
-        if self.load().primary_id() == 0 {
+    /// Records `id` for `schema` at this site, with its sampler's `policy`.
+    /// Only the registry calls it, under its lock, once per (site, schema);
+    /// a first id reaches the state word by the next
+    /// [`set_ceiling`](Self::set_ceiling).
+    pub(crate) fn add_id(&self, schema: &EventSchema, id: u32, policy: Sampling) {
+        if self.primary_id.load(Ordering::Relaxed) == 0 {
             // The fingerprint is stored before the id is published: a
             // reader that sees the id sees this fingerprint, or the initial
             // 0 (then it takes the slow path, which finds the id).
+            self.policy.set(policy);
             self.primary_fingerprint.store(schema.fingerprint, Ordering::Relaxed);
-            self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Release);
+            self.primary_level.store(schema.level as u8, Ordering::Relaxed);
+            self.primary_id.store(id, Ordering::Release);
             return;
         }
-        let variant: &'static Variant =
-            Box::leak(Box::new(Variant { fingerprint: schema.fingerprint, id, next: OnceLock::new() }));
+        let policy_slot = SitePolicy::new();
+        policy_slot.set(policy);
+        let variant: &'static Variant = Box::leak(Box::new(Variant {
+            fingerprint: schema.fingerprint,
+            id,
+            policy: policy_slot,
+            next: OnceLock::new(),
+        }));
         let mut slot = &self.variants;
         while let Some(existing) = slot.get() {
             slot = &existing.next;
@@ -258,31 +297,42 @@ mod tests {
 
     #[test]
     fn an_unregistered_site_lets_every_level_through() {
-        let site = Callsite::new(&META);
+        let site: &'static Callsite = Box::leak(Box::new(Callsite::new(&META)));
         for level in Level::ALL {
             assert!(site.load().enables(level));
         }
-        assert_eq!(site.known_id(1), None);
+        assert!(site.known(1).is_none());
     }
 
     #[test]
     fn the_ceiling_decides_every_type_and_ids_are_per_schema() {
-        let site = Callsite::new(&META);
+        let site: &'static Callsite = Box::leak(Box::new(Callsite::new(&META)));
         let (a, b, c) = (schema("a", Level::Debug), schema("b", Level::Info), schema("c", Level::Error));
-        site.set_ceiling(Some(Level::Info));
+        site.set_ceiling(Some(Level::Info), false);
         assert!(!site.load().enables(Level::Debug));
         assert!(site.load().enables(Level::Info));
         assert!(site.load().enables(Level::Error));
-        site.add_id(b, 7, Some(Level::Info));
-        site.add_id(c, 9, Some(Level::Info));
-        site.add_id(a, 11, Some(Level::Info));
+        site.add_id(b, 7, Sampling::NONE);
+        site.add_id(c, 9, Sampling::NONE);
+        site.add_id(a, 11, Sampling::NONE);
+        assert_eq!(site.primary_id_for(site.load(), b.fingerprint), None, "published by set_ceiling");
+        site.set_ceiling(Some(Level::Info), false);
         assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
         assert_eq!(site.primary_id_for(site.load(), c.fingerprint), None);
-        assert_eq!(site.known_id(b.fingerprint), Some(7));
-        assert_eq!(site.known_id(c.fingerprint), Some(9));
-        assert_eq!(site.known_id(a.fingerprint), Some(11));
-        site.set_ceiling(None);
+        let known = |fingerprint| site.known(fingerprint).map(|(id, _)| id);
+        assert_eq!(known(b.fingerprint), Some(7));
+        assert_eq!(known(c.fingerprint), Some(9));
+        assert_eq!(known(a.fingerprint), Some(11));
+        site.set_ceiling(None, false);
         assert!(!site.load().enables(Level::Error));
         assert_eq!(site.load().primary_id(), 7, "refiltering keeps the id");
+        // A detoured site publishes id 0 and still knows its ids.
+        site.set_ceiling(Some(Level::Info), true);
+        assert_eq!(site.primary_id_for(site.load(), b.fingerprint), None);
+        assert!(site.load().enables(Level::Info));
+        assert_eq!(known(b.fingerprint), Some(7));
+        assert_eq!(site.primary_level(), Some(Level::Info));
+        site.set_ceiling(Some(Level::Info), false);
+        assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
     }
 }

@@ -73,20 +73,33 @@ pub(crate) fn emit_dynamic<F: EncodeFields>(callsite: &'static Callsite, schema:
     match callsite.primary_id_for(state, schema.fingerprint) {
         Some(id) => write_event(id, fields),
         None => {
-            if let Some(id) = STATE.resolve(callsite, schema) {
-                write_event(id, fields)
+            if let Some((id, policy)) = STATE.resolve(callsite, schema) {
+                let sampling = policy.get();
+                if crate::sampling::keeps_process_wide(schema.level, sampling)
+                    && crate::sampling::admits(sampling, policy)
+                {
+                    write_event(id, fields)
+                } else {
+                    count_sampled_out(id)
+                }
             }
         }
     }
 }
 
-/// A call site's first event, or an event of a schema that is not the
-/// site's first (generic call sites).
+/// A call site's first event, an event of a schema that is not the
+/// site's first (generic call sites), or an event of a detoured site
+/// (process-wide sampling or a sampler's policy applies to it): every
+/// sampling rule must agree to keep it (see [`crate::sampling`]).
 #[cold]
 #[inline(never)]
 fn emit_slow<E: LogEvent>(callsite: &'static Callsite, schema: &'static EventSchema, event: &E) {
-    if let Some(id) = STATE.resolve(callsite, schema) {
-        if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
+    if let Some((id, policy)) = STATE.resolve(callsite, schema) {
+        let sampling = policy.get();
+        if crate::sampling::keeps_process_wide(schema.level, sampling)
+            && (E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()))
+            && crate::sampling::admits(sampling, policy)
+        {
             write_event(id, event)
         } else {
             count_sampled_out(id)

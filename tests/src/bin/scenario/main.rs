@@ -35,6 +35,7 @@ mod operations;
 mod otel;
 mod oversized;
 mod panicking_thread;
+mod process_sampling;
 mod pyshape;
 mod record_size;
 mod reentrant;
@@ -60,7 +61,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | many-sites FILE \
                      | oversized FILE (block|drop) (middle|last) \
                      | thread-churn FILE \
-                     | sampling FILE | stats FILE)";
+                     | sampling FILE | stats FILE \
+                     | process-sampling (levels|adaptive|sampler|trace) FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -112,6 +114,7 @@ fn main() -> ExitCode {
         Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
         Some("sampling") if args.len() == 2 => sampling::run(&PathBuf::from(&args[1])),
         Some("stats") if args.len() == 2 => stats::run(&PathBuf::from(&args[1])),
+        Some("process-sampling") if args.len() == 3 => process_sampling::run(&args[1], &PathBuf::from(&args[2])),
         _ => Err(USAGE.into()),
     };
     match result {

@@ -163,6 +163,7 @@ impl Callsite {
 
     /// The id of a schema seen at this site before and its sampler's
     /// policy, without a lock.
+    #[inline]
     pub(crate) fn known(&'static self, fingerprint: u64) -> Option<(u32, &'static SitePolicy)> {
         let id = self.primary_id.load(Ordering::Acquire);
         if id != 0 && self.primary_fingerprint.load(Ordering::Relaxed) == fingerprint {

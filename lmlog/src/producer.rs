@@ -94,7 +94,9 @@ pub(crate) fn emit_dynamic<F: EncodeFields>(callsite: &'static Callsite, schema:
 #[cold]
 #[inline(never)]
 fn emit_slow<E: LogEvent>(callsite: &'static Callsite, schema: &'static EventSchema, event: &E) {
-    if let Some((id, policy)) = STATE.resolve(callsite, schema) {
+    // A detoured site's known schema is found without a call into the
+    // registry (the caller checked the level against the site's state).
+    if let Some((id, policy)) = callsite.known(schema.fingerprint).or_else(|| STATE.resolve(callsite, schema)) {
         let sampling = policy.get();
         if crate::sampling::keeps_process_wide(schema.level, sampling)
             && (E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()))

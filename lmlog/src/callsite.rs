@@ -10,6 +10,13 @@
 //! generic function. The ids of a generic site's further schemas sit in a
 //! lock-free list beside it.
 //!
+//! A site can also be *detoured*: its published word then lets every level
+//! through with no id, so every event reaches the slow path
+//! (`producer::emit_slow`), which decides by the filter's own word (the
+//! real ceiling and id, kept beside it). The flight recorder
+//! (`crate::flight`) detours sites so that the events the filter turns
+//! away reach it; a site that is not detoured costs exactly what it did.
+//!
 //! This module only holds the data; registering a call site and deciding
 //! its interest is the runtime state's job ([`crate::state`]).
 
@@ -43,6 +50,9 @@ const CEILING_MASK: u32 = (1 << CEILING_BITS) - 1;
 /// Ceiling of a call site not yet registered: lets every level through to
 /// the slow path, which registers it.
 const CEILING_UNKNOWN: u32 = CEILING_MASK;
+/// Ceiling of a detoured call site (see the module documentation): above
+/// every level, so every event reaches `emit`, and decided.
+const CEILING_DETOUR: u32 = CEILING_UNKNOWN - 1;
 /// Largest id the state word can hold.
 pub(crate) const MAX_ID: u32 = u32::MAX >> CEILING_BITS;
 
@@ -77,6 +87,12 @@ impl CallsiteState {
         debug_assert!(primary_id <= MAX_ID);
         CallsiteState(primary_id << CEILING_BITS | ceiling.map_or(0, |l| l as u32))
     }
+
+    /// Whether the site is detoured: every event takes the slow path.
+    #[inline(always)]
+    pub(crate) fn is_detoured(self) -> bool {
+        self.0 == CEILING_DETOUR
+    }
 }
 
 /// A schema beyond a call site's first, with its id.
@@ -91,8 +107,11 @@ struct Variant {
 #[derive(Debug)]
 pub struct Callsite {
     meta: &'static CallsiteMeta,
-    /// [`CallsiteState`]'s word.
+    /// [`CallsiteState`]'s word, as the call site reads it.
     state: AtomicU32,
+    /// The filter's own word (ceiling and primary id): the same as `state`
+    /// unless the site is detoured.
+    filter_state: AtomicU32,
     /// Fingerprint of the schema the primary id was assigned for; written
     /// once, before the id is published.
     primary_fingerprint: AtomicU64,
@@ -111,6 +130,7 @@ impl Callsite {
         Callsite {
             meta,
             state: AtomicU32::new(CEILING_UNKNOWN),
+            filter_state: AtomicU32::new(CEILING_UNKNOWN),
             primary_fingerprint: AtomicU64::new(0),
             variants: OnceLock::new(),
             registered: AtomicBool::new(false),
@@ -135,6 +155,13 @@ impl Callsite {
         CallsiteState(self.state.load(Ordering::Relaxed))
     }
 
+    /// The filter's ceiling and the primary id, also when the site is
+    /// detoured: what the slow path decides by.
+    #[inline(always)]
+    pub(crate) fn load_filtered(&self) -> CallsiteState {
+        CallsiteState(self.filter_state.load(Ordering::Relaxed))
+    }
+
     /// The id records of `fingerprint`'s schema carry at this site, if the
     /// site is registered and `state` (loaded from it) says the schema is
     /// its first: the fast path of every call.
@@ -146,7 +173,7 @@ impl Callsite {
 
     /// The id of a schema seen at this site before, without a lock.
     pub(crate) fn known_id(&self, fingerprint: u64) -> Option<u32> {
-        let state = self.load();
+        let state = self.load_filtered();
         if let Some(id) = self.primary_id_for(state, fingerprint) {
             return Some(id);
         }
@@ -165,21 +192,29 @@ impl Callsite {
         !self.registered.swap(true, Ordering::Relaxed)
     }
 
-    /// Stores the ceiling, keeping the primary id.
-    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>) {
-        let id = self.load().primary_id();
-        self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Relaxed);
+    /// Stores the ceiling, keeping the primary id; a `detour`ed site
+    /// publishes the detour instead (see the module documentation).
+    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>, detour: bool) {
+        let id = self.load_filtered().primary_id();
+        self.publish(CallsiteState::new(ceiling, id), detour, Ordering::Relaxed);
+    }
+
+    /// Stores the filter's word and publishes it, or the detour.
+    fn publish(&self, filtered: CallsiteState, detour: bool, order: Ordering) {
+        self.filter_state.store(filtered.0, order);
+        let published = if detour { CallsiteState(CEILING_DETOUR) } else { filtered };
+        self.state.store(published.0, order);
     }
 
     /// Records `id` for `schema` at this site. Only the registry calls it,
     /// under its lock, once per (site, schema).
-    pub(crate) fn add_id(&self, schema: &EventSchema, id: u32, ceiling: Option<Level>) {
-        if self.load().primary_id() == 0 {
+    pub(crate) fn add_id(&self, schema: &EventSchema, id: u32, ceiling: Option<Level>, detour: bool) {
+        if self.load_filtered().primary_id() == 0 {
             // The fingerprint is stored before the id is published: a
             // reader that sees the id sees this fingerprint, or the initial
             // 0 (then it takes the slow path, which finds the id).
             self.primary_fingerprint.store(schema.fingerprint, Ordering::Relaxed);
-            self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Release);
+            self.publish(CallsiteState::new(ceiling, id), detour, Ordering::Release);
             return;
         }
         let variant: &'static Variant =
@@ -269,20 +304,41 @@ mod tests {
     fn the_ceiling_decides_every_type_and_ids_are_per_schema() {
         let site = Callsite::new(&META);
         let (a, b, c) = (schema("a", Level::Debug), schema("b", Level::Info), schema("c", Level::Error));
-        site.set_ceiling(Some(Level::Info));
+        site.set_ceiling(Some(Level::Info), false);
         assert!(!site.load().enables(Level::Debug));
         assert!(site.load().enables(Level::Info));
         assert!(site.load().enables(Level::Error));
-        site.add_id(b, 7, Some(Level::Info));
-        site.add_id(c, 9, Some(Level::Info));
-        site.add_id(a, 11, Some(Level::Info));
+        site.add_id(b, 7, Some(Level::Info), false);
+        site.add_id(c, 9, Some(Level::Info), false);
+        site.add_id(a, 11, Some(Level::Info), false);
         assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
         assert_eq!(site.primary_id_for(site.load(), c.fingerprint), None);
         assert_eq!(site.known_id(b.fingerprint), Some(7));
         assert_eq!(site.known_id(c.fingerprint), Some(9));
         assert_eq!(site.known_id(a.fingerprint), Some(11));
-        site.set_ceiling(None);
+        site.set_ceiling(None, false);
         assert!(!site.load().enables(Level::Error));
         assert_eq!(site.load().primary_id(), 7, "refiltering keeps the id");
+    }
+
+    #[test]
+    fn a_detoured_site_sends_every_event_to_the_slow_path_and_keeps_its_ids() {
+        let site = Callsite::new(&META);
+        let (debug, info) = (schema("d", Level::Debug), schema("i", Level::Info));
+        site.add_id(info, 3, Some(Level::Info), true);
+        let published = site.load();
+        assert!(published.is_detoured() && published.is_decided());
+        for level in Level::ALL {
+            assert!(published.enables(level), "{level:?} reaches emit");
+        }
+        assert_eq!(site.primary_id_for(published, info.fingerprint), None, "no fast path");
+        assert_eq!(site.known_id(info.fingerprint), Some(3), "the slow path finds the id");
+        let filtered = site.load_filtered();
+        assert!(!filtered.is_detoured() && filtered.enables(Level::Info) && !filtered.enables(Level::Debug));
+        site.add_id(debug, 4, Some(Level::Info), true);
+        assert_eq!(site.known_id(debug.fingerprint), Some(4));
+        site.set_ceiling(Some(Level::Info), false);
+        assert!(!site.load().is_detoured());
+        assert_eq!(site.primary_id_for(site.load(), info.fingerprint), Some(3), "the fast path again");
     }
 }

@@ -93,6 +93,9 @@ pub(crate) struct State {
     stats: StatsCounters,
     /// `lmlog::global_context`: its keys and the changes not framed yet.
     global_context: Mutex<ContextLog>,
+    /// Events the flight recorder keeps per thread
+    /// (`Config::flight_recorder`); 0: off.
+    flight_records: AtomicUsize,
 }
 
 /// Size of a new thread's ring: small, so that short-lived and quiet
@@ -154,6 +157,7 @@ impl State {
             sampled: Mutex::new(Vec::new()),
             stats: StatsCounters::new(),
             global_context: Mutex::new(ContextLog::new()),
+            flight_records: AtomicUsize::new(0),
         }
     }
 
@@ -179,6 +183,7 @@ impl State {
     pub fn start(&self, control: &mut Option<Control>, new: Control, filter: Filter, config: &Config) {
         self.buffer_capacity.store(config.buffer_capacity, Ordering::Relaxed);
         self.overflow_drop.store(config.overflow == Overflow::Drop, Ordering::Relaxed);
+        self.flight_records.store(config.flight_recorder, Ordering::Relaxed);
         self.writer_thread.store(Box::into_raw(Box::new(new.writer.clone())), Ordering::Release);
         *control = Some(new);
         self.active.store(true, Ordering::Release);
@@ -191,6 +196,7 @@ impl State {
         let stopped = control.take()?;
         self.active.store(false, Ordering::Release);
         self.writer_thread.store(std::ptr::null_mut(), Ordering::Release);
+        self.flight_records.store(0, Ordering::Relaxed);
         self.set_filter(None);
         Some(stopped)
     }
@@ -232,8 +238,9 @@ impl State {
         let mut registry = lock(&self.registry);
         registry.filter = filter;
         let Registry { filter, callsites, .. } = &*registry;
+        let detour = self.flight_detour(filter.as_ref());
         for callsite in callsites {
-            callsite.set_ceiling(ceiling(filter.as_ref(), callsite));
+            callsite.set_ceiling(ceiling(filter.as_ref(), callsite), detour);
         }
     }
 
@@ -244,7 +251,7 @@ impl State {
         if callsite.mark_registered() {
             let ceiling = ceiling(registry.filter.as_ref(), callsite);
             registry.callsites.push(callsite);
-            callsite.set_ceiling(ceiling);
+            callsite.set_ceiling(ceiling, self.flight_detour(registry.filter.as_ref()));
         }
         callsite.load()
     }
@@ -252,22 +259,50 @@ impl State {
     /// The id records of `schema` carry at `callsite`, registering both
     /// as needed; `None` if the filter rejects the event.
     pub fn resolve(&self, callsite: &'static Callsite, schema: &'static EventSchema) -> Option<u32> {
-        if callsite.load().enables(schema.level) {
+        let filtered = callsite.load_filtered();
+        if filtered.enables(schema.level) {
             if let Some(id) = callsite.known_id(schema.fingerprint) {
                 return Some(id);
             }
+        } else if filtered.is_decided() {
+            // Only a detoured site's events get here without the filter
+            // enabling them (the flight recorder's): no lock for them.
+            return None;
         }
         let mut registry = lock(&self.registry);
         let ceiling = ceiling(registry.filter.as_ref(), callsite);
         if callsite.mark_registered() {
             registry.callsites.push(callsite);
-            callsite.set_ceiling(ceiling);
+            callsite.set_ceiling(ceiling, self.flight_detour(registry.filter.as_ref()));
         }
         if ceiling.is_none_or(|max| schema.level > max) {
             return None;
         }
+        Some(self.intern(&mut registry, callsite, schema, ceiling))
+    }
+
+    /// The id of an event the flight recorder kept, whatever the filter
+    /// says of its level: interned (its schema reaches the stream) only
+    /// when the recorder writes it, before an error.
+    pub fn resolve_recorded(&self, callsite: &'static Callsite, schema: &'static EventSchema) -> u32 {
         if let Some(id) = callsite.known_id(schema.fingerprint) {
-            return Some(id);
+            return id;
+        }
+        let mut registry = lock(&self.registry);
+        let ceiling = ceiling(registry.filter.as_ref(), callsite);
+        self.intern(&mut registry, callsite, schema, ceiling)
+    }
+
+    /// The id of (`callsite`, `schema`), interning the pair if it is new.
+    fn intern(
+        &self,
+        registry: &mut Registry,
+        callsite: &'static Callsite,
+        schema: &'static EventSchema,
+        ceiling: Option<Level>,
+    ) -> u32 {
+        if let Some(id) = callsite.known_id(schema.fingerprint) {
+            return id;
         }
         registry.interned.push(Interned { callsite, schema });
         let id = registry.interned.len() as u32;
@@ -276,9 +311,22 @@ impl State {
             // Before any record with the id exists: recovery can decode it.
             run.append_meta(FrameKind::Schema, &Interned { callsite, schema }.encode_schema(id));
         }
-        callsite.add_id(schema, id, ceiling);
+        callsite.add_id(schema, id, ceiling, self.flight_detour(registry.filter.as_ref()));
         self.interned_count.store(id, Ordering::Release);
-        Some(id)
+        id
+    }
+
+    /// Whether call sites are detoured for the flight recorder: every
+    /// site, while a filter runs and the recorder is on, so that the events
+    /// the filter turns away reach it and every `error` event writes what
+    /// it holds.
+    fn flight_detour(&self, filter: Option<&Filter>) -> bool {
+        filter.is_some() && self.flight_records() > 0
+    }
+
+    /// Events the flight recorder keeps per thread; 0 when it is off.
+    pub fn flight_records(&self) -> usize {
+        self.flight_records.load(Ordering::Relaxed)
     }
 
     /// The most verbose level the running filter records anywhere; `None`

@@ -20,6 +20,7 @@ mod failing_sink;
 mod field_types;
 mod file_modes;
 mod filters;
+mod flight;
 mod fn_attributes;
 mod fuzz_corpus;
 mod generic_sites;
@@ -60,7 +61,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | many-sites FILE \
                      | oversized FILE (block|drop) (middle|last) \
                      | thread-churn FILE \
-                     | sampling FILE | stats FILE)";
+                     | sampling FILE | stats FILE \
+                     | flight FILE (error|no-error|threads))";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -112,6 +114,7 @@ fn main() -> ExitCode {
         Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
         Some("sampling") if args.len() == 2 => sampling::run(&PathBuf::from(&args[1])),
         Some("stats") if args.len() == 2 => stats::run(&PathBuf::from(&args[1])),
+        Some("flight") if args.len() == 3 => flight::run(&PathBuf::from(&args[1]), &args[2]),
         _ => Err(USAGE.into()),
     };
     match result {

@@ -10,24 +10,28 @@
 //! generic function. The ids of a generic site's further schemas sit in a
 //! lock-free list beside it.
 //!
-//! A site can also be *detoured*: its published word then lets every level
-//! through with no id, so every event reaches the slow path
-//! (`producer::emit_slow`), which decides by the filter's own word (the
-//! real ceiling and id, kept beside it). The flight recorder
-//! (`crate::flight`) detours sites so that the events the filter turns
-//! away reach it; a site that is not detoured costs exactly what it did.
+//! A site can also be *detoured*: its published word carries id 0, so
+//! its events take the slow path (`producer::emit_slow`), which finds the
+//! id beside the word. A site whose events process-wide sampling must see
+//! publishes its filter's ceiling with id 0 (see `state::needs_detour`);
+//! while the flight recorder (`crate::flight`) runs, every site publishes a
+//! ceiling that lets every level through, so that the events the filter
+//! turns away reach it too, and the slow path decides by the filter's own
+//! word (the real ceiling and id, kept beside it). Each (site, schema)
+//! also holds its [`Sampler`](crate::Sampler)'s policy. A site that is not
+//! detoured costs exactly what it did.
 //!
 //! This module only holds the data; registering a call site and deciding
 //! its interest is the runtime state's job ([`crate::state`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use lmlog_format::schema::CallsiteSchemaRef;
 use lmlog_format::Level;
 
 use crate::event::EventSchema;
-use crate::sampling::RateWindow;
+use crate::sampling::{RateWindow, Sampling, SitePolicy};
 
 /// Where a call site is in the source. Built by the macros in a `static`.
 #[derive(Debug)]
@@ -50,8 +54,9 @@ const CEILING_MASK: u32 = (1 << CEILING_BITS) - 1;
 /// Ceiling of a call site not yet registered: lets every level through to
 /// the slow path, which registers it.
 const CEILING_UNKNOWN: u32 = CEILING_MASK;
-/// Ceiling of a detoured call site (see the module documentation): above
-/// every level, so every event reaches `emit`, and decided.
+/// Ceiling of a call site detoured for the flight recorder (see the module
+/// documentation): above every level, so every event reaches `emit`, and
+/// decided.
 const CEILING_DETOUR: u32 = CEILING_UNKNOWN - 1;
 /// Largest id the state word can hold.
 pub(crate) const MAX_ID: u32 = u32::MAX >> CEILING_BITS;
@@ -77,7 +82,8 @@ impl CallsiteState {
         self.0 & CEILING_MASK != CEILING_UNKNOWN
     }
 
-    /// The id of the site's first schema; 0 if it has none yet.
+    /// The id of the site's first schema; 0 if it has none yet or the site
+    /// is detoured.
     #[inline(always)]
     pub(crate) fn primary_id(self) -> u32 {
         self.0 >> CEILING_BITS
@@ -88,11 +94,26 @@ impl CallsiteState {
         CallsiteState(primary_id << CEILING_BITS | ceiling.map_or(0, |l| l as u32))
     }
 
-    /// Whether the site is detoured: every event takes the slow path.
+    /// Whether the site is detoured for the flight recorder: every event
+    /// takes the slow path.
     #[inline(always)]
-    pub(crate) fn is_detoured(self) -> bool {
+    pub(crate) fn is_flight_detour(self) -> bool {
         self.0 == CEILING_DETOUR
     }
+}
+
+/// What a call site publishes beside its filter's word (see the module
+/// documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detour {
+    /// The filter's ceiling and the primary id: the fast path.
+    None,
+    /// The filter's ceiling and id 0: process-wide sampling sees every
+    /// event the filter lets through.
+    Sampling,
+    /// Every level and id 0: the flight recorder also sees the events the
+    /// filter turns away.
+    Flight,
 }
 
 /// A schema beyond a call site's first, with its id.
@@ -100,6 +121,7 @@ impl CallsiteState {
 struct Variant {
     fingerprint: u64,
     id: u32,
+    policy: SitePolicy,
     next: OnceLock<&'static Variant>,
 }
 
@@ -115,6 +137,13 @@ pub struct Callsite {
     /// Fingerprint of the schema the primary id was assigned for; written
     /// once, before the id is published.
     primary_fingerprint: AtomicU64,
+    /// The primary id, also while the state word leaves it out (a
+    /// detoured site); 0 until assigned.
+    primary_id: AtomicU32,
+    /// The primary schema's level; 0 until the id is assigned.
+    primary_level: AtomicU8,
+    /// The sampler's policy for the primary schema.
+    policy: SitePolicy,
     /// Ids of further schemas (generic call sites), appended under the
     /// registry lock, read without a lock; never removed.
     variants: OnceLock<&'static Variant>,
@@ -132,6 +161,9 @@ impl Callsite {
             state: AtomicU32::new(CEILING_UNKNOWN),
             filter_state: AtomicU32::new(CEILING_UNKNOWN),
             primary_fingerprint: AtomicU64::new(0),
+            primary_id: AtomicU32::new(0),
+            primary_level: AtomicU8::new(0),
+            policy: SitePolicy::new(),
             variants: OnceLock::new(),
             registered: AtomicBool::new(false),
             rate: RateWindow::new(),
@@ -171,20 +203,32 @@ impl Callsite {
         (id != 0 && self.primary_fingerprint.load(Ordering::Relaxed) == fingerprint).then_some(id)
     }
 
-    /// The id of a schema seen at this site before, without a lock.
-    pub(crate) fn known_id(&self, fingerprint: u64) -> Option<u32> {
-        let state = self.load_filtered();
-        if let Some(id) = self.primary_id_for(state, fingerprint) {
-            return Some(id);
+    /// The id of a schema seen at this site before and its sampler's
+    /// policy, without a lock.
+    #[inline]
+    pub(crate) fn known(&'static self, fingerprint: u64) -> Option<(u32, &'static SitePolicy)> {
+        let id = self.primary_id.load(Ordering::Acquire);
+        if id != 0 && self.primary_fingerprint.load(Ordering::Relaxed) == fingerprint {
+            return Some((id, &self.policy));
         }
         let mut next = self.variants.get();
         while let Some(variant) = next {
             if variant.fingerprint == fingerprint {
-                return Some(variant.id);
+                return Some((variant.id, &variant.policy));
             }
             next = variant.next.get();
         }
         None
+    }
+
+    /// The level of the site's first schema, once it has an id.
+    pub(crate) fn primary_level(&self) -> Option<Level> {
+        Level::from_u8(self.primary_level.load(Ordering::Relaxed))
+    }
+
+    /// The sampler's policy for the site's first schema.
+    pub(crate) fn primary_policy(&self) -> &SitePolicy {
+        &self.policy
     }
 
     /// Marks the site registered; true the first time.
@@ -192,39 +236,49 @@ impl Callsite {
         !self.registered.swap(true, Ordering::Relaxed)
     }
 
-    /// Stores the ceiling, keeping the primary id; a `detour`ed site
-    /// publishes the detour instead (see the module documentation).
-    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>, detour: bool) {
-        let id = self.load_filtered().primary_id();
-        self.publish(CallsiteState::new(ceiling, id), detour, Ordering::Relaxed);
+    /// Stores the filter's ceiling and the primary id, and publishes them,
+    /// or the `detour` (see the module documentation).
+    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>, detour: Detour) {
+        let filtered = CallsiteState::new(ceiling, self.primary_id.load(Ordering::Relaxed));
+        self.filter_state.store(filtered.0, Ordering::Release);
+        let published = match detour {
+            Detour::None => filtered,
+            Detour::Sampling => CallsiteState::new(ceiling, 0),
+            Detour::Flight => CallsiteState(CEILING_DETOUR),
+        };
+        self.state.store(published.0, Ordering::Release);
     }
 
-    /// Stores the filter's word and publishes it, or the detour.
-    fn publish(&self, filtered: CallsiteState, detour: bool, order: Ordering) {
-        self.filter_state.store(filtered.0, order);
-        let published = if detour { CallsiteState(CEILING_DETOUR) } else { filtered };
-        self.state.store(published.0, order);
-    }
-
-    /// Records `id` for `schema` at this site. Only the registry calls it,
-    /// under its lock, once per (site, schema).
-    pub(crate) fn add_id(&self, schema: &EventSchema, id: u32, ceiling: Option<Level>, detour: bool) {
-        if self.load_filtered().primary_id() == 0 {
+    /// Records `id` for `schema` at this site, with its sampler's `policy`,
+    /// and returns the policy's slot. Only the registry calls it, under its
+    /// lock, once per (site, schema); a first id reaches the state word by
+    /// the next [`set_ceiling`](Self::set_ceiling).
+    pub(crate) fn add_id(&'static self, schema: &EventSchema, id: u32, policy: Sampling) -> &'static SitePolicy {
+        if self.primary_id.load(Ordering::Relaxed) == 0 {
             // The fingerprint is stored before the id is published: a
             // reader that sees the id sees this fingerprint, or the initial
             // 0 (then it takes the slow path, which finds the id).
+            self.policy.set(policy);
             self.primary_fingerprint.store(schema.fingerprint, Ordering::Relaxed);
-            self.publish(CallsiteState::new(ceiling, id), detour, Ordering::Release);
-            return;
+            self.primary_level.store(schema.level as u8, Ordering::Relaxed);
+            self.primary_id.store(id, Ordering::Release);
+            return &self.policy;
         }
-        let variant: &'static Variant =
-            Box::leak(Box::new(Variant { fingerprint: schema.fingerprint, id, next: OnceLock::new() }));
+        let policy_slot = SitePolicy::new();
+        policy_slot.set(policy);
+        let variant: &'static Variant = Box::leak(Box::new(Variant {
+            fingerprint: schema.fingerprint,
+            id,
+            policy: policy_slot,
+            next: OnceLock::new(),
+        }));
         let mut slot = &self.variants;
         while let Some(existing) = slot.get() {
             slot = &existing.next;
         }
         // The registry lock makes this thread the only one appending.
         let _ = slot.set(variant);
+        &variant.policy
     }
 }
 
@@ -293,52 +347,65 @@ mod tests {
 
     #[test]
     fn an_unregistered_site_lets_every_level_through() {
-        let site = Callsite::new(&META);
+        let site: &'static Callsite = Box::leak(Box::new(Callsite::new(&META)));
         for level in Level::ALL {
             assert!(site.load().enables(level));
         }
-        assert_eq!(site.known_id(1), None);
+        assert!(site.known(1).is_none());
     }
 
     #[test]
     fn the_ceiling_decides_every_type_and_ids_are_per_schema() {
-        let site = Callsite::new(&META);
+        let site: &'static Callsite = Box::leak(Box::new(Callsite::new(&META)));
         let (a, b, c) = (schema("a", Level::Debug), schema("b", Level::Info), schema("c", Level::Error));
-        site.set_ceiling(Some(Level::Info), false);
+        site.set_ceiling(Some(Level::Info), Detour::None);
         assert!(!site.load().enables(Level::Debug));
         assert!(site.load().enables(Level::Info));
         assert!(site.load().enables(Level::Error));
-        site.add_id(b, 7, Some(Level::Info), false);
-        site.add_id(c, 9, Some(Level::Info), false);
-        site.add_id(a, 11, Some(Level::Info), false);
+        site.add_id(b, 7, Sampling::NONE);
+        site.add_id(c, 9, Sampling::NONE);
+        site.add_id(a, 11, Sampling::NONE);
+        assert_eq!(site.primary_id_for(site.load(), b.fingerprint), None, "published by set_ceiling");
+        site.set_ceiling(Some(Level::Info), Detour::None);
         assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
         assert_eq!(site.primary_id_for(site.load(), c.fingerprint), None);
-        assert_eq!(site.known_id(b.fingerprint), Some(7));
-        assert_eq!(site.known_id(c.fingerprint), Some(9));
-        assert_eq!(site.known_id(a.fingerprint), Some(11));
-        site.set_ceiling(None, false);
+        let known = |fingerprint| site.known(fingerprint).map(|(id, _)| id);
+        assert_eq!(known(b.fingerprint), Some(7));
+        assert_eq!(known(c.fingerprint), Some(9));
+        assert_eq!(known(a.fingerprint), Some(11));
+        site.set_ceiling(None, Detour::None);
         assert!(!site.load().enables(Level::Error));
         assert_eq!(site.load().primary_id(), 7, "refiltering keeps the id");
+        // A detoured site publishes id 0 and still knows its ids.
+        site.set_ceiling(Some(Level::Info), Detour::Sampling);
+        assert_eq!(site.primary_id_for(site.load(), b.fingerprint), None);
+        assert!(site.load().enables(Level::Info));
+        assert_eq!(known(b.fingerprint), Some(7));
+        assert_eq!(site.primary_level(), Some(Level::Info));
+        site.set_ceiling(Some(Level::Info), Detour::None);
+        assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
     }
 
     #[test]
-    fn a_detoured_site_sends_every_event_to_the_slow_path_and_keeps_its_ids() {
-        let site = Callsite::new(&META);
+    fn a_flight_detoured_site_sends_every_event_to_the_slow_path_and_keeps_its_ids() {
+        let site: &'static Callsite = Box::leak(Box::new(Callsite::new(&META)));
         let (debug, info) = (schema("d", Level::Debug), schema("i", Level::Info));
-        site.add_id(info, 3, Some(Level::Info), true);
+        site.add_id(info, 3, Sampling::NONE);
+        site.set_ceiling(Some(Level::Info), Detour::Flight);
         let published = site.load();
-        assert!(published.is_detoured() && published.is_decided());
+        assert!(published.is_flight_detour() && published.is_decided());
         for level in Level::ALL {
             assert!(published.enables(level), "{level:?} reaches emit");
         }
         assert_eq!(site.primary_id_for(published, info.fingerprint), None, "no fast path");
-        assert_eq!(site.known_id(info.fingerprint), Some(3), "the slow path finds the id");
+        let known = |fingerprint| site.known(fingerprint).map(|(id, _)| id);
+        assert_eq!(known(info.fingerprint), Some(3), "the slow path finds the id");
         let filtered = site.load_filtered();
-        assert!(!filtered.is_detoured() && filtered.enables(Level::Info) && !filtered.enables(Level::Debug));
-        site.add_id(debug, 4, Some(Level::Info), true);
-        assert_eq!(site.known_id(debug.fingerprint), Some(4));
-        site.set_ceiling(Some(Level::Info), false);
-        assert!(!site.load().is_detoured());
+        assert!(!filtered.is_flight_detour() && filtered.enables(Level::Info) && !filtered.enables(Level::Debug));
+        site.add_id(debug, 4, Sampling::NONE);
+        assert_eq!(known(debug.fingerprint), Some(4));
+        site.set_ceiling(Some(Level::Info), Detour::None);
+        assert!(!site.load().is_flight_detour());
         assert_eq!(site.primary_id_for(site.load(), info.fingerprint), Some(3), "the fast path again");
     }
 }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::filter::{Filter, FilterError};
+use crate::sampling::Sampler;
 use crate::sink::{FileOptions, Sink};
+use crate::Level;
 
 /// What a producer does when its staging buffer is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,6 +88,8 @@ pub struct Config {
     pub(crate) spill_capacity: usize,
     /// Events the flight recorder keeps per thread; 0: off.
     pub(crate) flight_recorder: usize,
+    /// Level rates, the adaptive target, the sampler.
+    pub(crate) sampling: crate::sampling::ProcessSampling,
 }
 
 impl std::fmt::Debug for Config {
@@ -120,6 +124,7 @@ impl std::fmt::Debug for Config {
             .field("crash_recovery", &self.crash_recovery)
             .field("spill_capacity", &self.spill_capacity)
             .field("flight_recorder", &self.flight_recorder)
+            .field("sampling", &self.sampling)
             .finish()
     }
 }
@@ -175,6 +180,7 @@ impl Config {
             crash_recovery: true,
             spill_capacity: Config::DEFAULT_SPILL_CAPACITY,
             flight_recorder: 0,
+            sampling: Default::default(),
         }
     }
 
@@ -582,6 +588,87 @@ impl Config {
     /// ```
     pub fn flight_recorder(mut self, events: usize) -> Config {
         self.flight_recorder = events;
+        self
+    }
+}
+
+/// Process-wide sampling: which events are kept, beside the call sites'
+/// own `sample:` and `rate_limit:`. Every event turned away is counted per
+/// call site in `lmlog.sampled_out` (kept + sampled out = emitted, for
+/// every site) and in [`Stats::sampled_out`](crate::Stats::sampled_out).
+///
+/// The rules combine: an event is kept only when all agree. Probabilities
+/// multiply (level rate × adaptive probability × the [`Sampler`]'s
+/// probability, decided by one draw, then the site's `sample:`), and rate
+/// limits count what the probabilities kept (the site's `rate_limit:`, then
+/// the sampler's). A call site none of them touches keeps its fast path;
+/// the others' events take a slow path that costs a few nanoseconds more.
+impl Config {
+    /// Keeps a share `p` of the events of `level` (clamped to [0, 1]; 0
+    /// keeps none and 1 all, exactly), at every call site.
+    ///
+    /// `warn` and `error` are never sampled out unless asked for:
+    /// `sample_level(Level::Error, 0.5)` is allowed and does what it says,
+    /// it keeps about half the errors (and counts the others).
+    ///
+    /// ```
+    /// use lmlog::Level;
+    /// // The Python LMLog's level-based sampler.
+    /// let config = lmlog::Config::new()
+    ///     .sample_level(Level::Debug, 0.1)
+    ///     .sample_level(Level::Info, 0.5)
+    ///     .sample_level(Level::Warn, 0.8);
+    /// # drop(config);
+    /// ```
+    pub fn sample_level(mut self, level: Level, p: f64) -> Config {
+        self.sampling.level_rates[level as usize] = Some(if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) });
+        self
+    }
+
+    /// An adaptive target: keep about `per_second` events a second under
+    /// any load (0, the default: no target).
+    ///
+    /// The writer thread measures the events it writes; at most once a
+    /// second, when that rate is more than 10 % away from the target, it
+    /// multiplies the keep probability of `trace`, `debug` and `info`
+    /// events by `target / measured`, clamped to [0.001, 1], and publishes
+    /// it for the call sites to read with one relaxed load. A load that
+    /// steps up or down is back within ±20 % of the target in two
+    /// corrections (the first measure may straddle the change), so within
+    /// 3 s. `warn` and `error` events are kept (unless
+    /// [`Config::sample_level`] samples them) and count toward the
+    /// measure: while they alone exceed the target, the others are kept
+    /// at the floor of 0.1 %. The probability multiplies the level rates.
+    ///
+    /// ```
+    /// let config = lmlog::Config::new().output("app.lmlog").max_events_per_second(1000);
+    /// # drop(config);
+    /// ```
+    pub fn max_events_per_second(mut self, per_second: u64) -> Config {
+        self.sampling.max_events_per_second = per_second;
+        self
+    }
+
+    /// A [`Sampler`]: a rule asked once per call site and event type for a
+    /// [`SamplePolicy`](crate::SamplePolicy) (keep, a probability, a rate
+    /// limit, drop), cached beside the site, so it costs nothing per event.
+    /// A closure `|site: &SiteInfo| -> SamplePolicy` is one. Code only: a
+    /// configuration file cannot name one.
+    pub fn sampler(mut self, sampler: impl Sampler) -> Config {
+        self.sampling.sampler = Some(std::sync::Arc::new(sampler));
+        self
+    }
+
+    /// Whether process-wide sampling decisions (level rates, the adaptive
+    /// target, a [`Sampler`]'s probabilities) derive from the active
+    /// OpenTelemetry span's trace id (default: yes, with the `otel`
+    /// feature). Then, for a given probability, all events of a trace are
+    /// kept or dropped together, in every thread and every process that
+    /// uses lmlog with the same rates. Outside a span, and for a call
+    /// site's own `sample:` (whose fast path does not read the trace
+    /// context), each thread draws from its own generator.
+    pub fn trace_consistent_sampling(mut self, enabled: bool) -> Config {
+        self.sampling.trace_consistent = enabled;
         self
     }
 }

@@ -167,6 +167,19 @@ const SETTINGS: &[(&str, Apply)] = &[
     ("crash_recovery", |c, v| Ok(c.crash_recovery(boolean(v)?))),
     ("spill_capacity", |c, v| Ok(c.spill_capacity(usize::try_from(bytes(v)?).unwrap_or(usize::MAX)))),
     ("flight_recorder", |c, v| Ok(c.flight_recorder(count(v)? as usize))),
+    ("sample_level", |c, v| {
+        let mut config = c;
+        for (level, p) in table(v, SAMPLE_LEVEL)? {
+            let level = crate::Level::from_name(level).ok_or_else(|| Expected::new(SAMPLE_LEVEL))?;
+            let p = p.as_f64().filter(|p| (0.0..=1.0).contains(p)).ok_or_else(|| Expected::new(SAMPLE_LEVEL))?;
+            config = config.sample_level(level, p);
+        }
+        Ok(config)
+    }),
+    ("max_events_per_second", |c, v| {
+        Ok(c.max_events_per_second(v.as_u64().ok_or_else(|| Expected::new("a whole number of events per second"))?))
+    }),
+    ("trace_consistent_sampling", |c, v| Ok(c.trace_consistent_sampling(boolean(v)?))),
 ];
 
 /// The settings of a `jsonl_file_options` table: [`FileOptions`]' builder.
@@ -182,6 +195,7 @@ const FILE_OPTIONS: &[(&str, ApplyFileOption)] = &[
 ];
 
 const OVERFLOW: &str = "\"block\" or \"drop\"";
+const SAMPLE_LEVEL: &str = "a table of levels and keep rates from 0 to 1, such as { debug = 0.1, info = 0.5 }";
 const COMPRESSION: &str = "\"off\", \"adaptive\" or \"always\"";
 const ROTATE: &str = "a table { max_bytes = SIZE, keep = COUNT }";
 const RESOURCE: &str = "a table of attributes, such as { \"deployment.environment\" = \"prod\" }";
@@ -336,7 +350,8 @@ fn closest(key: &str, names: impl Iterator<Item = &'static str>) -> Option<&'sta
 impl Config {
     /// A configuration read from a TOML (`.toml`) or JSON (`.json`) file
     /// whose keys are the builder's method names: every setting that can
-    /// be written down (a custom [`sink`](Config::sink) is code).
+    /// be written down (a custom [`sink`](Config::sink) or
+    /// [`sampler`](Config::sampler) is code).
     ///
     /// Durations are seconds or text with a unit (`"250ms"`, `"7d"`),
     /// sizes bytes or text with a unit (`"64 MiB"`), `rotate` a table with
@@ -551,6 +566,28 @@ mod tests {
         assert_eq!(
             error("lmlog.toml", "[jsonl_file_options]\nmax_fle_bytes = 1\n"),
             "lmlog.toml: unknown key `jsonl_file_options.max_fle_bytes` (did you mean `max_file_bytes`?)"
+        );
+    }
+
+    #[test]
+    fn the_sampling_settings() {
+        let toml = "sample_level = { debug = 0.1, error = 1 }\nmax_events_per_second = 1000\ntrace_consistent_sampling = false\n";
+        let config = load("lmlog.toml", toml).unwrap();
+        let expected = Config::new()
+            .sample_level(crate::Level::Debug, 0.1)
+            .sample_level(crate::Level::Error, 1.0)
+            .max_events_per_second(1000)
+            .trace_consistent_sampling(false);
+        assert_eq!(format!("{config:?}"), format!("{expected:?}"));
+        let json = r#"{"sample_level": {"debug": 0.1, "error": 1}, "max_events_per_second": 1000,
+            "trace_consistent_sampling": false}"#;
+        assert_eq!(format!("{:?}", load("lmlog.json", json).unwrap()), format!("{expected:?}"));
+        for bad in ["sample_level = { debug = 1.5 }\n", "sample_level = { verbose = 0.5 }\n", "sample_level = 0.5\n"] {
+            assert_eq!(error("a.toml", bad), format!("a.toml: `sample_level`: expected {SAMPLE_LEVEL}"), "{bad}");
+        }
+        assert_eq!(
+            error("a.toml", "max_events_per_second = -3\n"),
+            "a.toml: `max_events_per_second`: expected a whole number of events per second"
         );
     }
 

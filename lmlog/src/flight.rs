@@ -3,7 +3,7 @@
 //! and written just before an `error` event of the same thread.
 //!
 //! How events get here: while the recorder is on, every call site is
-//! detoured (`state::State::flight_detour`, `callsite`'s module
+//! detoured (`state::State::detour`, `callsite`'s module
 //! documentation), so every event reaches `producer::emit_slow`. The events
 //! the filter refuses come to [`record`]; before an event at `error` is
 //! written, the producer writes what [`drain`] hands it into the thread's

@@ -78,6 +78,7 @@ pub use lmlog_format::Level;
 pub use lmlog_macros::{capture_errors, lm_event, log_calls, log_performance, LogEvent, LogValue};
 pub use operation::{Instrumented, Operation};
 pub use runtime::{flush, init, is_active, sink_status, stats, Guard, InitError};
+pub use sampling::{SamplePolicy, Sampler, SiteInfo};
 pub use sink::{FileOptions, FileSink, Sink, WriteSink};
 pub use stats::Stats;
 pub use status::{BreakerState, SinkStatus};

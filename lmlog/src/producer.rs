@@ -74,23 +74,42 @@ pub(crate) fn emit_dynamic<F: EncodeFields>(callsite: &'static Callsite, schema:
     match callsite.primary_id_for(state, schema.fingerprint) {
         Some(id) => write_event(id, fields),
         None => {
-            if let Some(id) = STATE.resolve(callsite, schema) {
-                write_event(id, fields)
+            if let Some((id, policy)) = STATE.resolve(callsite, schema) {
+                let sampling = policy.get();
+                if crate::sampling::keeps_process_wide(schema.level, sampling)
+                    && crate::sampling::admits(sampling, policy)
+                {
+                    write_event(id, fields)
+                } else {
+                    count_sampled_out(id)
+                }
             }
         }
     }
 }
 
 /// A call site's first event, an event of a schema that is not the
-/// site's first (generic call sites), or any event of a detoured site (the
-/// flight recorder's: [`crate::flight`]).
+/// site's first (generic call sites), or an event of a detoured site:
+/// process-wide sampling or a sampler's policy applies to it, and every
+/// sampling rule must agree to keep it (see [`crate::sampling`]); or the
+/// flight recorder runs ([`crate::flight`]), which keeps the events the
+/// filter turns away and writes them before an `error` event.
 #[cold]
 #[inline(never)]
 fn emit_slow<E: LogEvent>(callsite: &'static Callsite, schema: &'static EventSchema, event: &E) {
-    match STATE.resolve(callsite, schema) {
-        Some(id) => {
-            if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
-                if schema.level == Level::Error && callsite.load().is_detoured() {
+    // A detoured site's known schema is found without a call into the
+    // registry, once the filter's own word (not the published one, which
+    // lets every level through while the flight recorder runs) lets its
+    // level through.
+    let known = if callsite.load_filtered().enables(schema.level) { callsite.known(schema.fingerprint) } else { None };
+    match known.or_else(|| STATE.resolve(callsite, schema)) {
+        Some((id, policy)) => {
+            let sampling = policy.get();
+            if crate::sampling::keeps_process_wide(schema.level, sampling)
+                && (E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()))
+                && crate::sampling::admits(sampling, policy)
+            {
+                if schema.level == Level::Error && callsite.load().is_flight_detour() {
                     write_flight_records();
                 }
                 write_event(id, event)
@@ -98,7 +117,7 @@ fn emit_slow<E: LogEvent>(callsite: &'static Callsite, schema: &'static EventSch
                 count_sampled_out(id)
             }
         }
-        None if callsite.load().is_detoured() => crate::flight::record(callsite, schema, event),
+        None if callsite.load().is_flight_detour() => crate::flight::record(callsite, schema, event),
         None => {}
     }
 }
@@ -166,10 +185,7 @@ fn count_sampled_out(id: u32) {
     // and no event is being written with it (`write_event` nulls `ACTIVE`
     // while it writes); this shared borrow ends before any other use.
     let producer = unsafe { &*producer };
-    match &producer.counts {
-        Some(table) => table.count(id),
-        None => count_sampled_out_slow(id),
-    }
+    producer.counts.count(id);
 }
 
 #[cold]
@@ -187,8 +203,8 @@ fn count_sampled_out_slow(id: u32) {
             };
             // SAFETY: `producer` is this thread's live producer (owned by
             // `OWNER`), not being written with (`ACTIVE` is non-null).
-            let producer = unsafe { &mut *producer };
-            producer.counts().count(id);
+            let producer = unsafe { &*producer };
+            producer.counts.count(id);
         }
         _ => STATE.count_lost(1),
     }
@@ -207,8 +223,9 @@ struct Producer {
     /// A record's extension block, when it has more than an operation.
     extensions: Vec<u8>,
     /// This thread's counts (events sampling turned away, drop reports,
-    /// time blocked), from the first.
-    counts: Option<Arc<ThreadCounts>>,
+    /// time blocked), created with the producer, not at the thread's first
+    /// wait or drop report: a thread in steady state never allocates.
+    counts: Arc<ThreadCounts>,
 }
 
 thread_local! {
@@ -299,7 +316,7 @@ impl Producer {
             woke_writer: false,
             operation: crate::operation::Current::NONE,
             extensions: Vec::new(),
-            counts: None,
+            counts: STATE.thread_counts(),
         }
     }
 
@@ -426,12 +443,6 @@ impl Producer {
         enc.write_bytes(&self.extensions);
     }
 
-    /// This thread's counts, created with the first.
-    #[cold]
-    fn counts(&mut self) -> &ThreadCounts {
-        self.counts.get_or_insert_with(|| STATE.thread_counts())
-    }
-
     #[inline(always)]
     fn commit(&mut self, len: usize, ticks: u64) {
         // Before the checkpoint: a ring it grows into starts its own tick
@@ -478,7 +489,7 @@ impl Producer {
         let room = self.wait_for_room(len, &mut blocked_since);
         if let Some(since) = blocked_since {
             let ticks = crate::clock::now().wrapping_sub(since);
-            self.counts().blocked(ticks);
+            self.counts.blocked(ticks);
         }
         room
     }
@@ -547,7 +558,7 @@ impl Producer {
             // Committed only if the claim holds: uncommitted bytes are never read.
             if self.ring.claim_drops(reported, total) {
                 self.commit(len, ticks);
-                self.counts().drop_report(total - reported);
+                self.counts.drop_report(total - reported);
                 self.dropped = false;
                 return;
             }
@@ -569,9 +580,7 @@ impl Producer {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        if let Some(counts) = &self.counts {
-            counts.close();
-        }
+        self.counts.close();
         self.ring.close();
     }
 }

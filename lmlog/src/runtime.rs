@@ -120,6 +120,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         resource: resource.attributes,
         clock: crate::clock::calibrated(),
         spill_capacity: config.spill_capacity,
+        max_events_per_second: config.sampling.max_events_per_second,
     };
     let crash_safe = match (&log_path, config.crash_recovery) {
         (Some(path), true) => start_crash_survival(path, sink.as_mut(), &settings),

@@ -15,13 +15,13 @@ use std::thread::{JoinHandle, Thread, ThreadId};
 
 use lmlog_format::{FrameKind, Level};
 
-use crate::callsite::{Callsite, CallsiteState, Interned, MAX_ID};
+use crate::callsite::{Callsite, CallsiteState, Detour, Interned, MAX_ID};
 use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
 use crate::global_context::ContextLog;
 use crate::ring::{Owner, Ring, Snapshot};
-use crate::sampling::{SampledLedger, ThreadCounts};
+use crate::sampling::{SampledLedger, Sampling, SiteInfo, SitePolicy, ThreadCounts};
 use crate::staging::Run;
 use crate::stats::StatsCounters;
 use crate::status::SinkHealth;
@@ -187,6 +187,8 @@ impl State {
         self.writer_thread.store(Box::into_raw(Box::new(new.writer.clone())), Ordering::Release);
         *control = Some(new);
         self.active.store(true, Ordering::Release);
+        crate::sampling::configure(&config.sampling);
+        self.refresh_policies();
         self.set_filter(Some(filter));
     }
 
@@ -198,6 +200,7 @@ impl State {
         self.writer_thread.store(std::ptr::null_mut(), Ordering::Release);
         self.flight_records.store(0, Ordering::Relaxed);
         self.set_filter(None);
+        crate::sampling::configure(&Default::default());
         Some(stopped)
     }
 
@@ -238,9 +241,21 @@ impl State {
         let mut registry = lock(&self.registry);
         registry.filter = filter;
         let Registry { filter, callsites, .. } = &*registry;
-        let detour = self.flight_detour(filter.as_ref());
         for callsite in callsites {
-            callsite.set_ceiling(ceiling(filter.as_ref(), callsite), detour);
+            let ceiling = ceiling(filter.as_ref(), callsite);
+            callsite.set_ceiling(ceiling, self.detour(filter.as_ref(), callsite, ceiling));
+        }
+    }
+
+    /// Asks the running [`Sampler`](crate::Sampler) again for the policy of
+    /// every interned (call site, schema), outside the registry's lock (a
+    /// sampler may log).
+    fn refresh_policies(&self) {
+        let interned = lock(&self.registry).interned.clone();
+        for Interned { callsite, schema } in interned {
+            if let Some((_, slot)) = callsite.known(schema.fingerprint) {
+                slot.set(crate::sampling::policy_for(&site_info(callsite, schema)));
+            }
         }
     }
 
@@ -251,58 +266,71 @@ impl State {
         if callsite.mark_registered() {
             let ceiling = ceiling(registry.filter.as_ref(), callsite);
             registry.callsites.push(callsite);
-            callsite.set_ceiling(ceiling, self.flight_detour(registry.filter.as_ref()));
+            callsite.set_ceiling(ceiling, self.detour(registry.filter.as_ref(), callsite, ceiling));
         }
         callsite.load()
     }
 
-    /// The id records of `schema` carry at `callsite`, registering both
-    /// as needed; `None` if the filter rejects the event.
-    pub fn resolve(&self, callsite: &'static Callsite, schema: &'static EventSchema) -> Option<u32> {
+    /// The id records of `schema` carry at `callsite` and the sampler's
+    /// policy for them, registering both as needed; `None` if the filter
+    /// rejects the event.
+    pub fn resolve(
+        &self,
+        callsite: &'static Callsite,
+        schema: &'static EventSchema,
+    ) -> Option<(u32, &'static SitePolicy)> {
         let filtered = callsite.load_filtered();
         if filtered.enables(schema.level) {
-            if let Some(id) = callsite.known_id(schema.fingerprint) {
-                return Some(id);
+            if let Some(known) = callsite.known(schema.fingerprint) {
+                return Some(known);
             }
         } else if filtered.is_decided() {
             // Only a detoured site's events get here without the filter
             // enabling them (the flight recorder's): no lock for them.
             return None;
         }
+        // Asked before the lock is taken: a sampler may log.
+        let policy = crate::sampling::policy_for(&site_info(callsite, schema));
         let mut registry = lock(&self.registry);
         let ceiling = ceiling(registry.filter.as_ref(), callsite);
         if callsite.mark_registered() {
             registry.callsites.push(callsite);
-            callsite.set_ceiling(ceiling, self.flight_detour(registry.filter.as_ref()));
+            callsite.set_ceiling(ceiling, self.detour(registry.filter.as_ref(), callsite, ceiling));
         }
         if ceiling.is_none_or(|max| schema.level > max) {
             return None;
         }
-        Some(self.intern(&mut registry, callsite, schema, ceiling))
+        Some(self.intern(&mut registry, callsite, schema, ceiling, policy))
     }
 
     /// The id of an event the flight recorder kept, whatever the filter
     /// says of its level: interned (its schema reaches the stream) only
-    /// when the recorder writes it, before an error.
+    /// when the recorder writes it, before an error. Its sampler's policy
+    /// is kept for the site's later events; the recorded event itself is
+    /// not sampled (the filter turned it away, the error brings it back).
     pub fn resolve_recorded(&self, callsite: &'static Callsite, schema: &'static EventSchema) -> u32 {
-        if let Some(id) = callsite.known_id(schema.fingerprint) {
+        if let Some((id, _)) = callsite.known(schema.fingerprint) {
             return id;
         }
+        // Asked before the lock is taken: a sampler may log.
+        let policy = crate::sampling::policy_for(&site_info(callsite, schema));
         let mut registry = lock(&self.registry);
         let ceiling = ceiling(registry.filter.as_ref(), callsite);
-        self.intern(&mut registry, callsite, schema, ceiling)
+        self.intern(&mut registry, callsite, schema, ceiling, policy).0
     }
 
-    /// The id of (`callsite`, `schema`), interning the pair if it is new.
+    /// The id of (`callsite`, `schema`) and its sampler's policy, interning
+    /// the pair (with `policy`) if it is new.
     fn intern(
         &self,
         registry: &mut Registry,
         callsite: &'static Callsite,
         schema: &'static EventSchema,
         ceiling: Option<Level>,
-    ) -> u32 {
-        if let Some(id) = callsite.known_id(schema.fingerprint) {
-            return id;
+        policy: Sampling,
+    ) -> (u32, &'static SitePolicy) {
+        if let Some(known) = callsite.known(schema.fingerprint) {
+            return known;
         }
         registry.interned.push(Interned { callsite, schema });
         let id = registry.interned.len() as u32;
@@ -311,17 +339,26 @@ impl State {
             // Before any record with the id exists: recovery can decode it.
             run.append_meta(FrameKind::Schema, &Interned { callsite, schema }.encode_schema(id));
         }
-        callsite.add_id(schema, id, ceiling, self.flight_detour(registry.filter.as_ref()));
+        let slot = callsite.add_id(schema, id, policy);
+        callsite.set_ceiling(ceiling, self.detour(registry.filter.as_ref(), callsite, ceiling));
         self.interned_count.store(id, Ordering::Release);
-        id
+        (id, slot)
     }
 
-    /// Whether call sites are detoured for the flight recorder: every
-    /// site, while a filter runs and the recorder is on, so that the events
-    /// the filter turns away reach it and every `error` event writes what
-    /// it holds.
-    fn flight_detour(&self, filter: Option<&Filter>) -> bool {
-        filter.is_some() && self.flight_records() > 0
+    /// What `callsite`, whose `ceiling` the running `filter` decided,
+    /// publishes: the flight recorder's detour while a filter runs and the
+    /// recorder is on (every site, so that the events the filter turns
+    /// away reach it and every `error` event writes what it holds), else
+    /// process-wide sampling's when it applies to the site
+    /// ([`needs_detour`]), else the fast path.
+    fn detour(&self, filter: Option<&Filter>, callsite: &Callsite, ceiling: Option<Level>) -> Detour {
+        if filter.is_some() && self.flight_records() > 0 {
+            Detour::Flight
+        } else if needs_detour(callsite, ceiling) {
+            Detour::Sampling
+        } else {
+            Detour::None
+        }
     }
 
     /// Events the flight recorder keeps per thread; 0 when it is off.
@@ -571,6 +608,27 @@ fn ceiling(filter: Option<&Filter>, callsite: &Callsite) -> Option<Level> {
     filter.ceiling(module)
 }
 
+/// Whether `callsite`, whose `ceiling` the filter decided, must send its
+/// events to the producer's slow path (publish id 0 in its state word)
+/// although the filter lets them through: when its first event type's
+/// level is subject to a process-wide rate (`Config::sample_level`,
+/// `Config::max_events_per_second`) or the sampler gave it a policy that
+/// can turn events away. Further event types of a generic site take the
+/// slow path anyway. Sites it leaves alone keep the fast path, whose cost
+/// does not change.
+fn needs_detour(callsite: &Callsite, ceiling: Option<Level>) -> bool {
+    let (Some(level), Some(max)) = (callsite.primary_level(), ceiling) else {
+        return false;
+    };
+    level <= max && (crate::sampling::level_is_sampled(level) || !callsite.primary_policy().get().keeps_all())
+}
+
+/// What a [`Sampler`](crate::Sampler) is told of a (call site, schema).
+fn site_info(callsite: &Callsite, schema: &EventSchema) -> SiteInfo {
+    let meta = callsite.meta();
+    SiteInfo { module: meta.module, event_type: schema.name, level: schema.level, file: meta.file, line: meta.line }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -588,22 +646,23 @@ mod tests {
         let (debug, info, warn) =
             (schema("debug_ev", Level::Debug), schema("info_ev", Level::Info), schema("warn_ev", Level::Warn));
         // Before a runtime runs nothing is recorded.
-        assert_eq!(STATE.resolve(&SITE, info), None);
+        assert!(STATE.resolve(&SITE, info).is_none());
         STATE.set_filter(Some("info".parse().unwrap()));
         // The disabled type first: it takes no id and disables nothing else.
-        assert_eq!(STATE.resolve(&SITE, debug), None);
+        assert!(STATE.resolve(&SITE, debug).is_none());
         assert!(!SITE.load().enables(Level::Debug));
-        let info_id = STATE.resolve(&SITE, info).expect("info is enabled");
-        let warn_id = STATE.resolve(&SITE, warn).expect("warn is enabled");
+        let info_id = STATE.resolve(&SITE, info).expect("info is enabled").0;
+        let warn_id = STATE.resolve(&SITE, warn).expect("warn is enabled").0;
         assert_ne!(info_id, warn_id);
-        assert_eq!(STATE.resolve(&SITE, debug), None);
+        assert!(STATE.resolve(&SITE, debug).is_none());
         assert_eq!(STATE.interned(0, STATE.interned_count()).len(), 2);
 
         // Known types resolve while another thread holds the registry.
         let held = lock(&STATE.registry);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _ = tx.send((STATE.resolve(&SITE, info), STATE.resolve(&SITE, warn)));
+            let id = |schema| STATE.resolve(&SITE, schema).map(|(id, _)| id);
+            let _ = tx.send((id(info), id(warn)));
         });
         let resolved = rx.recv_timeout(Duration::from_secs(30));
         drop(held);

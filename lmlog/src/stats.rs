@@ -25,8 +25,9 @@ pub struct Stats {
     /// Events the writer handed to the sink (including those held in
     /// memory for it while it fails, see `held_events`).
     pub written: u64,
-    /// Events a call site's `sample:` or `rate_limit:` turned away (the
-    /// `lmlog.sampled_out` counts).
+    /// Events sampling turned away: a call site's `sample:` or
+    /// `rate_limit:`, or the process-wide rules of
+    /// [`Config`](crate::Config) (the `lmlog.sampled_out` counts).
     pub sampled_out: u64,
     /// Events lost and counted in the log: not staged (a full staging
     /// buffer under `Overflow::Drop`, an event larger than the buffer, an

@@ -37,6 +37,20 @@ pub(crate) fn current() -> Option<[u8; TRACE_CONTEXT_LEN]> {
     })
 }
 
+/// The trace id of the current span, if one is active and valid: what
+/// trace-consistent sampling draws from.
+#[inline]
+pub(crate) fn current_trace_id() -> Option<u128> {
+    opentelemetry::Context::map_current(|cx| {
+        if !cx.has_active_span() {
+            return None;
+        }
+        let span = cx.span();
+        let context = span.span_context();
+        context.is_valid().then(|| u128::from_be_bytes(context.trace_id().to_bytes()))
+    })
+}
+
 /// Whether the context of the current span has baggage or the span a trace
 /// state, for [`write_extras`]. Asked only for events in a span: the
 /// look-up costs about as much as the rest of an event, and an event

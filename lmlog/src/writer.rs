@@ -20,7 +20,7 @@ use crate::config::Compression;
 use crate::driver::{Delivery, SinkDriver};
 use crate::framer::{Drained, Framer};
 use crate::ring::Ring;
-use crate::sampling::SampledLedger;
+use crate::sampling::{AdaptiveTarget, SampledLedger};
 use crate::sink::Sink;
 use crate::state::{Command, RingSnapshot, STATE};
 
@@ -41,6 +41,8 @@ pub(crate) struct WriterSettings {
     pub clock: ClockInfo,
     /// Bytes the sink driver holds while the sink fails.
     pub spill_capacity: usize,
+    /// `Config::max_events_per_second`; 0: no adaptive target.
+    pub max_events_per_second: u64,
 }
 
 impl WriterSettings {
@@ -101,6 +103,10 @@ pub(crate) struct Writer {
     /// The OpenTelemetry instruments and this drain's tallies.
     #[cfg(feature = "otel-metrics")]
     metrics: crate::metrics::Metrics,
+    /// The adaptive target's controller, fed the records written, and the
+    /// writer's start (its clock).
+    adaptive: Option<AdaptiveTarget>,
+    started: Instant,
 }
 
 impl Writer {
@@ -109,6 +115,8 @@ impl Writer {
         STATE.set_writer_running(true);
         crate::sampling::set_ticks_per_second(settings.clock.ticks_per_second);
         let spill_capacity = settings.spill_capacity;
+        let adaptive =
+            (settings.max_events_per_second > 0).then(|| AdaptiveTarget::new(settings.max_events_per_second, 0.0, 0));
         Writer {
             settings,
             framer: Framer::new(),
@@ -131,6 +139,8 @@ impl Writer {
             context_changes: GlobalContextReport::default(),
             #[cfg(feature = "otel-metrics")]
             metrics: crate::metrics::Metrics::new(),
+            adaptive,
+            started: Instant::now(),
         }
     }
 
@@ -352,6 +362,11 @@ impl Writer {
         self.publish_stats();
         #[cfg(feature = "otel-metrics")]
         self.metrics.end_drain(&self.sampled_report.sites, crate::stats().dropped);
+        if let Some(adaptive) = &mut self.adaptive {
+            if let Some(p) = adaptive.observe(self.started.elapsed().as_secs_f64(), self.records_written) {
+                crate::sampling::publish_adaptive(p);
+            }
+        }
     }
 
     /// Publishes what `lmlog::stats` reads. Producers' drop reports are

@@ -38,6 +38,7 @@ mod otel;
 mod otlp;
 mod oversized;
 mod panicking_thread;
+mod process_sampling;
 mod pyshape;
 mod record_size;
 mod reentrant;

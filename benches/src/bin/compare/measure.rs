@@ -47,6 +47,14 @@ pub struct Row {
     /// Lowest and highest p99.9 over the runs.
     #[serde(default)]
     pub p999_ns_range: Option<(f64, f64)>,
+    /// Adaptive target only: the target, in events per second (the row's
+    /// `events_per_sec` is what was kept once converged).
+    #[serde(default)]
+    pub target_per_sec: Option<f64>,
+    /// Adaptive target only: the flooding thread's CPU time per event it
+    /// emitted (kept or sampled out).
+    #[serde(default)]
+    pub cpu_ns_per_event: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -91,8 +99,21 @@ pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled"
 /// lmlog's own paced scenarios (no peer has per-call-site sampling): the
 /// 3-field event at a call site with `sample:` that keeps nearly every
 /// event (the kept cost, sampling check included) and one that rejects
-/// nearly every event (the rejected cost: check and count).
-pub const LMLOG_ONLY: [&str; 3] = ["sampled_kept", "sampled_rejected", "operation_tagged"];
+/// nearly every event (the rejected cost: check and count); the event
+/// inside an operation; the adaptive target under a flood.
+pub const LMLOG_ONLY: [&str; 4] = ["sampled_kept", "sampled_rejected", "operation_tagged", ADAPTIVE_FLOOD];
+
+/// One thread floods a plain call site as fast as it can for
+/// [`FLOOD_SECONDS`] under `Config::max_events_per_second(ADAPTIVE_TARGET)`.
+pub const ADAPTIVE_FLOOD: &str = "adaptive_flood";
+/// The adaptive scenario's target, events per second: well above the
+/// floor of the keep probability (0.1 % of a flood of tens of millions a
+/// second).
+pub const ADAPTIVE_TARGET: u64 = 1_000_000;
+const FLOOD_SECONDS: u64 = 6;
+/// The seconds of the flood before this are left out of the kept rate:
+/// the target promises convergence within 3 s.
+const CONVERGED_AFTER: u64 = 3;
 
 /// The decode scenario's name; it is measured in lmlog's `saturated_1` run.
 pub const DECODE: &str = "decode";
@@ -155,6 +176,7 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
         "sampled_kept" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_kept)],
         "sampled_rejected" => vec![paced_rejected::<P>(scenario, dir, sizes, timer)],
         "operation_tagged" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_tagged)],
+        ADAPTIVE_FLOOD => vec![adaptive_flood::<P>(scenario, dir)],
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -206,6 +228,61 @@ fn paced_rejected<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Tim
         }
     }
     row.dropped = Some(row.events.saturating_sub(kept + sampled_out));
+    row
+}
+
+/// CPU time of the calling thread so far, in nanoseconds (Linux's
+/// scheduler statistics), if the system says.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// [`ADAPTIVE_FLOOD`]: kept events per second once converged (events are
+/// tagged with the second of the flood they were emitted in), and the
+/// flooding thread's CPU time per emitted event; `dropped` is what the
+/// file accounts for neither as an event nor in an `lmlog.sampled_out`
+/// count.
+fn adaptive_flood<P: Peer>(scenario: &str, dir: &Path) -> Row {
+    assert_eq!(P::NAME, "lmlog", "{ADAPTIVE_FLOOD} is lmlog's own scenario");
+    let guard = crate::peers::start_lmlog_with(dir, |config| config.max_events_per_second(ADAPTIVE_TARGET));
+    let started = Instant::now();
+    let cpu_before = thread_cpu_ns();
+    let (mut emitted, mut second) = (0u64, 0u64);
+    while second < FLOOD_SECONDS {
+        for _ in 0..4096 {
+            let (key, latency_ms) = (black_box(KEY), black_box(0.125) * (emitted & 1023) as f64);
+            lmlog::lm_event!(info, "cache_miss", key = key, second = second, latency_ms = latency_ms);
+            emitted += 1;
+        }
+        second = started.elapsed().as_secs();
+    }
+    let cpu_ns = match (cpu_before, thread_cpu_ns()) {
+        (Some(before), Some(after)) => after - before,
+        _ => started.elapsed().as_nanos() as u64,
+    };
+    drop(guard);
+    let lines = std::io::BufReader::new(File::open(text_output::<P>(dir, 1, false).path).expect("the decoded file"));
+    let (mut kept, mut converged, mut sampled_out) = (0u64, 0u64, 0u64);
+    for line in std::io::BufRead::lines(lines) {
+        let line: serde_json::Value = serde_json::from_str(&line.expect("a line")).expect("a JSON line");
+        match line["event_type"].as_str() {
+            Some("cache_miss") => {
+                kept += 1;
+                if line["fields"]["second"].as_u64().unwrap_or(0) >= CONVERGED_AFTER {
+                    converged += 1;
+                }
+            }
+            Some("lmlog.sampled_out") => sampled_out += line["fields"]["count"].as_u64().unwrap_or(0),
+            _ => {}
+        }
+    }
+    let mut row = row::<P>(scenario);
+    row.events = emitted;
+    row.events_per_sec = Some(converged as f64 / (FLOOD_SECONDS - CONVERGED_AFTER) as f64);
+    row.target_per_sec = Some(ADAPTIVE_TARGET as f64);
+    row.cpu_ns_per_event = Some(cpu_ns as f64 / emitted as f64);
+    row.bytes_per_event = Some(file_len(&dir.join(P::FILE)) as f64 / kept.max(1) as f64);
+    row.dropped = Some(emitted.saturating_sub(kept + sampled_out));
     row
 }
 

@@ -64,13 +64,19 @@ pub struct Lmlog {
 
 /// lmlog as every peer here runs it: a file, `info`, nothing dropped.
 fn start_lmlog(dir: &Path) -> lmlog::Guard {
+    start_lmlog_with(dir, |config| config)
+}
+
+/// lmlog as [`start_lmlog`] runs it, with `adjust`'s settings on top (for
+/// lmlog's own scenarios).
+pub fn start_lmlog_with(dir: &Path, adjust: impl FnOnce(lmlog::Config) -> lmlog::Config) -> lmlog::Guard {
     let config = lmlog::Config::new()
         .output(dir.join(Lmlog::FILE))
         .filter("info")
         .env_filter(false)
         .overflow(lmlog::Overflow::Block)
         .flush_on_panic(false);
-    lmlog::init(config).expect("lmlog init")
+    lmlog::init(adjust(config)).expect("lmlog init")
 }
 
 impl Peer for Lmlog {

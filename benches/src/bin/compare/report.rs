@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::measure::{Row, DECODE, DECODE_SORTED, SUMMARY};
+use crate::measure::{Row, ADAPTIVE_FLOOD, DECODE, DECODE_SORTED, SUMMARY};
 use crate::tsc::Timer;
 use crate::Options;
 
@@ -197,6 +197,29 @@ pub fn markdown(rows: &[Row], timer: &Timer, options: &Options, python_note: Opt
                 );
             }
         }
+        md.push('\n');
+    }
+
+    if let Some(r) = find(rows, "lmlog", ADAPTIVE_FLOOD) {
+        let _ = writeln!(
+            md,
+            "### Adaptive target under a flood, lmlog only: one thread logs the 3-field event as fast as it can for 6 s with `Config::max_events_per_second`; kept rate over seconds 3 to 6\n"
+        );
+        let _ = writeln!(
+            md,
+            "| target | kept once converged | vs target | emitted | CPU per emitted event | unaccounted |"
+        );
+        let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            rate(r.target_per_sec),
+            rate(r.events_per_sec),
+            ratio(r.events_per_sec, r.target_per_sec),
+            r.events,
+            ns(r.cpu_ns_per_event),
+            dropped(r.dropped)
+        );
         md.push('\n');
     }
 
@@ -397,6 +420,16 @@ fn targets(rows: &[Row]) -> Vec<Target> {
     }
     if let Some(median) = get("lmlog", "disabled").and_then(|r| r.median_ns) {
         push("disabled call ≤ 1 ns", ns(Some(median)), 1.0 / median);
+    }
+    if let Some(r) = get("lmlog", ADAPTIVE_FLOOD) {
+        if let (Some(kept), Some(target)) = (r.events_per_sec, r.target_per_sec) {
+            let off = (kept / target - 1.0).abs();
+            push(
+                "adaptive target: kept within ±20 % of the target after 3 s",
+                format!("{:+.1} %", (kept / target - 1.0) * 100.0),
+                0.2 / off.max(1e-3),
+            );
+        }
     }
     out
 }

@@ -36,6 +36,7 @@ mod operations;
 mod otel;
 mod oversized;
 mod panicking_thread;
+mod process_sampling;
 mod pyshape;
 mod record_size;
 mod reentrant;
@@ -62,7 +63,8 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | oversized FILE (block|drop) (middle|last) \
                      | thread-churn FILE \
                      | sampling FILE | stats FILE \
-                     | flight FILE (error|no-error|threads))";
+                     | flight FILE (error|no-error|threads) \
+                     | process-sampling (levels|adaptive|sampler|trace) FILE)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -115,6 +117,7 @@ fn main() -> ExitCode {
         Some("sampling") if args.len() == 2 => sampling::run(&PathBuf::from(&args[1])),
         Some("stats") if args.len() == 2 => stats::run(&PathBuf::from(&args[1])),
         Some("flight") if args.len() == 3 => flight::run(&PathBuf::from(&args[1]), &args[2]),
+        Some("process-sampling") if args.len() == 3 => process_sampling::run(&args[1], &PathBuf::from(&args[2])),
         _ => Err(USAGE.into()),
     };
     match result {

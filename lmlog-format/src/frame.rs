@@ -379,6 +379,12 @@ pub const EXTENSION_BAGGAGE: u64 = 2;
 /// UTF-8 text filling the item.
 pub const EXTENSION_TRACE_STATE: u64 = 3;
 
+/// Extension item: the event was kept by the flight recorder
+/// (`Config::flight_recorder`): the filter turned it away, and it was
+/// written, with its own timestamp, just before an `error` event of its
+/// thread. The item is empty.
+pub const EXTENSION_FLIGHT_RECORDED: u64 = 4;
+
 /// The items of a record's extension block.
 ///
 /// ```text
@@ -387,9 +393,9 @@ pub const EXTENSION_TRACE_STATE: u64 = 3;
 /// ```
 ///
 /// Tags: [`EXTENSION_OPERATION`], [`EXTENSION_BAGGAGE`],
-/// [`EXTENSION_TRACE_STATE`]. Readers skip every item whose tag they
-/// do not know, so later versions can carry more per-record data without a
-/// format break.
+/// [`EXTENSION_TRACE_STATE`], [`EXTENSION_FLIGHT_RECORDED`]. Readers skip
+/// every item whose tag they do not know, so later versions can carry more
+/// per-record data without a format break.
 ///
 /// Returns an iterator over `(tag, bytes)`; it yields `Err` (and stops)
 /// if an item runs past the block.

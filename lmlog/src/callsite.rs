@@ -10,10 +10,16 @@
 //! generic function. The ids of a generic site's further schemas sit in a
 //! lock-free list beside it.
 //!
-//! A site whose events process-wide sampling must see is *detoured*: its
-//! word carries id 0, so its events take the slow path, which finds the
-//! id beside the word (see `state::needs_detour`). Each (site, schema)
-//! also holds its [`Sampler`](crate::Sampler)'s policy.
+//! A site can also be *detoured*: its published word carries id 0, so
+//! its events take the slow path (`producer::emit_slow`), which finds the
+//! id beside the word. A site whose events process-wide sampling must see
+//! publishes its filter's ceiling with id 0 (see `state::needs_detour`);
+//! while the flight recorder (`crate::flight`) runs, every site publishes a
+//! ceiling that lets every level through, so that the events the filter
+//! turns away reach it too, and the slow path decides by the filter's own
+//! word (the real ceiling and id, kept beside it). Each (site, schema)
+//! also holds its [`Sampler`](crate::Sampler)'s policy. A site that is not
+//! detoured costs exactly what it did.
 //!
 //! This module only holds the data; registering a call site and deciding
 //! its interest is the runtime state's job ([`crate::state`]).
@@ -48,6 +54,10 @@ const CEILING_MASK: u32 = (1 << CEILING_BITS) - 1;
 /// Ceiling of a call site not yet registered: lets every level through to
 /// the slow path, which registers it.
 const CEILING_UNKNOWN: u32 = CEILING_MASK;
+/// Ceiling of a call site detoured for the flight recorder (see the module
+/// documentation): above every level, so every event reaches `emit`, and
+/// decided.
+const CEILING_DETOUR: u32 = CEILING_UNKNOWN - 1;
 /// Largest id the state word can hold.
 pub(crate) const MAX_ID: u32 = u32::MAX >> CEILING_BITS;
 
@@ -83,6 +93,27 @@ impl CallsiteState {
         debug_assert!(primary_id <= MAX_ID);
         CallsiteState(primary_id << CEILING_BITS | ceiling.map_or(0, |l| l as u32))
     }
+
+    /// Whether the site is detoured for the flight recorder: every event
+    /// takes the slow path.
+    #[inline(always)]
+    pub(crate) fn is_flight_detour(self) -> bool {
+        self.0 == CEILING_DETOUR
+    }
+}
+
+/// What a call site publishes beside its filter's word (see the module
+/// documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detour {
+    /// The filter's ceiling and the primary id: the fast path.
+    None,
+    /// The filter's ceiling and id 0: process-wide sampling sees every
+    /// event the filter lets through.
+    Sampling,
+    /// Every level and id 0: the flight recorder also sees the events the
+    /// filter turns away.
+    Flight,
 }
 
 /// A schema beyond a call site's first, with its id.
@@ -98,8 +129,11 @@ struct Variant {
 #[derive(Debug)]
 pub struct Callsite {
     meta: &'static CallsiteMeta,
-    /// [`CallsiteState`]'s word.
+    /// [`CallsiteState`]'s word, as the call site reads it.
     state: AtomicU32,
+    /// The filter's own word (ceiling and primary id): the same as `state`
+    /// unless the site is detoured.
+    filter_state: AtomicU32,
     /// Fingerprint of the schema the primary id was assigned for; written
     /// once, before the id is published.
     primary_fingerprint: AtomicU64,
@@ -125,6 +159,7 @@ impl Callsite {
         Callsite {
             meta,
             state: AtomicU32::new(CEILING_UNKNOWN),
+            filter_state: AtomicU32::new(CEILING_UNKNOWN),
             primary_fingerprint: AtomicU64::new(0),
             primary_id: AtomicU32::new(0),
             primary_level: AtomicU8::new(0),
@@ -150,6 +185,13 @@ impl Callsite {
     #[inline(always)]
     pub fn load(&self) -> CallsiteState {
         CallsiteState(self.state.load(Ordering::Relaxed))
+    }
+
+    /// The filter's ceiling and the primary id, also when the site is
+    /// detoured: what the slow path decides by.
+    #[inline(always)]
+    pub(crate) fn load_filtered(&self) -> CallsiteState {
+        CallsiteState(self.filter_state.load(Ordering::Relaxed))
     }
 
     /// The id records of `fingerprint`'s schema carry at this site, if the
@@ -194,18 +236,24 @@ impl Callsite {
         !self.registered.swap(true, Ordering::Relaxed)
     }
 
-    /// Publishes the ceiling and the primary id, or id 0 when `detour`
-    /// sends every event to the slow path.
-    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>, detour: bool) {
-        let id = if detour { 0 } else { self.primary_id.load(Ordering::Relaxed) };
-        self.state.store(CallsiteState::new(ceiling, id).0, Ordering::Release);
+    /// Stores the filter's ceiling and the primary id, and publishes them,
+    /// or the `detour` (see the module documentation).
+    pub(crate) fn set_ceiling(&self, ceiling: Option<Level>, detour: Detour) {
+        let filtered = CallsiteState::new(ceiling, self.primary_id.load(Ordering::Relaxed));
+        self.filter_state.store(filtered.0, Ordering::Release);
+        let published = match detour {
+            Detour::None => filtered,
+            Detour::Sampling => CallsiteState::new(ceiling, 0),
+            Detour::Flight => CallsiteState(CEILING_DETOUR),
+        };
+        self.state.store(published.0, Ordering::Release);
     }
 
-    /// Records `id` for `schema` at this site, with its sampler's `policy`.
-    /// Only the registry calls it, under its lock, once per (site, schema);
-    /// a first id reaches the state word by the next
-    /// [`set_ceiling`](Self::set_ceiling).
-    pub(crate) fn add_id(&self, schema: &EventSchema, id: u32, policy: Sampling) {
+    /// Records `id` for `schema` at this site, with its sampler's `policy`,
+    /// and returns the policy's slot. Only the registry calls it, under its
+    /// lock, once per (site, schema); a first id reaches the state word by
+    /// the next [`set_ceiling`](Self::set_ceiling).
+    pub(crate) fn add_id(&'static self, schema: &EventSchema, id: u32, policy: Sampling) -> &'static SitePolicy {
         if self.primary_id.load(Ordering::Relaxed) == 0 {
             // The fingerprint is stored before the id is published: a
             // reader that sees the id sees this fingerprint, or the initial
@@ -214,7 +262,7 @@ impl Callsite {
             self.primary_fingerprint.store(schema.fingerprint, Ordering::Relaxed);
             self.primary_level.store(schema.level as u8, Ordering::Relaxed);
             self.primary_id.store(id, Ordering::Release);
-            return;
+            return &self.policy;
         }
         let policy_slot = SitePolicy::new();
         policy_slot.set(policy);
@@ -230,6 +278,7 @@ impl Callsite {
         }
         // The registry lock makes this thread the only one appending.
         let _ = slot.set(variant);
+        &variant.policy
     }
 }
 
@@ -309,7 +358,7 @@ mod tests {
     fn the_ceiling_decides_every_type_and_ids_are_per_schema() {
         let site: &'static Callsite = Box::leak(Box::new(Callsite::new(&META)));
         let (a, b, c) = (schema("a", Level::Debug), schema("b", Level::Info), schema("c", Level::Error));
-        site.set_ceiling(Some(Level::Info), false);
+        site.set_ceiling(Some(Level::Info), Detour::None);
         assert!(!site.load().enables(Level::Debug));
         assert!(site.load().enables(Level::Info));
         assert!(site.load().enables(Level::Error));
@@ -317,23 +366,46 @@ mod tests {
         site.add_id(c, 9, Sampling::NONE);
         site.add_id(a, 11, Sampling::NONE);
         assert_eq!(site.primary_id_for(site.load(), b.fingerprint), None, "published by set_ceiling");
-        site.set_ceiling(Some(Level::Info), false);
+        site.set_ceiling(Some(Level::Info), Detour::None);
         assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
         assert_eq!(site.primary_id_for(site.load(), c.fingerprint), None);
         let known = |fingerprint| site.known(fingerprint).map(|(id, _)| id);
         assert_eq!(known(b.fingerprint), Some(7));
         assert_eq!(known(c.fingerprint), Some(9));
         assert_eq!(known(a.fingerprint), Some(11));
-        site.set_ceiling(None, false);
+        site.set_ceiling(None, Detour::None);
         assert!(!site.load().enables(Level::Error));
         assert_eq!(site.load().primary_id(), 7, "refiltering keeps the id");
         // A detoured site publishes id 0 and still knows its ids.
-        site.set_ceiling(Some(Level::Info), true);
+        site.set_ceiling(Some(Level::Info), Detour::Sampling);
         assert_eq!(site.primary_id_for(site.load(), b.fingerprint), None);
         assert!(site.load().enables(Level::Info));
         assert_eq!(known(b.fingerprint), Some(7));
         assert_eq!(site.primary_level(), Some(Level::Info));
-        site.set_ceiling(Some(Level::Info), false);
+        site.set_ceiling(Some(Level::Info), Detour::None);
         assert_eq!(site.primary_id_for(site.load(), b.fingerprint), Some(7));
+    }
+
+    #[test]
+    fn a_flight_detoured_site_sends_every_event_to_the_slow_path_and_keeps_its_ids() {
+        let site: &'static Callsite = Box::leak(Box::new(Callsite::new(&META)));
+        let (debug, info) = (schema("d", Level::Debug), schema("i", Level::Info));
+        site.add_id(info, 3, Sampling::NONE);
+        site.set_ceiling(Some(Level::Info), Detour::Flight);
+        let published = site.load();
+        assert!(published.is_flight_detour() && published.is_decided());
+        for level in Level::ALL {
+            assert!(published.enables(level), "{level:?} reaches emit");
+        }
+        assert_eq!(site.primary_id_for(published, info.fingerprint), None, "no fast path");
+        let known = |fingerprint| site.known(fingerprint).map(|(id, _)| id);
+        assert_eq!(known(info.fingerprint), Some(3), "the slow path finds the id");
+        let filtered = site.load_filtered();
+        assert!(!filtered.is_flight_detour() && filtered.enables(Level::Info) && !filtered.enables(Level::Debug));
+        site.add_id(debug, 4, Sampling::NONE);
+        assert_eq!(known(debug.fingerprint), Some(4));
+        site.set_ceiling(Some(Level::Info), Detour::None);
+        assert!(!site.load().is_flight_detour());
+        assert_eq!(site.primary_id_for(site.load(), info.fingerprint), Some(3), "the fast path again");
     }
 }

@@ -86,6 +86,8 @@ pub struct Config {
     pub(crate) compression: Compression,
     pub(crate) crash_recovery: bool,
     pub(crate) spill_capacity: usize,
+    /// Events the flight recorder keeps per thread; 0: off.
+    pub(crate) flight_recorder: usize,
     /// Level rates, the adaptive target, the sampler.
     pub(crate) sampling: crate::sampling::ProcessSampling,
 }
@@ -121,6 +123,7 @@ impl std::fmt::Debug for Config {
             .field("compression", &self.compression)
             .field("crash_recovery", &self.crash_recovery)
             .field("spill_capacity", &self.spill_capacity)
+            .field("flight_recorder", &self.flight_recorder)
             .field("sampling", &self.sampling)
             .finish()
     }
@@ -176,6 +179,7 @@ impl Config {
             compression: Compression::Adaptive,
             crash_recovery: true,
             spill_capacity: Config::DEFAULT_SPILL_CAPACITY,
+            flight_recorder: 0,
             sampling: Default::default(),
         }
     }
@@ -560,6 +564,30 @@ impl Config {
     /// ```
     pub fn spill_capacity(mut self, bytes: usize) -> Config {
         self.spill_capacity = bytes;
+        self
+    }
+
+    /// Keeps the last `events` events that the filter turns away, per
+    /// thread, in memory, and writes them just before an `error` event of
+    /// the same thread: the context before a failure, at no disk cost when
+    /// nothing fails (default 0: off).
+    ///
+    /// The events written so keep their own event type, fields and
+    /// timestamps, and carry a mark (`"flight_recorder": true` in JSON
+    /// Lines). What the recorder held and never wrote (no error followed,
+    /// or newer events overwrote it) is not a loss: the filter turned it
+    /// away, and it counts nowhere in [`stats`](crate::stats); an event it
+    /// writes counts as emitted and written. With the recorder on, every
+    /// call site takes the runtime's slow path (a few nanoseconds more per
+    /// event; see the README). It records events of `lm_event!` and the
+    /// derived event types, not those of the `log` and `tracing` bridges.
+    ///
+    /// ```
+    /// let config = lmlog::Config::new().output("app.lmlog").filter("info").flight_recorder(64);
+    /// # drop(config);
+    /// ```
+    pub fn flight_recorder(mut self, events: usize) -> Config {
+        self.flight_recorder = events;
         self
     }
 }

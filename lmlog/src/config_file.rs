@@ -166,6 +166,7 @@ const SETTINGS: &[(&str, Apply)] = &[
     }),
     ("crash_recovery", |c, v| Ok(c.crash_recovery(boolean(v)?))),
     ("spill_capacity", |c, v| Ok(c.spill_capacity(usize::try_from(bytes(v)?).unwrap_or(usize::MAX)))),
+    ("flight_recorder", |c, v| Ok(c.flight_recorder(count(v)? as usize))),
     ("sample_level", |c, v| {
         let mut config = c;
         for (level, p) in table(v, SAMPLE_LEVEL)? {
@@ -490,6 +491,7 @@ mod tests {
             compression = "always"
             crash_recovery = false
             spill_capacity = "16MiB"
+            flight_recorder = 64
         "#;
         let config = load("lmlog.toml", toml).unwrap();
         assert!(matches!(&config.output, Some(crate::config::Output::File(p)) if p == Path::new("app.lmlog")));
@@ -534,6 +536,7 @@ mod tests {
         assert_eq!(config.compression, Compression::Always);
         assert!(!config.crash_recovery);
         assert_eq!(config.spill_capacity, 16 << 20);
+        assert_eq!(config.flight_recorder, 64);
 
         // The same in JSON reads the same.
         let json = r#"{"output": "app.lmlog", "filter": "info,my_crate::db=debug", "env_filter": false,
@@ -543,7 +546,7 @@ mod tests {
             "service_name": "checkout", "service_version": "1.4.0", "service_instance_id": "replica-2", "baggage_keys": ["tenant"], "resource": {"deployment.environment": "prod", "shard": 3},
             "global_context": {"region": "eu-west-1", "replicas": 3, "offset": -2, "ratio": 0.5, "beta": true},
             "flush_on_panic": false, "compression": "always", "crash_recovery": false,
-            "spill_capacity": 16777216}"#;
+            "spill_capacity": 16777216, "flight_recorder": 64}"#;
         let from_json = load("lmlog.json", json).unwrap();
         assert_eq!(format!("{from_json:?}"), format!("{config:?}"));
     }
@@ -603,6 +606,7 @@ mod tests {
             format!("a.toml: `spill_capacity`: expected {BYTES}")
         );
         assert_eq!(error("a.toml", "truncate = \"yes\"\n"), "a.toml: `truncate`: expected true or false");
+        assert!(error("a.toml", "flight_recorder = -1\n").starts_with("a.toml: `flight_recorder`: expected"));
         assert_eq!(error("a.json", r#"{"file_mode": "rw-r-----"}"#).split(':').nth(1), Some(" `file_mode`"));
         let filter = error("a.toml", "filter = \"app[x]=debug\"\n");
         assert!(filter.starts_with("a.toml: `filter`: expected a filter such as"), "{filter}");

@@ -48,6 +48,7 @@ pub mod events;
 #[cfg(unix)]
 mod fatal;
 mod filter;
+mod flight;
 mod framer;
 pub mod global_context;
 #[cfg(feature = "otel-metrics")]

@@ -145,6 +145,13 @@ pub(crate) fn restore_name(taken: Current) {
     });
 }
 
+/// The current operation of the calling thread, leaving the name it still
+/// has to write in place: for the flight recorder, whose records may never
+/// be written.
+pub(crate) fn peek_current() -> Current {
+    CURRENT.with(Cell::get)
+}
+
 /// Ids of operations, unique within the process; 0 is "none".
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 

@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use lmlog_format::frame::{RecordHeader, DROP_REPORT_ID, EXTENSION_OPERATION, RECORD_HAS_EXTENSIONS};
+use lmlog_format::Level;
 
 use crate::callsite::{Callsite, CallsiteState};
 use crate::config::Overflow;
@@ -88,24 +89,85 @@ pub(crate) fn emit_dynamic<F: EncodeFields>(callsite: &'static Callsite, schema:
 }
 
 /// A call site's first event, an event of a schema that is not the
-/// site's first (generic call sites), or an event of a detoured site
-/// (process-wide sampling or a sampler's policy applies to it): every
-/// sampling rule must agree to keep it (see [`crate::sampling`]).
+/// site's first (generic call sites), or an event of a detoured site:
+/// process-wide sampling or a sampler's policy applies to it, and every
+/// sampling rule must agree to keep it (see [`crate::sampling`]); or the
+/// flight recorder runs ([`crate::flight`]), which keeps the events the
+/// filter turns away and writes them before an `error` event.
 #[cold]
 #[inline(never)]
 fn emit_slow<E: LogEvent>(callsite: &'static Callsite, schema: &'static EventSchema, event: &E) {
     // A detoured site's known schema is found without a call into the
-    // registry (the caller checked the level against the site's state).
-    if let Some((id, policy)) = callsite.known(schema.fingerprint).or_else(|| STATE.resolve(callsite, schema)) {
-        let sampling = policy.get();
-        if crate::sampling::keeps_process_wide(schema.level, sampling)
-            && (E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()))
-            && crate::sampling::admits(sampling, policy)
-        {
-            write_event(id, event)
-        } else {
-            count_sampled_out(id)
+    // registry, once the filter's own word (not the published one, which
+    // lets every level through while the flight recorder runs) lets its
+    // level through.
+    let known = if callsite.load_filtered().enables(schema.level) { callsite.known(schema.fingerprint) } else { None };
+    match known.or_else(|| STATE.resolve(callsite, schema)) {
+        Some((id, policy)) => {
+            let sampling = policy.get();
+            if crate::sampling::keeps_process_wide(schema.level, sampling)
+                && (E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()))
+                && crate::sampling::admits(sampling, policy)
+            {
+                if schema.level == Level::Error && callsite.load().is_flight_detour() {
+                    write_flight_records();
+                }
+                write_event(id, event)
+            } else {
+                count_sampled_out(id)
+            }
         }
+        None if callsite.load().is_flight_detour() => crate::flight::record(callsite, schema, event),
+        None => {}
+    }
+}
+
+/// Writes the events this thread's flight recorder kept into its ring,
+/// oldest first, each with its own time and the flight mark: just before
+/// an `error` event. If they cannot be written (the event is logged from
+/// inside an encoder, or during the thread's teardown) they are counted
+/// lost, as the error itself is.
+#[cold]
+#[inline(never)]
+fn write_flight_records() {
+    if !crate::flight::has_records() {
+        return;
+    }
+    let written = with_producer(|producer| {
+        crate::flight::drain(|record| {
+            let id = STATE.resolve_recorded(record.callsite, record.schema);
+            producer.write_recorded(id, record);
+        });
+    });
+    if !written {
+        STATE.count_lost(crate::flight::drain(|_| {}) as u64);
+    }
+}
+
+/// Runs `write` with this thread's producer (created if need be), as
+/// [`write_event`] does; false, without running it, while an event is
+/// being written (an encoder logging) or once the thread's teardown began.
+fn with_producer(write: impl FnOnce(&mut Producer)) -> bool {
+    let producer = ACTIVE.get();
+    if !producer.is_null() {
+        ACTIVE.set(std::ptr::null_mut());
+        let _reactivate = Reactivate(producer);
+        // SAFETY: as in `write_event`: `ACTIVE` handed out this thread's
+        // live producer and is null until `_reactivate` puts it back.
+        write(unsafe { &mut *producer });
+        return true;
+    }
+    match OWNER.try_with(|owner| owner.0.get()) {
+        Ok(owned) if owned.is_null() => {
+            let producer = Box::into_raw(Box::new(Producer::acquire()));
+            OWNER.with(|owner| owner.0.set(producer));
+            let _reactivate = Reactivate(producer);
+            // SAFETY: as in `write_event_slow`: just created, owned by
+            // `OWNER`, the only reference until `_reactivate` sets `ACTIVE`.
+            write(unsafe { &mut *producer });
+            true
+        }
+        _ => false,
     }
 }
 
@@ -310,6 +372,35 @@ impl Producer {
                 if tag == crate::operation::ASSEMBLE && self.operation.name.is_some() {
                     crate::operation::restore_name(self.operation);
                 }
+                return;
+            }
+        }
+    }
+
+    /// Writes an event the flight recorder kept, as call site `id`'s, with
+    /// its own ticks (the tick delta may be negative: the ring's records
+    /// need not be in time order). A record that does not fit is dropped
+    /// and counted like any other; the next record reports it.
+    #[cold]
+    fn write_recorded(&mut self, id: u32, record: &crate::flight::Recorded) {
+        let header = RecordHeader::encode(id, record.trace.is_some()) | RECORD_HAS_EXTENSIONS;
+        loop {
+            // SAFETY: as in `write`.
+            let mut enc = Encoder::new(unsafe { self.ring.writable(&self.cursor) });
+            enc.write_varint(header);
+            enc.write_signed(record.ticks.wrapping_sub(self.last_ticks) as i64);
+            if let Some(trace) = &record.trace {
+                enc.write_bytes(trace);
+            }
+            record.write_body(&mut enc);
+            if !enc.overflowed() {
+                let len = enc.position();
+                self.commit(len, record.ticks);
+                return;
+            }
+            if !self.make_room(enc.required()) {
+                self.ring.count_dropped(record.ticks);
+                self.dropped = true;
                 return;
             }
         }

@@ -15,13 +15,13 @@ use std::thread::{JoinHandle, Thread, ThreadId};
 
 use lmlog_format::{FrameKind, Level};
 
-use crate::callsite::{Callsite, CallsiteState, Interned, MAX_ID};
+use crate::callsite::{Callsite, CallsiteState, Detour, Interned, MAX_ID};
 use crate::config::{Config, Overflow};
 use crate::event::EventSchema;
 use crate::filter::Filter;
 use crate::global_context::ContextLog;
 use crate::ring::{Owner, Ring, Snapshot};
-use crate::sampling::{SampledLedger, SiteInfo, SitePolicy, ThreadCounts};
+use crate::sampling::{SampledLedger, Sampling, SiteInfo, SitePolicy, ThreadCounts};
 use crate::staging::Run;
 use crate::stats::StatsCounters;
 use crate::status::SinkHealth;
@@ -93,6 +93,9 @@ pub(crate) struct State {
     stats: StatsCounters,
     /// `lmlog::global_context`: its keys and the changes not framed yet.
     global_context: Mutex<ContextLog>,
+    /// Events the flight recorder keeps per thread
+    /// (`Config::flight_recorder`); 0: off.
+    flight_records: AtomicUsize,
 }
 
 /// Size of a new thread's ring: small, so that short-lived and quiet
@@ -154,6 +157,7 @@ impl State {
             sampled: Mutex::new(Vec::new()),
             stats: StatsCounters::new(),
             global_context: Mutex::new(ContextLog::new()),
+            flight_records: AtomicUsize::new(0),
         }
     }
 
@@ -179,6 +183,7 @@ impl State {
     pub fn start(&self, control: &mut Option<Control>, new: Control, filter: Filter, config: &Config) {
         self.buffer_capacity.store(config.buffer_capacity, Ordering::Relaxed);
         self.overflow_drop.store(config.overflow == Overflow::Drop, Ordering::Relaxed);
+        self.flight_records.store(config.flight_recorder, Ordering::Relaxed);
         self.writer_thread.store(Box::into_raw(Box::new(new.writer.clone())), Ordering::Release);
         *control = Some(new);
         self.active.store(true, Ordering::Release);
@@ -193,6 +198,7 @@ impl State {
         let stopped = control.take()?;
         self.active.store(false, Ordering::Release);
         self.writer_thread.store(std::ptr::null_mut(), Ordering::Release);
+        self.flight_records.store(0, Ordering::Relaxed);
         self.set_filter(None);
         crate::sampling::configure(&Default::default());
         Some(stopped)
@@ -237,7 +243,7 @@ impl State {
         let Registry { filter, callsites, .. } = &*registry;
         for callsite in callsites {
             let ceiling = ceiling(filter.as_ref(), callsite);
-            callsite.set_ceiling(ceiling, needs_detour(callsite, ceiling));
+            callsite.set_ceiling(ceiling, self.detour(filter.as_ref(), callsite, ceiling));
         }
     }
 
@@ -260,7 +266,7 @@ impl State {
         if callsite.mark_registered() {
             let ceiling = ceiling(registry.filter.as_ref(), callsite);
             registry.callsites.push(callsite);
-            callsite.set_ceiling(ceiling, needs_detour(callsite, ceiling));
+            callsite.set_ceiling(ceiling, self.detour(registry.filter.as_ref(), callsite, ceiling));
         }
         callsite.load()
     }
@@ -273,10 +279,15 @@ impl State {
         callsite: &'static Callsite,
         schema: &'static EventSchema,
     ) -> Option<(u32, &'static SitePolicy)> {
-        if callsite.load().enables(schema.level) {
+        let filtered = callsite.load_filtered();
+        if filtered.enables(schema.level) {
             if let Some(known) = callsite.known(schema.fingerprint) {
                 return Some(known);
             }
+        } else if filtered.is_decided() {
+            // Only a detoured site's events get here without the filter
+            // enabling them (the flight recorder's): no lock for them.
+            return None;
         }
         // Asked before the lock is taken: a sampler may log.
         let policy = crate::sampling::policy_for(&site_info(callsite, schema));
@@ -284,13 +295,42 @@ impl State {
         let ceiling = ceiling(registry.filter.as_ref(), callsite);
         if callsite.mark_registered() {
             registry.callsites.push(callsite);
-            callsite.set_ceiling(ceiling, needs_detour(callsite, ceiling));
+            callsite.set_ceiling(ceiling, self.detour(registry.filter.as_ref(), callsite, ceiling));
         }
         if ceiling.is_none_or(|max| schema.level > max) {
             return None;
         }
+        Some(self.intern(&mut registry, callsite, schema, ceiling, policy))
+    }
+
+    /// The id of an event the flight recorder kept, whatever the filter
+    /// says of its level: interned (its schema reaches the stream) only
+    /// when the recorder writes it, before an error. Its sampler's policy
+    /// is kept for the site's later events; the recorded event itself is
+    /// not sampled (the filter turned it away, the error brings it back).
+    pub fn resolve_recorded(&self, callsite: &'static Callsite, schema: &'static EventSchema) -> u32 {
+        if let Some((id, _)) = callsite.known(schema.fingerprint) {
+            return id;
+        }
+        // Asked before the lock is taken: a sampler may log.
+        let policy = crate::sampling::policy_for(&site_info(callsite, schema));
+        let mut registry = lock(&self.registry);
+        let ceiling = ceiling(registry.filter.as_ref(), callsite);
+        self.intern(&mut registry, callsite, schema, ceiling, policy).0
+    }
+
+    /// The id of (`callsite`, `schema`) and its sampler's policy, interning
+    /// the pair (with `policy`) if it is new.
+    fn intern(
+        &self,
+        registry: &mut Registry,
+        callsite: &'static Callsite,
+        schema: &'static EventSchema,
+        ceiling: Option<Level>,
+        policy: Sampling,
+    ) -> (u32, &'static SitePolicy) {
         if let Some(known) = callsite.known(schema.fingerprint) {
-            return Some(known);
+            return known;
         }
         registry.interned.push(Interned { callsite, schema });
         let id = registry.interned.len() as u32;
@@ -299,10 +339,31 @@ impl State {
             // Before any record with the id exists: recovery can decode it.
             run.append_meta(FrameKind::Schema, &Interned { callsite, schema }.encode_schema(id));
         }
-        callsite.add_id(schema, id, policy);
-        callsite.set_ceiling(ceiling, needs_detour(callsite, ceiling));
+        let slot = callsite.add_id(schema, id, policy);
+        callsite.set_ceiling(ceiling, self.detour(registry.filter.as_ref(), callsite, ceiling));
         self.interned_count.store(id, Ordering::Release);
-        callsite.known(schema.fingerprint)
+        (id, slot)
+    }
+
+    /// What `callsite`, whose `ceiling` the running `filter` decided,
+    /// publishes: the flight recorder's detour while a filter runs and the
+    /// recorder is on (every site, so that the events the filter turns
+    /// away reach it and every `error` event writes what it holds), else
+    /// process-wide sampling's when it applies to the site
+    /// ([`needs_detour`]), else the fast path.
+    fn detour(&self, filter: Option<&Filter>, callsite: &Callsite, ceiling: Option<Level>) -> Detour {
+        if filter.is_some() && self.flight_records() > 0 {
+            Detour::Flight
+        } else if needs_detour(callsite, ceiling) {
+            Detour::Sampling
+        } else {
+            Detour::None
+        }
+    }
+
+    /// Events the flight recorder keeps per thread; 0 when it is off.
+    pub fn flight_records(&self) -> usize {
+        self.flight_records.load(Ordering::Relaxed)
     }
 
     /// The most verbose level the running filter records anywhere; `None`

@@ -16,8 +16,8 @@ mod session;
 mod tests;
 
 use lmlog_format::frame::{
-    record_extensions, RecordHeader, DROP_REPORT_ID, EXTENSION_BAGGAGE, EXTENSION_OPERATION, EXTENSION_TRACE_STATE,
-    TRACE_CONTEXT_LEN,
+    record_extensions, RecordHeader, DROP_REPORT_ID, EXTENSION_BAGGAGE, EXTENSION_FLIGHT_RECORDED, EXTENSION_OPERATION,
+    EXTENSION_TRACE_STATE, TRACE_CONTEXT_LEN,
 };
 use std::collections::HashMap;
 
@@ -71,6 +71,10 @@ pub struct Event<'a> {
     /// The process's global context (`lmlog::global_context`) when the
     /// event was emitted, if it was not empty.
     pub global_context: Option<&'a GlobalContext>,
+    /// The flight recorder kept it (`Config::flight_recorder`): the filter
+    /// had turned it away, and it was written just before an `error` event
+    /// of its thread, with its own time.
+    pub flight_recorded: bool,
     /// The fields, not read yet.
     pub fields: Fields<'a>,
 }
@@ -137,6 +141,7 @@ impl<'a> Event<'a> {
             baggage: None,
             trace_state: None,
             global_context: None,
+            flight_recorded: false,
             fields,
         }
     }
@@ -824,6 +829,7 @@ impl<C> Records<'_, C> {
             None
         };
         let (mut operation, mut baggage, mut trace_state) = (None, None, None);
+        let mut flight_recorded = false;
         if h.has_extensions {
             let block_at = r.pos;
             let block = r.len_prefixed().map_err(|e| value_err(Some(id), e))?;
@@ -840,6 +846,8 @@ impl<C> Records<'_, C> {
                     baggage = Some(Baggage::parse(bytes).ok_or_else(|| bad(ValueErrorKind::Utf8))?);
                 } else if tag == EXTENSION_TRACE_STATE {
                     trace_state = Some(std::str::from_utf8(bytes).map_err(|_| bad(ValueErrorKind::Utf8))?);
+                } else if tag == EXTENSION_FLIGHT_RECORDED {
+                    flight_recorded = true;
                 }
             }
         }
@@ -870,6 +878,7 @@ impl<C> Records<'_, C> {
             baggage,
             trace_state,
             global_context: self.global_context.at(self.ticks),
+            flight_recorded,
             fields: Fields::new(&entry.callsite, self.payload, fields_at, &mut outcome),
         };
         out.event(event, &mut entry.prepared).map_err(RecordError::Output)?;

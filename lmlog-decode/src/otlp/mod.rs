@@ -309,7 +309,8 @@ impl Output for OtlpExporter {
             self.report.unsent += 1;
             return Ok(());
         }
-        let Event { unix_nanos, thread, trace, operation, global_context, fields, callsite, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, flight_recorded, fields, callsite, .. } =
+            event;
         let mut flat = crate::output::flat::Flat::default();
         let mut message = String::new();
         if fields.visit_with_message(&mut flat, &mut message).is_err() {
@@ -327,6 +328,9 @@ impl Output for OtlpExporter {
         }
         if let Some(context) = global_context {
             otel_model::global_context_attributes(context, &mut ProtoAttributes(&mut attributes));
+        }
+        if flight_recorded {
+            otel_model::flight_recorder_attribute(&mut ProtoAttributes(&mut attributes));
         }
         let time = otel_model::time_unix_nano(unix_nanos);
         let body = otel_model::body(callsite, &message);

@@ -240,12 +240,13 @@ impl<W: Write> JsonLines<W> {
     }
 
     /// Writes the optional keys that end a line, `operation`,
-    /// `global_context` and `trace`, and the line's end.
+    /// `global_context`, `trace` and `flight_recorder`, and the line's end.
     fn line_end(
         &mut self,
         operation: Option<&OperationRef<'_>>,
         global_context: Option<&GlobalContext>,
         trace: &TraceKeys<'_>,
+        flight_recorded: bool,
     ) {
         if let Some(op) = operation {
             self.buf.extend_from_slice(b",\"operation\":{\"id\":");
@@ -276,6 +277,9 @@ impl<W: Write> JsonLines<W> {
         }
         if !trace.is_empty() {
             self.trace(trace);
+        }
+        if flight_recorded {
+            self.buf.extend_from_slice(b",\"flight_recorder\":true");
         }
         self.buf.extend_from_slice(b"}\n");
     }
@@ -367,7 +371,18 @@ impl<W: Write> super::Output for JsonLines<W> {
 
     #[inline(always)]
     fn event(&mut self, event: Event<'_>, cs: &mut JsonCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, baggage, trace_state, global_context, fields, .. } = event;
+        let Event {
+            unix_nanos,
+            thread,
+            trace,
+            operation,
+            baggage,
+            trace_state,
+            global_context,
+            flight_recorded,
+            fields,
+            ..
+        } = event;
         let trace = TraceKeys { span: trace, baggage, trace_state };
         let (tys, mut r, outcome) = fields.into_parts();
         let start = self.buf.len();
@@ -383,11 +398,11 @@ impl<W: Write> super::Output for JsonLines<W> {
                         self.new_tail(cs, t);
                     }
                     let tail = &cs.tail;
-                    if trace.is_empty() && operation.is_none() && global_context.is_none() {
+                    if trace.is_empty() && operation.is_none() && global_context.is_none() && !flight_recorded {
                         self.buf.extend_from_slice(tail);
                     } else {
                         self.buf.extend_from_slice(&tail[..tail.len() - 2]);
-                        self.line_end(operation.as_ref(), global_context, &trace);
+                        self.line_end(operation.as_ref(), global_context, &trace, flight_recorded);
                     }
                 }
                 None => {
@@ -395,7 +410,7 @@ impl<W: Write> super::Output for JsonLines<W> {
                     if let Some(resource) = &self.resource {
                         self.buf.extend_from_slice(resource);
                     }
-                    self.line_end(operation.as_ref(), global_context, &trace);
+                    self.line_end(operation.as_ref(), global_context, &trace, flight_recorded);
                 }
             }
         }

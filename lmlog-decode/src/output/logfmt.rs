@@ -19,7 +19,8 @@ use crate::json::{self, TimestampFormatter};
 /// sequence is `[]`, an empty map or struct `{}`), `operation.id`,
 /// `operation.name` and `operation.parent_id` if the event has an
 /// operation, `global_context.KEY` for each key of the global context it
-/// was emitted with, `trace_id`, `span_id`
+/// was emitted with, `flight_recorder=true` if the flight recorder kept
+/// it, `trace_id`, `span_id`
 /// and `trace_flags` if the event has a trace context, `thread.id`,
 /// `thread.name` and `source` (`file:line`).
 ///
@@ -125,7 +126,7 @@ impl<W: Write> super::Output for Logfmt<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut LogfmtCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, global_context, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, flight_recorded, fields, .. } = event;
         let mut flat = Flat::default();
         let mut message = String::new();
         let has_message = event.callsite.template().is_some();
@@ -159,6 +160,10 @@ impl<W: Write> super::Output for Logfmt<W> {
                     lmlog_format::ContextValue::Str(s) => write_value(&mut self.buf, s),
                     other => json::write_context_value(&mut self.buf, other),
                 }
+            }
+            if flight_recorded {
+                write_key(&mut self.buf, "flight_recorder");
+                self.buf.extend_from_slice(b"true");
             }
             if let Some(t) = &trace {
                 write_key(&mut self.buf, "trace_id");

@@ -196,7 +196,8 @@ impl<W: Write> super::Output for OtelJson<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut OtelCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, global_context, fields, callsite, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, flight_recorded, fields, callsite, .. } =
+            event;
         let mut flat = Flat::default();
         let mut message = String::new();
         if fields.visit_with_message(&mut flat, &mut message).is_ok() {
@@ -230,6 +231,9 @@ impl<W: Write> super::Output for OtelJson<W> {
             }
             if let Some(context) = global_context {
                 otel_model::global_context_attributes(context, &mut attributes);
+            }
+            if flight_recorded {
+                otel_model::flight_recorder_attribute(&mut attributes);
             }
             b.push(b']');
             if let Some(t) = &trace {

@@ -158,6 +158,11 @@ pub(crate) fn operation_attributes(op: &OperationRef<'_>, out: &mut impl Attribu
     }
 }
 
+/// `lmlog.flight_recorder` (true) on an event the flight recorder kept.
+pub(crate) fn flight_recorder_attribute(out: &mut impl Attributes) {
+    out.attribute("lmlog.flight_recorder", OtelValue::Bool(true));
+}
+
 /// The attributes of an event's fields, flattened under dotted keys.
 pub(crate) fn field_attributes(entries: &[(String, Scalar<'_>)], out: &mut impl Attributes) {
     for (key, value) in entries {

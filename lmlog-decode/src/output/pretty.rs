@@ -155,7 +155,7 @@ impl<W: Write> super::Output for Pretty<W> {
     }
 
     fn event(&mut self, event: Event<'_>, cs: &mut PrettyCallsite) -> io::Result<()> {
-        let Event { unix_nanos, thread, trace, operation, global_context, fields, .. } = event;
+        let Event { unix_nanos, thread, trace, operation, global_context, flight_recorded, fields, .. } = event;
         let mut flat = Flat::default();
         self.message.clear();
         let read = fields.visit_with_message(&mut flat, &mut self.message);
@@ -205,6 +205,10 @@ impl<W: Write> super::Output for Pretty<W> {
                     lmlog_format::ContextValue::Str(s) if !needs_quotes(s) => self.buf.extend_from_slice(s.as_bytes()),
                     other => json::write_context_value(&mut self.buf, other),
                 }
+            }
+            if flight_recorded {
+                self.key("flight_recorder");
+                self.buf.extend_from_slice(b"true");
             }
             if let Some(t) = &trace {
                 self.key("trace_id");

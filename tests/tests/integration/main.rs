@@ -22,6 +22,7 @@ mod failing_sink;
 mod field_types;
 mod files;
 mod filters;
+mod flight;
 mod fn_attributes;
 mod follow;
 mod format_doc;

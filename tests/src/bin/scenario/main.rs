@@ -20,6 +20,7 @@ mod failing_sink;
 mod field_types;
 mod file_modes;
 mod filters;
+mod flight;
 mod fn_attributes;
 mod fuzz_corpus;
 mod generic_sites;
@@ -62,6 +63,7 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | oversized FILE (block|drop) (middle|last) \
                      | thread-churn FILE \
                      | sampling FILE | stats FILE \
+                     | flight FILE (error|no-error|threads) \
                      | process-sampling (levels|adaptive|sampler|trace) FILE)";
 
 fn main() -> ExitCode {
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
         Some("sampling") if args.len() == 2 => sampling::run(&PathBuf::from(&args[1])),
         Some("stats") if args.len() == 2 => stats::run(&PathBuf::from(&args[1])),
+        Some("flight") if args.len() == 3 => flight::run(&PathBuf::from(&args[1]), &args[2]),
         Some("process-sampling") if args.len() == 3 => process_sampling::run(&args[1], &PathBuf::from(&args[2])),
         _ => Err(USAGE.into()),
     };

@@ -1,0 +1,90 @@
+//! `lmlog-scenario flight FILE MODE`: the flight recorder
+//! (`Config::flight_recorder(5)`) under the filter `info`.
+//!
+//! - `error`: 20 `step` debug events (the last 5 in a `batch` operation,
+//!   one of them a derived event type), then an `error` event; then 2 more
+//!   `step` events and a second error; then 3 `step` events and no error.
+//! - `no-error`: 20 `step` debug events and an info event, no error.
+//! - `threads`: two threads each log 10 `step` debug events; then (after
+//!   both have) the second logs an info event and the first, 300 ms later
+//!   (after watermarks newer than its steps), an error.
+//!
+//! Prints `lmlog::stats()` after `flush()` as one JSON object.
+
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+
+use lmlog::{lm_event, lm_operation, LogEvent};
+
+/// A derived debug event type: the recorder keeps every kind of event.
+#[derive(LogEvent)]
+#[lmlog(name = "cache_probe", level = "debug", message = "probe {key}")]
+struct CacheProbe<'a> {
+    key: &'a str,
+    seq: u32,
+}
+
+fn steps(thread: u32, from: u32, to: u32) {
+    for seq in from..to {
+        lm_event!(debug, "step", "step {seq}", thread, seq, note = format!("note {seq}"));
+    }
+}
+
+pub fn run(path: &Path, mode: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let config = lmlog::Config::new().output(path).env_filter(false).filter("info").flight_recorder(5);
+    let _guard = lmlog::init(config)?;
+    lm_event!(info, "started", mode);
+    match mode {
+        "error" => {
+            steps(0, 0, 15);
+            {
+                let _batch = lm_operation!("batch");
+                steps(0, 15, 19);
+                lm_event!(CacheProbe { key: "user:7", seq: 19 });
+                lm_event!(error, "failed", "step failed: {reason}", reason = "disk full");
+            }
+            steps(0, 20, 22);
+            lm_event!(error, "failed_again", reason = "still full");
+            steps(0, 22, 25);
+        }
+        "no-error" => {
+            steps(0, 0, 20);
+            lm_event!(info, "finished", steps = 20u32);
+        }
+        "threads" => {
+            let both_logged = Arc::new(Barrier::new(2));
+            let workers: Vec<_> = [1u32, 2]
+                .into_iter()
+                .map(|thread| {
+                    let both_logged = both_logged.clone();
+                    std::thread::spawn(move || {
+                        steps(thread, 0, 10);
+                        both_logged.wait();
+                        if thread == 1 {
+                            // Drains and their watermarks pass while the
+                            // recorder holds the steps.
+                            std::thread::sleep(std::time::Duration::from_millis(300));
+                            lm_event!(error, "failed", "step failed: {reason}", reason = "timeout");
+                        } else {
+                            lm_event!(info, "finished", steps = 10u32);
+                        }
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker.join().map_err(|_| "a worker panicked")?;
+            }
+        }
+        _ => return Err(format!("unknown mode {mode}").into()),
+    }
+    lmlog::flush();
+    let s = lmlog::stats();
+    let out = serde_json::json!({
+        "emitted": s.emitted,
+        "written": s.written,
+        "sampled_out": s.sampled_out,
+        "dropped": s.dropped,
+    });
+    println!("{out}");
+    Ok(())
+}

@@ -40,6 +40,13 @@ fn quick_run_reports_every_scenario_with_exact_counts() {
         }
         assert!(row(logger, "disabled")["median_ns"].as_f64().is_some());
     }
+    // lmlog's own rows: every rejected event accounted for in the file,
+    // paced or back to back; no disabled event written.
+    for scenario in ["sampled_rejected", "sampled_rejected_batched", "disabled_paced"] {
+        let r = row("lmlog", scenario);
+        assert_eq!(r["dropped"], 0, "lmlog {scenario}");
+        assert!(r["mean_below_p99_ns"].as_f64().is_some(), "lmlog {scenario}");
+    }
     let decode = row("lmlog", "decode");
     assert_eq!(decode["events"], 20_000, "every record decoded");
     assert!(decode["json_mb_per_sec"].as_f64().unwrap() > 0.0);

@@ -159,8 +159,7 @@ fn with_producer(write: impl FnOnce(&mut Producer)) -> bool {
     }
     match OWNER.try_with(|owner| owner.0.get()) {
         Ok(owned) if owned.is_null() => {
-            let producer = Box::into_raw(Box::new(Producer::acquire()));
-            OWNER.with(|owner| owner.0.set(producer));
+            let producer = install_producer();
             let _reactivate = Reactivate(producer);
             // SAFETY: as in `write_event_slow`: just created, owned by
             // `OWNER`, the only reference until `_reactivate` sets `ACTIVE`.
@@ -172,42 +171,49 @@ fn with_producer(write: impl FnOnce(&mut Producer)) -> bool {
 }
 
 /// Counts an event of call site `id` that sampling turned away, in this
-/// thread's table (created with the thread's producer, if need be). While
-/// an event is being written (an encoder logging) or after the thread's
-/// teardown began it is counted lost instead: still counted, in events.
-#[inline(never)]
+/// thread's table: a thread-local load, a load of the site's slot and a
+/// store, inlined into the call site (the rejected path of a sampled site
+/// is its common one). Before the thread's first event the table is made
+/// with its producer; after the thread's teardown began the event is
+/// counted lost instead: still counted, in events.
+#[inline(always)]
 fn count_sampled_out(id: u32) {
-    let producer = ACTIVE.get();
-    if producer.is_null() {
+    let counts = COUNTS.get();
+    if counts.is_null() {
         return count_sampled_out_slow(id);
     }
-    // SAFETY: a non-null `ACTIVE` points to this thread's live producer,
-    // and no event is being written with it (`write_event` nulls `ACTIVE`
-    // while it writes); this shared borrow ends before any other use.
-    let producer = unsafe { &*producer };
-    producer.counts.count(id);
+    // SAFETY: a non-null `COUNTS` points to the table this thread's live
+    // producer holds (an `Arc`): it is set when `OWNER` takes the producer
+    // and nulled before `OWNER` frees it. Only shared references to the
+    // table exist; its counters are atomics only this thread writes.
+    unsafe { &*counts }.count(id);
 }
 
 #[cold]
 #[inline(never)]
 fn count_sampled_out_slow(id: u32) {
     match OWNER.try_with(|owner| owner.0.get()) {
-        Ok(owned) if !ACTIVE.get().is_null() || owned.is_null() => {
-            let producer = if owned.is_null() {
-                let producer = Box::into_raw(Box::new(Producer::acquire()));
-                OWNER.with(|owner| owner.0.set(producer));
-                ACTIVE.set(producer);
-                producer
-            } else {
-                owned
-            };
-            // SAFETY: `producer` is this thread's live producer (owned by
-            // `OWNER`), not being written with (`ACTIVE` is non-null).
-            let producer = unsafe { &*producer };
-            producer.counts.count(id);
+        Ok(owned) if owned.is_null() => {
+            let producer = install_producer();
+            ACTIVE.set(producer);
+            // SAFETY: `producer` was just created and is owned by `OWNER`;
+            // nothing writes with it yet, so a shared borrow is sound.
+            unsafe { &*producer }.counts.count(id);
         }
         _ => STATE.count_lost(1),
     }
+}
+
+/// Creates this thread's producer and hands it to [`OWNER`] (which frees
+/// it at the thread's exit), publishing its counts table in [`COUNTS`].
+/// [`ACTIVE`] is left to the caller.
+#[cold]
+fn install_producer() -> *mut Producer {
+    let producer = Box::into_raw(Box::new(Producer::acquire()));
+    OWNER.with(|owner| owner.0.set(producer));
+    // SAFETY: just created and not yet shared: reading its field is sound.
+    COUNTS.set(Arc::as_ptr(unsafe { &(*producer).counts }));
+    producer
 }
 
 struct Producer {
@@ -238,6 +244,13 @@ thread_local! {
     static ACTIVE: Cell<*mut Producer> = const { Cell::new(std::ptr::null_mut()) };
     /// Owns the producer; its destructor, at thread exit, closes the ring.
     static OWNER: ProducerOwner = const { ProducerOwner(Cell::new(std::ptr::null_mut())) };
+    /// The counts table of this thread's producer, from the producer's
+    /// creation until the thread's teardown begins (null otherwise): the
+    /// rejected path of a sampled call site counts through it without
+    /// touching the producer. Also valid while an event is being written,
+    /// so an event an encoder logs and sampling rejects is still counted
+    /// for its site.
+    static COUNTS: Cell<*const ThreadCounts> = const { Cell::new(std::ptr::null()) };
 }
 
 /// See [`OWNER`].
@@ -248,6 +261,7 @@ impl Drop for ProducerOwner {
         let producer = self.0.replace(std::ptr::null_mut());
         if !producer.is_null() {
             ACTIVE.set(std::ptr::null_mut());
+            COUNTS.set(std::ptr::null());
             // SAFETY: `producer` came from `Box::into_raw` in
             // `write_event_slow` and is freed only here, once; `ACTIVE` no
             // longer hands it out, and no event is being written with it
@@ -292,8 +306,7 @@ fn write_event<E: EncodeFields>(id: u32, event: &E) {
 fn write_event_slow<E: EncodeFields>(id: u32, event: &E) {
     match OWNER.try_with(|owner| owner.0.get()) {
         Ok(owned) if owned.is_null() => {
-            let producer = Box::into_raw(Box::new(Producer::acquire()));
-            OWNER.with(|owner| owner.0.set(producer));
+            let producer = install_producer();
             let _reactivate = Reactivate(producer);
             // SAFETY: just created, owned by `OWNER`; `ACTIVE` is null until
             // `_reactivate` sets it, so this is the only reference.

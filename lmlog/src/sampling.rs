@@ -626,6 +626,7 @@ impl ThreadTotals {
 }
 
 /// Adds `n` to a counter only its owner writes.
+#[inline(always)]
 fn bump(counter: &AtomicU64, n: u64) {
     counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
 }

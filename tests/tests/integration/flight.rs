@@ -162,3 +162,40 @@ fn only_the_erroring_threads_events_are_written() {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// With process-wide sampling: the recorder keeps only what the filter
+/// turns away (debug steps), never what sampling turns away (info
+/// `progress`, counted in `lmlog.sampled_out`); an error that sampling
+/// turns away writes nothing of the recorder, whose events wait for the
+/// next kept error (the info `started` is sampled out like `progress`); kept + sampled out = emitted for every event type.
+#[test]
+fn sampling_and_the_recorder_combine_as_documented() {
+    let dir = TempDir::new("flight-sampled");
+    let path = dir.path().join("sampled.lmlog");
+    let stats: Value = serde_json::from_str(&scenario_output(&["flight", path.to_str().unwrap(), "sampled"])).unwrap();
+    let (lines, summary) = decode_lines(&path);
+    assert!(summary.is_clean() && summary.clean_end, "{:?}", summary.diagnostics);
+    let (sampled, events): (Vec<Value>, Vec<Value>) =
+        lines.into_iter().partition(|l| l["event_type"] == "lmlog.sampled_out");
+    assert_eq!(
+        event_types(&events),
+        ["step", "step", "step", "step", "step", "failed", "step", "step", "step", "failed_again"]
+    );
+    let marks: Vec<bool> = events.iter().map(marked).collect();
+    assert_eq!(marks, [true, true, true, true, true, false, true, true, true, false]);
+    let seqs: Vec<u64> =
+        events.iter().filter(|l| l["event_type"] == "step").map(|l| l["fields"]["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [5, 6, 7, 8, 9, 10, 11, 12]);
+    let mut counts = std::collections::BTreeMap::new();
+    for line in &sampled {
+        *counts.entry(line["fields"]["event_type"].as_str().unwrap().to_owned()).or_insert(0) +=
+            line["fields"]["count"].as_u64().unwrap();
+    }
+    // The info `started` event is sampled out too.
+    let expected = [("dropped_failure", 1), ("progress", 10), ("started", 1)];
+    assert_eq!(counts, expected.into_iter().map(|(t, n)| (t.to_owned(), n)).collect());
+    assert_eq!(stats["sampled_out"], 12, "{stats}");
+    assert_eq!(stats["dropped"], 0, "{stats}");
+    assert_eq!(stats["written"], events.len() as u64, "{stats}");
+    assert_eq!(stats["emitted"], stats["written"].as_u64().unwrap() + 12, "{stats}");
+}

@@ -100,8 +100,19 @@ pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled"
 /// 3-field event at a call site with `sample:` that keeps nearly every
 /// event (the kept cost, sampling check included) and one that rejects
 /// nearly every event (the rejected cost: check and count); the event
-/// inside an operation; the adaptive target under a flood.
-pub const LMLOG_ONLY: [&str; 4] = ["sampled_kept", "sampled_rejected", "operation_tagged", ADAPTIVE_FLOOD];
+/// inside an operation; the adaptive target under a flood. The rejected
+/// call is also timed in batches of back-to-back calls, as the disabled
+/// call is ([`REJECTED_BATCHED`]), and a disabled call is timed paced
+/// ([`DISABLED_PACED`]): the paced harness's floor for any call site.
+pub const LMLOG_ONLY: [&str; 6] =
+    ["sampled_kept", "sampled_rejected", REJECTED_BATCHED, DISABLED_PACED, "operation_tagged", ADAPTIVE_FLOOD];
+
+/// The rejected call of `sampled_rejected`, timed in batches of
+/// back-to-back calls like the disabled call.
+pub const REJECTED_BATCHED: &str = "sampled_rejected_batched";
+/// The disabled call, timed paced like the 3-field event: what the paced
+/// harness reads for a call site that does nothing but load its state.
+pub const DISABLED_PACED: &str = "disabled_paced";
 
 /// One thread floods a plain call site as fast as it can for
 /// [`FLOOD_SECONDS`] under `Config::max_events_per_second(ADAPTIVE_TARGET)`.
@@ -170,11 +181,13 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
     match scenario {
         "paced_3_fields" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_cache_miss)],
         "paced_8_fields" => vec![paced::<P>(scenario, dir, sizes, timer, "order", emit_order)],
-        "disabled" => vec![disabled::<P>(scenario, dir, timer)],
+        "disabled" => vec![batched::<P>(scenario, dir, timer, |peer, j| peer.disabled(black_box(j as u32)))],
         "saturated_1" => saturated::<P>(scenario, dir, sizes, 1),
         "saturated_2" => saturated::<P>(scenario, dir, sizes, 2),
         "sampled_kept" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_kept)],
         "sampled_rejected" => vec![paced_rejected::<P>(scenario, dir, sizes, timer)],
+        REJECTED_BATCHED => vec![batched_rejected::<P>(scenario, dir, timer)],
+        DISABLED_PACED => vec![paced_disabled::<P>(scenario, dir, sizes, timer)],
         "operation_tagged" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_tagged)],
         ADAPTIVE_FLOOD => vec![adaptive_flood::<P>(scenario, dir)],
         other => panic!("unknown scenario {other}"),
@@ -216,6 +229,31 @@ fn emit_rejected<P: Peer>(_peer: &P, i: u64) {
 /// an event nor in an `lmlog.sampled_out` count (0 when nothing vanished).
 fn paced_rejected<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> Row {
     let mut row = paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_rejected);
+    row.dropped = Some(row.events.saturating_sub(kept_and_sampled_out::<P>(dir)));
+    row
+}
+
+/// Rejected calls timed in batches, accounted as [`paced_rejected`]'s.
+fn batched_rejected<P: Peer>(scenario: &str, dir: &Path, timer: &Timer) -> Row {
+    let mut row = batched::<P>(scenario, dir, timer, |peer, j| emit_rejected(peer, j));
+    let emitted = DISABLED_BATCH * (DISABLED_BATCHES + DISABLED_BATCHES / 10);
+    row.dropped = Some(emitted.saturating_sub(kept_and_sampled_out::<P>(dir)));
+    row
+}
+
+/// Paced disabled calls; `dropped` is 0 unless one reached the file.
+fn paced_disabled<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> Row {
+    let mut row = paced::<P>(scenario, dir, sizes, timer, "verbose", |peer, i| peer.disabled(black_box(i as u32)));
+    let written = row.events - row.dropped.unwrap_or(0);
+    assert_eq!(written, 0, "{}: a disabled event reached the file", P::NAME);
+    row.dropped = Some(0);
+    row
+}
+
+/// The `cache_miss` events in the decoded file plus the counts of its
+/// `lmlog.sampled_out` events: every event the sampled call site emitted,
+/// when nothing vanished.
+fn kept_and_sampled_out<P: Peer>(dir: &Path) -> u64 {
     let lines = std::io::BufReader::new(File::open(text_output::<P>(dir, 1, false).path).expect("the decoded file"));
     let mut kept = 0;
     let mut sampled_out = 0;
@@ -227,8 +265,7 @@ fn paced_rejected<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Tim
             _ => {}
         }
     }
-    row.dropped = Some(row.events.saturating_sub(kept + sampled_out));
-    row
+    kept + sampled_out
 }
 
 /// CPU time of the calling thread so far, in nanoseconds (Linux's
@@ -341,14 +378,14 @@ fn paced<P: Peer>(
 }
 
 /// Sub-nanosecond calls cannot be timed one by one with a ~10 ns timer: each
-/// sample is the mean of a batch of calls.
-fn disabled<P: Peer>(scenario: &str, dir: &Path, timer: &Timer) -> Row {
+/// sample is the mean of a batch of back-to-back calls.
+fn batched<P: Peer>(scenario: &str, dir: &Path, timer: &Timer, call: impl Fn(&P, u64)) -> Row {
     let peer = P::start(dir);
     let mut picos = latency_histogram();
     for batch in 0..DISABLED_BATCHES + DISABLED_BATCHES / 10 {
         let before = tsc::start();
         for j in 0..DISABLED_BATCH {
-            peer.disabled(black_box(j as u32));
+            call(&peer, j);
         }
         let after = tsc::stop();
         if batch >= DISABLED_BATCHES / 10 {

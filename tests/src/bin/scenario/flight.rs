@@ -8,13 +8,20 @@
 //! - `threads`: two threads each log 10 `step` debug events; then (after
 //!   both have) the second logs an info event and the first, 300 ms later
 //!   (after watermarks newer than its steps), an error.
+//! - `sampled`: the recorder with process-wide sampling
+//!   (`Config::sample_level(Info, 0.0)` and a `Sampler` that drops the
+//!   event type `dropped_failure`): 10 `step` debug events, 10 `progress`
+//!   info events (all sampled out: sampling, not the filter, turns them
+//!   away, so the recorder does not keep them), an `error` event; 3 more
+//!   steps, a `dropped_failure` error the sampler turns away (it writes
+//!   nothing of the recorder), a `failed_again` error.
 //!
 //! Prints `lmlog::stats()` after `flush()` as one JSON object.
 
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
-use lmlog::{lm_event, lm_operation, LogEvent};
+use lmlog::{lm_event, lm_operation, Level, LogEvent, SamplePolicy, SiteInfo};
 
 /// A derived debug event type: the recorder keeps every kind of event.
 #[derive(LogEvent)]
@@ -31,7 +38,16 @@ fn steps(thread: u32, from: u32, to: u32) {
 }
 
 pub fn run(path: &Path, mode: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let config = lmlog::Config::new().output(path).env_filter(false).filter("info").flight_recorder(5);
+    let mut config = lmlog::Config::new().output(path).env_filter(false).filter("info").flight_recorder(5);
+    if mode == "sampled" {
+        config = config.sample_level(Level::Info, 0.0).sampler(|site: &SiteInfo| {
+            if site.event_type == "dropped_failure" {
+                SamplePolicy::DROP
+            } else {
+                SamplePolicy::KEEP
+            }
+        });
+    }
     let _guard = lmlog::init(config)?;
     lm_event!(info, "started", mode);
     match mode {
@@ -46,6 +62,16 @@ pub fn run(path: &Path, mode: &str) -> Result<(), Box<dyn std::error::Error>> {
             steps(0, 20, 22);
             lm_event!(error, "failed_again", reason = "still full");
             steps(0, 22, 25);
+        }
+        "sampled" => {
+            steps(0, 0, 10);
+            for seq in 0..10u32 {
+                lm_event!(info, "progress", seq);
+            }
+            lm_event!(error, "failed", reason = "disk full");
+            steps(0, 10, 13);
+            lm_event!(error, "dropped_failure", reason = "ignored");
+            lm_event!(error, "failed_again", reason = "still full");
         }
         "no-error" => {
             steps(0, 0, 20);

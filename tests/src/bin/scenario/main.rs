@@ -63,7 +63,7 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | oversized FILE (block|drop) (middle|last) \
                      | thread-churn FILE \
                      | sampling FILE | stats FILE \
-                     | flight FILE (error|no-error|threads) \
+                     | flight FILE (error|no-error|threads|sampled) \
                      | process-sampling (levels|adaptive|sampler|trace) FILE)";
 
 fn main() -> ExitCode {

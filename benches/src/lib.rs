@@ -25,3 +25,29 @@ pub struct Order<'a> {
     /// Payment retries (negative: refunds).
     pub retries: i16,
 }
+
+/// The 3-field `cache_miss` event as a derived type: one of the two event
+/// types the generic-call-site scenario logs through one `lm_event!`.
+#[derive(LogEvent, Clone, Copy, Debug)]
+#[lmlog(name = "cache_miss", level = "info")]
+pub struct CacheMiss<'a> {
+    /// Cache key.
+    pub key: &'a str,
+    /// Shard number.
+    pub shard: u32,
+    /// Lookup latency.
+    pub latency_ms: f64,
+}
+
+/// The same fields as [`CacheMiss`], another event type: the second type
+/// through the generic call site.
+#[derive(LogEvent, Clone, Copy, Debug)]
+#[lmlog(name = "cache_miss_retry", level = "info")]
+pub struct CacheMissRetry<'a> {
+    /// Cache key.
+    pub key: &'a str,
+    /// Shard number.
+    pub shard: u32,
+    /// Lookup latency.
+    pub latency_ms: f64,
+}

@@ -245,7 +245,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #schema
             #sampling
 
-            #[inline]
+            #[inline(always)]
             fn encode_fields(&self, #enc_param: &mut ::lmlog::__private::Encoder<'_>) {
                 #(#metric_checks)*
                 #(#encodes)*

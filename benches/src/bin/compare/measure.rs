@@ -104,8 +104,19 @@ pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled"
 /// call is also timed in batches of back-to-back calls, as the disabled
 /// call is ([`REJECTED_BATCHED`]), and a disabled call is timed paced
 /// ([`DISABLED_PACED`]): the paced harness's floor for any call site.
-pub const LMLOG_ONLY: [&str; 6] =
-    ["sampled_kept", "sampled_rejected", REJECTED_BATCHED, DISABLED_PACED, "operation_tagged", ADAPTIVE_FLOOD];
+pub const LMLOG_ONLY: [&str; 7] = [
+    "sampled_kept",
+    "sampled_rejected",
+    REJECTED_BATCHED,
+    DISABLED_PACED,
+    "operation_tagged",
+    GENERIC_SITE,
+    ADAPTIVE_FLOOD,
+];
+
+/// Two event types with the 3-field event's fields, alternating through
+/// one `lm_event!(event)` in a generic function.
+pub const GENERIC_SITE: &str = "generic_site";
 
 /// The rejected call of `sampled_rejected`, timed in batches of
 /// back-to-back calls like the disabled call.
@@ -189,6 +200,7 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
         REJECTED_BATCHED => vec![batched_rejected::<P>(scenario, dir, timer)],
         DISABLED_PACED => vec![paced_disabled::<P>(scenario, dir, sizes, timer)],
         "operation_tagged" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_tagged)],
+        GENERIC_SITE => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_generic)],
         ADAPTIVE_FLOOD => vec![adaptive_flood::<P>(scenario, dir)],
         other => panic!("unknown scenario {other}"),
     }
@@ -216,6 +228,24 @@ fn emit_tagged<P: Peer>(_peer: &P, i: u64) {
     }
     let (key, latency_ms) = (black_box(KEY), black_box(0.125) * (i & 1023) as f64);
     lmlog::lm_event!(info, "cache_miss", key = key, shard = i as u32, latency_ms = latency_ms);
+}
+
+/// The call site of [`GENERIC_SITE`]: every event type that reaches it
+/// after its first is one of its variants.
+#[inline(always)]
+fn generic_site<E: lmlog::LogEvent>(event: E) {
+    lmlog::lm_event!(event);
+}
+
+/// [`GENERIC_SITE`]: `CacheMiss` and `CacheMissRetry` in turn.
+#[inline(always)]
+fn emit_generic<P: Peer>(_peer: &P, i: u64) {
+    let (key, latency_ms) = (black_box(KEY), black_box(0.125) * (i & 1023) as f64);
+    if i & 1 == 0 {
+        generic_site(lmlog_benches::CacheMiss { key, shard: i as u32, latency_ms });
+    } else {
+        generic_site(lmlog_benches::CacheMissRetry { key, shard: i as u32, latency_ms });
+    }
 }
 
 /// The 3-field event at a call site with `sample: 0.000001`.

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::measure::{Row, ADAPTIVE_FLOOD, DECODE, DECODE_SORTED, DISABLED_PACED, REJECTED_BATCHED, SUMMARY};
+use crate::measure::{
+    Row, ADAPTIVE_FLOOD, DECODE, DECODE_SORTED, DISABLED_PACED, GENERIC_SITE, REJECTED_BATCHED, SUMMARY,
+};
 use crate::tsc::Timer;
 use crate::Options;
 
@@ -191,6 +193,7 @@ pub fn markdown(rows: &[Row], timer: &Timer, options: &Options, python_note: Opt
                 find(rows, "lmlog", DISABLED_PACED),
             ),
             ("plain, inside an operation (`lm_operation!`)", tagged),
+            ("two event types in turn through one generic call site", find(rows, "lmlog", GENERIC_SITE)),
         ] {
             if let Some(r) = r {
                 let _ = writeln!(

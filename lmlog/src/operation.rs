@@ -61,15 +61,17 @@ const TAG_CAPACITY: usize = 16;
 pub(crate) const ASSEMBLE: u8 = u8::MAX;
 
 /// What the calling thread's records carry for its operation: 0 for
-/// nothing, [`ASSEMBLE`], or the length of the block [`write_tag`]
-/// copies.
+/// nothing, [`ASSEMBLE`], or the length of the block [`tag_bytes`]
+/// holds.
 #[inline(always)]
 pub(crate) fn tag_len() -> u8 {
     TAG_LEN.with(Cell::get)
 }
 
-/// Copies the current operation's encoded extension block, of `len` bytes
-/// ([`tag_len`], neither 0 nor [`ASSEMBLE`]).
+/// The current operation's encoded extension block, its first
+/// [`tag_len`] bytes meaningful (when that is neither 0 nor [`ASSEMBLE`]),
+/// by value: the record's encoder copies it without its address leaving
+/// the record's writer (see `Encoder::out_of_line`).
 ///
 /// Out of line: inlined, its set-up is hoisted onto every record's path,
 /// tagged or not. Generic over the record's event type `E` only so that it
@@ -77,13 +79,8 @@ pub(crate) fn tag_len() -> u8 {
 /// load (in this library crate it is a call that saves registers).
 #[inline(never)]
 #[allow(clippy::extra_unused_type_parameters)] // `E` places the instance; see above
-pub(crate) fn write_tag<E: ?Sized>(enc: &mut crate::value::Encoder<'_>, len: u8) {
-    TAG_BYTES.with(|bytes| {
-        // SAFETY: only this thread reaches its `TAG_BYTES`, and nothing
-        // sets it while this shared borrow (a copy into the ring) lives.
-        let bytes = unsafe { &*bytes.as_ptr() };
-        enc.write_prefix(bytes, usize::from(len));
-    });
+pub(crate) fn tag_bytes<E: ?Sized>() -> [u8; TAG_CAPACITY] {
+    TAG_BYTES.with(Cell::get)
 }
 
 /// Makes `current` the thread's current operation.
@@ -119,7 +116,7 @@ fn publish_tag(current: Current) {
 
 /// The current operation of the calling thread, taking the name it still
 /// has to write: what the producer puts in a record that has an operation
-/// and is not a plain copy of [`write_tag`]'s block.
+/// and is not a plain copy of [`tag_bytes`]' block.
 #[inline(never)]
 pub(crate) fn take_current() -> Current {
     CURRENT.with(|current| {
@@ -368,7 +365,7 @@ mod tests {
         }
         let mut buf = [0u8; 64];
         let mut enc = crate::value::Encoder::new(&mut buf);
-        write_tag::<()>(&mut enc, len);
+        enc.write_prefix(&tag_bytes::<()>(), usize::from(len));
         let written = enc.written();
         let mut block = lmlog_format::wire::WireReader::new(written);
         let items = block.len_prefixed().ok()?;

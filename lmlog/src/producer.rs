@@ -23,7 +23,9 @@ use crate::value::Encoder;
 ///
 /// The sampling check is compiled only for event types whose
 /// [`LogEvent::SAMPLING`] turns events away (`sample:`, `rate_limit:`);
-/// an event it rejects is counted for its call site.
+/// an event it rejects is counted for its call site. The site's first
+/// event type, and its second when no process-wide rule applies to it,
+/// are written here; anything else goes through `emit_slow`.
 #[inline(always)]
 pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, event: &E) {
     let schema = if E::LEVEL_VARIES {
@@ -36,15 +38,21 @@ pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, even
     } else {
         E::SCHEMA
     };
-    match callsite.primary_id_for(state, schema.fingerprint) {
-        Some(id) => {
-            if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
-                write_event(id, event)
-            } else {
-                count_sampled_out(id)
-            }
-        }
-        None => emit_slow(callsite, schema, event),
+    let id = match callsite.primary_id_for(state, schema.fingerprint) {
+        Some(id) => id,
+        // A generic site's second event type, when nothing but the filter
+        // applies to it, takes the same path as its first: a few loads
+        // here cost a plain site less than the call out of line costs a
+        // generic one (BENCHMARKS.md).
+        None => match callsite.unsampled_variant_id(state, schema) {
+            Some(id) => id,
+            None => return emit_slow(callsite, schema, event),
+        },
+    };
+    if E::SAMPLING.keeps_all() || E::SAMPLING.keeps(callsite.rate_window()) {
+        write_event(id, event)
+    } else {
+        count_sampled_out(id)
     }
 }
 
@@ -369,9 +377,9 @@ impl Producer {
                 enc.write_bytes(trace);
             }
             if tag == crate::operation::ASSEMBLE {
-                self.write_extensions(&mut enc);
+                enc.out_of_line(|enc| self.with_extensions(enc));
             } else if tag != 0 {
-                crate::operation::write_tag::<E>(&mut enc, tag);
+                enc.write_prefix(&crate::operation::tag_bytes::<E>(), usize::from(tag));
             }
             event.encode_fields(&mut enc);
             if !enc.overflowed() {
@@ -420,7 +428,7 @@ impl Producer {
     }
 
     /// Builds the extension block of a record that does not copy
-    /// [`crate::operation::write_tag`]'s: the first of an operation (which
+    /// [`crate::operation::tag_bytes`]': the first of an operation (which
     /// names it), one whose operation ids are too large to copy, or one
     /// with baggage or a trace state in its OpenTelemetry context
     /// (`extras`). Takes the thread's current operation into `operation`.
@@ -449,11 +457,13 @@ impl Producer {
         let _ = extras;
     }
 
-    /// Writes the extension block [`Producer::assemble_extensions`] built.
+    /// Writes the extension block [`Producer::assemble_extensions`] built,
+    /// out of line and by value (see `Encoder::out_of_line`).
     #[inline(never)]
-    fn write_extensions(&self, enc: &mut Encoder<'_>) {
+    fn with_extensions<'b>(&self, mut enc: Encoder<'b>) -> Encoder<'b> {
         enc.write_varint(self.extensions.len() as u64);
         enc.write_bytes(&self.extensions);
+        enc
     }
 
     #[inline(always)]

@@ -421,6 +421,14 @@ pub(crate) fn configure(settings: &ProcessSampling) {
     *SAMPLER.write().unwrap_or_else(|e| e.into_inner()) = settings.sampler.clone();
 }
 
+/// Whether the process-wide threshold of `level` keeps every event (no
+/// level rate below 1, no adaptive target lowering it), as
+/// [`keeps_process_wide`] reads it.
+#[inline(always)]
+pub(crate) fn level_keeps_all(level: Level) -> bool {
+    LEVEL_KEEP[level as usize].load(Ordering::Relaxed) >= KEEP_ALL
+}
+
 /// Whether events of `level` are subject to a process-wide rate (a level
 /// rate below 1, or the adaptive target).
 pub(crate) fn level_is_sampled(level: Level) -> bool {

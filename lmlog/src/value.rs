@@ -75,11 +75,36 @@ impl<'a> Encoder<'a> {
     }
 
     /// A write of `len` bytes did not fit: nothing more is written.
-    #[cold]
+    #[inline(always)]
     fn overflow(&mut self, len: usize) {
+        self.out_of_line(|enc| enc.overflowed_by(len))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn overflowed_by(mut self, len: usize) -> Self {
         self.overflowed = true;
         self.end = self.pos;
         self.missing += len;
+        self
+    }
+
+    /// Runs a cold write on this encoder moved out of `self`, and moves the
+    /// result back. A call that took `&mut self` would let the encoder's
+    /// address escape, and the compiler would then keep the cursors in
+    /// memory around every write of the record (a store and a reload per
+    /// field); moved by value only the cold branch touches memory, and the
+    /// hot path keeps them in registers.
+    #[inline(always)]
+    pub(crate) fn out_of_line(&mut self, write: impl FnOnce(Self) -> Self) {
+        // SAFETY: `Encoder` has no destructor and holds only raw pointers
+        // and integers, so the bitwise copy is a plain move of its state;
+        // the result replaces `*self` (whose old value needs no drop), and
+        // only one of the two is used at any time.
+        let moved = unsafe { std::ptr::read(self) };
+        let written = write(moved);
+        // SAFETY: `self` is valid for writes; the old value has no drop glue.
+        unsafe { std::ptr::write(self, written) };
     }
 
     /// The bytes written so far.
@@ -113,7 +138,7 @@ impl<'a> Encoder<'a> {
         const { assert!(N.is_power_of_two()) };
         let len = len & (N - 1);
         if N > self.room() {
-            return self.write_bytes_cold(&bytes[..len]);
+            return self.out_of_line(|enc| enc.with_bytes(&bytes[..len]));
         }
         // SAFETY: `N <= room`, so `pos..pos + N` is inside the buffer, which
         // does not overlap `bytes`; `len <= N` keeps `pos` inside it too.
@@ -125,12 +150,14 @@ impl<'a> Encoder<'a> {
         }
     }
 
-    /// [`Self::write_bytes`] out of line, for the rare case of a caller
-    /// whose fast path is a copy of a constant size.
+    /// [`Self::write_bytes`] out of line (see [`Self::out_of_line`]), for
+    /// the rare case of a caller whose fast path is a copy of a constant
+    /// size.
     #[cold]
     #[inline(never)]
-    fn write_bytes_cold(&mut self, bytes: &[u8]) {
-        self.write_bytes(bytes)
+    fn with_bytes(mut self, bytes: &[u8]) -> Self {
+        self.write_bytes(bytes);
+        self
     }
 
     /// Writes one raw byte.
@@ -150,7 +177,7 @@ impl<'a> Encoder<'a> {
     #[inline(always)]
     pub fn write_varint(&mut self, mut v: u64) {
         if self.room() < varint::MAX_VARINT_U64 {
-            return self.write_varint_near_end(v);
+            return self.out_of_line(|enc| enc.with_varint_near_end(v));
         }
         // SAFETY: a varint of a u64 takes at most `MAX_VARINT_U64` bytes and that
         // many are left before `end`.
@@ -166,11 +193,15 @@ impl<'a> Encoder<'a> {
         }
     }
 
+    /// A varint near the end of the room, byte by byte (see
+    /// [`Self::out_of_line`]).
     #[cold]
-    fn write_varint_near_end(&mut self, v: u64) {
+    #[inline(never)]
+    fn with_varint_near_end(mut self, v: u64) -> Self {
         let mut tmp = [0u8; varint::MAX_VARINT_U64];
         let n = varint::write_u64(&mut tmp, v).unwrap_or(varint::MAX_VARINT_U64);
         self.write_bytes(&tmp[..n]);
+        self
     }
 
     /// Writes an unsigned 128-bit varint.

@@ -82,6 +82,10 @@ fn level_rates_are_exact_at_zero_and_one_binomial_between_and_multiply_with_a_si
         assert_eq!(sampled.get(t), None, "{t}");
     }
     assert!(binomial(kept("generic_debug"), emitted["generic_debug"], 0.25), "{}", kept("generic_debug"));
+    // A generic site whose first type is not sampled: its sampled second
+    // type still is (it leaves the inline path of the first's kind).
+    assert_eq!(kept("first_type_error"), 1);
+    assert!(binomial(kept("second_type_debug"), emitted["second_type_debug"], 0.25), "{}", kept("second_type_debug"));
 }
 
 #[test]

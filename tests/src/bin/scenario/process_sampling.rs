@@ -7,7 +7,8 @@
 //! - `levels`: level rates 0 (trace), 0.25 (debug) and 1 (info); a debug
 //!   site with `sample: 0.5` as well (the rates multiply); `warn` and
 //!   `error` sites without a rate, and a generic site logging debug and
-//!   error events.
+//!   error events, and another logging error events first, then debug
+//!   ones (its second event type is the sampled one).
 //! - `adaptive`: a target of [`TARGET`] events a second under a flood of
 //!   [`FLOOD`] `info` events a second for [`PHASE_MS`], then of
 //!   [`FLOOD`]` / 4` for as long; each event carries `ms`, the time since
@@ -63,8 +64,26 @@ struct GenericError {
     n: u64,
 }
 
+#[derive(LogEvent)]
+#[lmlog(name = "second_type_debug", level = "debug")]
+struct SecondTypeDebug {
+    n: u64,
+}
+
+#[derive(LogEvent)]
+#[lmlog(name = "first_type_error", level = "error")]
+struct FirstTypeError {
+    n: u64,
+}
+
 /// One call site for every event type `E`.
 fn log_generic<E: LogEvent>(event: E) {
+    lm_event!(event);
+}
+
+/// Another: its first event type (an error) is not sampled, its second
+/// (debug) is.
+fn log_generic_error_first<E: LogEvent>(event: E) {
     lm_event!(event);
 }
 
@@ -72,6 +91,7 @@ fn levels(config: lmlog::Config) -> Result<Counts, Box<dyn std::error::Error>> {
     let config = config.sample_level(Level::Trace, 0.0).sample_level(Level::Debug, 0.25).sample_level(Level::Info, 1.0);
     let _guard = lmlog::init(config)?;
     let mut counts = Counts::new();
+    log_generic_error_first(FirstTypeError { n: 0 });
     let threads: Vec<_> = (0..4u64)
         .map(|thread| {
             std::thread::spawn(move || {
@@ -86,6 +106,7 @@ fn levels(config: lmlog::Config) -> Result<Counts, Box<dyn std::error::Error>> {
                     lm_event!(error, "error_site", thread, n);
                     log_generic(GenericDebug { n });
                     log_generic(GenericError { n });
+                    log_generic_error_first(SecondTypeDebug { n });
                 }
             })
         })
@@ -102,6 +123,8 @@ fn levels(config: lmlog::Config) -> Result<Counts, Box<dyn std::error::Error>> {
         ("error_site", 4_000),
         ("generic_debug", 4_000),
         ("generic_error", 4_000),
+        ("first_type_error", 1),
+        ("second_type_debug", 4_000),
     ] {
         counts.insert(event_type, n);
     }

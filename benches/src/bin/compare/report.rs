@@ -441,6 +441,26 @@ fn targets(rows: &[Row]) -> Vec<Target> {
             2.0 / (tagged - plain).max(0.1),
         );
     }
+    let eight = get("lmlog", "paced_8_fields");
+    if let (Some(plain), Some(derived)) = (plain, eight.and_then(|r| r.mean_below_p99_ns)) {
+        let medians = match (get("lmlog", "paced_3_fields").and_then(|r| r.median_ns), eight.and_then(|r| r.median_ns))
+        {
+            (Some(three), Some(eight)) => format!(" (medians {} and {})", ns(Some(eight)), ns(Some(three))),
+            _ => String::new(),
+        };
+        push(
+            "8-field derived event: within 5 ns of the 3-field one",
+            format!("+{:.1} ns{medians}", derived - plain),
+            5.0 / (derived - plain).max(0.1),
+        );
+    }
+    if let (Some(plain), Some(generic)) = (plain, get("lmlog", GENERIC_SITE).and_then(|r| r.mean_below_p99_ns)) {
+        push(
+            "generic call site (two event types): within 1 ns of a plain one",
+            format!("+{:.1} ns", generic - plain),
+            1.0 / (generic - plain).max(0.1),
+        );
+    }
     if let Some(median) = get("lmlog", "disabled").and_then(|r| r.median_ns) {
         push("disabled call ≤ 1 ns", ns(Some(median)), 1.0 / median);
     }

@@ -118,7 +118,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         compression: config.compression,
         service_name: resource.service_name,
         resource: resource.attributes,
-        clock: crate::clock::calibrated(),
+        clock: crate::clock::started(),
         spill_capacity: config.spill_capacity,
         max_events_per_second: config.sampling.max_events_per_second,
     };

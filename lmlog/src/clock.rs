@@ -131,9 +131,10 @@ fn rate_between(start: RatePoint, end: RatePoint) -> f64 {
         * 1e9
 }
 
-/// How long `init` measures a provisional tick rate, spinning (a sleep
-/// would last far longer than asked): the writer replaces it with one
-/// measured over a baseline that doubles at its drains.
+/// How long `init` measures a provisional tick rate at least: from
+/// [`begin`], at its start, to [`started`], spinning for what its own work
+/// (opening the output, detecting the resource) left of it. The writer
+/// replaces it with one measured over a baseline that doubles at its drains.
 const PROVISIONAL_WINDOW: Duration = Duration::from_micros(200);
 
 /// How the process's clock started: source, provisional rate and anchor,
@@ -151,22 +152,34 @@ pub(crate) struct Startup {
     window: Duration,
 }
 
+/// The first reading of the rate's baseline, taken once per process (at
+/// the start of `init`, so that its work counts towards the provisional
+/// rate's window).
+pub(crate) fn begin() -> RatePoint {
+    static BEGIN: OnceLock<RatePoint> = OnceLock::new();
+    *BEGIN.get_or_init(first_reading)
+}
+
+fn first_reading() -> RatePoint {
+    source();
+    // The first reads of a clock can be slow (the vDSO's pages are touched
+    // on first use): one of each before the readings that count.
+    let _ = (Instant::now(), unix_nanos());
+    rate_point()
+}
+
 /// The clock's start, once per process on first use (by `init`, before
 /// the writer starts) and reused by later runtimes, so that the session's
 /// rate never changes within a process.
 pub(crate) fn started() -> Startup {
     static STARTUP: OnceLock<Startup> = OnceLock::new();
-    *STARTUP.get_or_init(|| start(PROVISIONAL_WINDOW))
+    *STARTUP.get_or_init(|| start(begin(), PROVISIONAL_WINDOW))
 }
 
-/// Reads the start of the baseline and measures a provisional rate over
-/// `window` against the monotonic clock.
-fn start(window: Duration) -> Startup {
+/// Measures a provisional rate against the monotonic clock from `start`
+/// over at least `window`.
+fn start(start: RatePoint, window: Duration) -> Startup {
     let source = source();
-    // The first reads of a clock can be slow (the vDSO's pages are touched
-    // on first use): one of each before the readings that count.
-    let _ = (Instant::now(), unix_nanos());
-    let start = rate_point();
     let ticks_per_second = match source {
         ClockSource::MonotonicNanos => 1e9,
         ClockSource::Tsc => {
@@ -227,7 +240,7 @@ mod tests {
 
     #[test]
     fn ticks_are_monotonic_and_the_rate_is_refined() {
-        let started = start(Duration::from_micros(200));
+        let started = start(first_reading(), Duration::from_micros(200));
         let provisional = started.info.ticks_per_second;
         assert!(provisional > 1e6, "{started:?}");
         let a = now();

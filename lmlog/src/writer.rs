@@ -153,9 +153,17 @@ impl Writer {
         }
     }
 
+    /// Writes the start of the output (session, schemas so far) and has
+    /// the sink flush it; `init` calls it before the thread starts. If the
+    /// sink fails, the first drain starts the file again.
+    pub(crate) fn start_output(&mut self) {
+        self.start_file();
+        self.write_out();
+        self.driver.flush();
+    }
+
     pub(crate) fn run(mut self) {
         let _exit = WriterExit;
-        self.start_file();
         loop {
             // Wake for the sink's next trial if it comes before the next drain.
             let interval = self.settings.flush_interval;

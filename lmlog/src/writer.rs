@@ -36,8 +36,8 @@ pub(crate) struct WriterSettings {
     pub compression: Compression,
     pub service_name: Option<String>,
     pub resource: Vec<(String, String)>,
-    /// Source, provisional rate and first readings of the tick counter,
-    /// taken by `init` in a short spin; the writer refines the rate.
+    /// Source, provisional rate and first reading of the tick counter,
+    /// taken by `init` over its own work; the writer refines the rate.
     pub clock: Startup,
     /// Bytes the sink driver holds while the sink fails.
     pub spill_capacity: usize,

@@ -256,6 +256,12 @@ pub enum DiagnosticKind {
         /// The declared ticks per second.
         ticks_per_second: f64,
     },
+    /// A clock frame's measured tick rate is unusable: it is ignored, and
+    /// the rate in force (the session's, or an earlier clock frame's) kept.
+    BadClockRate {
+        /// The measured ticks per second.
+        ticks_per_second: f64,
+    },
     /// The stream ends without an end frame: the writer may still be running
     /// or was killed.
     MissingEnd,
@@ -377,6 +383,11 @@ impl fmt::Display for Diagnostic {
                 f,
                 "session declares an unusable clock rate of {ticks_per_second} ticks per second; \
                  timestamps count ticks as nanoseconds"
+            ),
+            DiagnosticKind::BadClockRate { ticks_per_second } => write!(
+                f,
+                "clock frame carries an unusable clock rate of {ticks_per_second} ticks per second; \
+                 the rate in force is kept"
             ),
             DiagnosticKind::MissingEnd => f.write_str(
                 "note: the stream ends without an end frame (the writer may still be running, or was killed)",

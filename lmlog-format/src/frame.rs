@@ -50,7 +50,8 @@ pub const fn frame_header_len(version: u16) -> usize {
 pub enum FrameKind {
     /// [`crate::SessionInfo`], first frame of every file.
     Session = 1,
-    /// [`crate::ClockAnchor`]: a fresh reading of both clocks.
+    /// [`crate::ClockUpdate`]: a fresh reading of both clocks, and the tick
+    /// rate measured so far.
     Clock = 2,
     /// A call-site schema ([`crate::CallsiteSchema`]).
     Schema = 3,

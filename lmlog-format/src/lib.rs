@@ -23,9 +23,9 @@ pub mod wire;
 pub use frame::{FrameHeader, FrameKind, RecordHeader, RecordsHeader, FORMAT_VERSION, MAGIC, SYNC};
 pub use level::Level;
 pub use schema::{
-    CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, ContextChange, ContextOp, ContextValue,
-    DroppedEnd, EndInfo, GlobalContextReport, LossDetail, LossReport, SampledCount, SampledReport, SessionInfo,
-    ThreadInfo, Watermark, WriterLoss,
+    CallsiteSchema, CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, ClockUpdate, ContextChange, ContextOp,
+    ContextValue, DroppedEnd, EndInfo, GlobalContextReport, LossDetail, LossReport, SampledCount, SampledReport,
+    SessionInfo, ThreadInfo, Watermark, WriterLoss,
 };
 pub use types::{
     Field, FieldDesc, JsonKind, Type, TypeDesc, TypeTag, Variant, VariantDesc, VariantKind, VariantKindDesc,

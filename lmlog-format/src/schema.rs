@@ -125,6 +125,62 @@ pub struct ClockAnchor {
     pub unix_nanos: u64,
 }
 
+/// The payload of a clock frame: a newer [`ClockAnchor`], then (appended
+/// by lmlog 0.2 on; absent from older payloads) the tick rate the writer
+/// measured since the process started, which replaces the session's from
+/// this frame on.
+///
+/// A reader that knows only [`ClockAnchor`] decodes its prefix and ignores
+/// the rest (postcard ignores trailing bytes):
+///
+/// ```
+/// use lmlog_format::schema::{from_payload, to_payload};
+/// use lmlog_format::{ClockAnchor, ClockUpdate};
+///
+/// let anchor = ClockAnchor { ticks: 5_000, unix_nanos: 1_795_612_990_000_000_000 };
+/// let payload = to_payload(&ClockUpdate { anchor, ticks_per_second: Some(2.6e9) });
+/// assert_eq!(from_payload::<ClockAnchor>(&payload)?, anchor);
+/// assert_eq!(ClockUpdate::decode(&payload)?.ticks_per_second, Some(2.6e9));
+/// // An old payload decodes without the rate.
+/// assert_eq!(ClockUpdate::decode(&to_payload(&anchor))?.ticks_per_second, None);
+/// # Ok::<(), postcard::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockUpdate {
+    /// The fields every version writes.
+    pub anchor: ClockAnchor,
+    /// The appended tick rate; `None` in payloads written before it.
+    pub ticks_per_second: Option<f64>,
+}
+
+impl ClockUpdate {
+    /// Decodes a clock frame's payload of any version: the [`ClockAnchor`]
+    /// prefix, then the rate if the payload goes on. Bytes after the
+    /// fields known here (appended by a later writer) are ignored.
+    pub fn decode(payload: &[u8]) -> Result<ClockUpdate, postcard::Error> {
+        let (anchor, rest) = postcard::take_from_bytes::<ClockAnchor>(payload)?;
+        let ticks_per_second = match rest {
+            [] => None,
+            rest => Some(postcard::take_from_bytes::<f64>(rest)?.0),
+        };
+        Ok(ClockUpdate { anchor, ticks_per_second })
+    }
+}
+
+impl Serialize for ClockUpdate {
+    /// The fields of [`ClockAnchor`], then the rate if any: postcard writes
+    /// a tuple's elements back to back.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(1 + usize::from(self.ticks_per_second.is_some()))?;
+        tuple.serialize_element(&self.anchor)?;
+        if let Some(rate) = &self.ticks_per_second {
+            tuple.serialize_element(rate)?;
+        }
+        tuple.end()
+    }
+}
+
 /// Calibration of the tick clock, in the session header.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClockInfo {
@@ -506,6 +562,27 @@ mod tests {
         // Every truncation is an error, never a panic.
         for cut in 0..bytes.len() {
             assert!(CallsiteSchema::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn clock_updates_read_old_and_newer_payloads() {
+        let anchor = ClockAnchor { ticks: 123_456_789, unix_nanos: 1_795_612_990_000_000_000 };
+        let update = ClockUpdate { anchor, ticks_per_second: Some(2_596_141_000.5) };
+        let old = to_payload(&anchor);
+        let new = to_payload(&update);
+        assert_eq!(&new[..old.len()], old, "the rate is appended, the prefix is the old payload");
+        assert_eq!(new.len(), old.len() + 8);
+        assert_eq!(ClockUpdate::decode(&old).unwrap(), ClockUpdate { anchor, ticks_per_second: None });
+        assert_eq!(to_payload(&ClockUpdate { anchor, ticks_per_second: None }), old);
+        assert_eq!(ClockUpdate::decode(&new).unwrap(), update);
+        // A later writer's further appended fields are ignored.
+        let mut later = new.clone();
+        later.extend_from_slice(&[9, 9, 9]);
+        assert_eq!(ClockUpdate::decode(&later).unwrap(), update);
+        // A rate cut short is an error, never a panic or a guess.
+        for cut in old.len() + 1..new.len() {
+            assert!(ClockUpdate::decode(&new[..cut]).is_err(), "cut at {cut}");
         }
     }
 

@@ -88,6 +88,8 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     if control.is_some() {
         return Err(InitError::AlreadyInitialized);
     }
+    // The clock's provisional rate is measured over the work below.
+    crate::clock::begin();
     let (filter, refused_env_filter) = config.resolved_filter()?;
     if let (Some(Output::Sink(_)), Some(setting)) = (&config.output, config.file.first_setting()) {
         return Err(InitError::FileSettingWithCustomSink { setting });
@@ -118,7 +120,7 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         compression: config.compression,
         service_name: resource.service_name,
         resource: resource.attributes,
-        clock: crate::clock::calibrated(),
+        clock: crate::clock::started(),
         spill_capacity: config.spill_capacity,
         max_events_per_second: config.sampling.max_events_per_second,
     };
@@ -139,7 +141,11 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
         crate::fatal::install_once();
     }
     let (commands, receiver) = flume::unbounded();
-    let writer = Writer::new(sink, receiver, settings);
+    let mut writer = Writer::new(sink, receiver, settings);
+    // On this thread, not the writer's: a program that exits before the
+    // first drain leaves a file that decodes, and `init` does not wait for
+    // a new thread to be scheduled.
+    writer.start_output();
     let join = std::thread::Builder::new()
         .name("lmlog-writer".into())
         .spawn(move || writer.run())
@@ -171,10 +177,6 @@ pub fn init(mut config: Config) -> Result<Guard, InitError> {
     if let Some(refused) = refused_env_filter {
         crate::diagnostics::refused_env_filter(&refused);
     }
-    // The writer framed the file header as it started: have it written now,
-    // so that a program that exits before the first drain leaves a file
-    // that decodes.
-    flush();
     Ok(Guard { _private: () })
 }
 

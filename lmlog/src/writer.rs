@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lmlog_format::{
-    ClockAnchor, ClockInfo, ContextValue, EndInfo, FrameKind, GlobalContextReport, LossDetail, LossReport,
+    ClockAnchor, ClockInfo, ClockUpdate, ContextValue, EndInfo, FrameKind, GlobalContextReport, LossDetail, LossReport,
     SampledReport, SessionInfo, WriterLoss,
 };
 
-use crate::clock::unix_nanos;
+use crate::clock::{unix_nanos, RateRefiner, Startup};
 use crate::config::Compression;
 use crate::driver::{Delivery, SinkDriver};
 use crate::framer::{Drained, Framer};
@@ -36,9 +36,9 @@ pub(crate) struct WriterSettings {
     pub compression: Compression,
     pub service_name: Option<String>,
     pub resource: Vec<(String, String)>,
-    /// Source and rate of the tick counter, measured before the writer
-    /// started so that no event waits for the calibration.
-    pub clock: ClockInfo,
+    /// Source, provisional rate and first reading of the tick counter,
+    /// taken by `init` over its own work; the writer refines the rate.
+    pub clock: Startup,
     /// Bytes the sink driver holds while the sink fails.
     pub spill_capacity: usize,
     /// `Config::max_events_per_second`; 0: no adaptive target.
@@ -51,7 +51,7 @@ impl WriterSettings {
     pub(crate) fn session(&self, file_index: u32, anchor: ClockAnchor) -> SessionInfo {
         SessionInfo {
             writer_version: env!("CARGO_PKG_VERSION").to_string(),
-            clock: ClockInfo { anchor, ..self.clock },
+            clock: ClockInfo { anchor, ..self.clock.info },
             pid: std::process::id(),
             executable: std::env::current_exe().ok().map(|p| p.display().to_string()),
             hostname: hostname(),
@@ -77,6 +77,12 @@ pub(crate) struct Writer {
     /// rings: the next watermark.
     last_drain_ticks: Option<u64>,
     last_anchor: Instant,
+    /// The tick rate, refined over a growing baseline and published in
+    /// clock frames.
+    rate: RateRefiner,
+    /// The shutdown's drain is under way: it publishes a clock frame, so
+    /// that the last records convert between two readings.
+    closing: bool,
     /// The anchor of the latest session or clock frame: a rotated file's
     /// session repeats it, so that ticks convert to the same times on both
     /// sides of the rotation (one drain's records can straddle it, and a
@@ -113,7 +119,8 @@ impl Writer {
     pub(crate) fn new(sink: Box<dyn Sink>, commands: flume::Receiver<Command>, settings: WriterSettings) -> Writer {
         // Before the thread starts: producers may wait for it from `init` on.
         STATE.set_writer_running(true);
-        crate::sampling::set_ticks_per_second(settings.clock.ticks_per_second);
+        crate::sampling::set_ticks_per_second(settings.clock.info.ticks_per_second);
+        let rate = RateRefiner::new(settings.clock);
         let spill_capacity = settings.spill_capacity;
         let adaptive =
             (settings.max_events_per_second > 0).then(|| AdaptiveTarget::new(settings.max_events_per_second, 0.0, 0));
@@ -126,6 +133,8 @@ impl Writer {
             last_drain: Instant::now(),
             last_drain_ticks: None,
             last_anchor: Instant::now(),
+            rate,
+            closing: false,
             anchor: None,
             rings: Vec::new(),
             lost_events_reported: STATE.lost_events(),
@@ -144,9 +153,17 @@ impl Writer {
         }
     }
 
+    /// Writes the start of the output (session, schemas so far) and has
+    /// the sink flush it; `init` calls it before the thread starts. If the
+    /// sink fails, the first drain starts the file again.
+    pub(crate) fn start_output(&mut self) {
+        self.start_file();
+        self.write_out();
+        self.driver.flush();
+    }
+
     pub(crate) fn run(mut self) {
         let _exit = WriterExit;
-        self.start_file();
         loop {
             // Wake for the sink's next trial if it comes before the next drain.
             let interval = self.settings.flush_interval;
@@ -171,6 +188,7 @@ impl Writer {
                     Command::Shutdown(ack) => {
                         // A failing sink gets one last trial, whatever its back-off.
                         self.driver.expedite();
+                        self.closing = true;
                         self.drain();
                         self.framer.meta(
                             FrameKind::End,
@@ -199,6 +217,13 @@ impl Writer {
         let session = self.settings.session(self.driver.file_index(), anchor);
         let interned = STATE.interned(0, STATE.interned_count());
         self.framer.start_file(&session, &interned);
+        // The session carries the provisional rate (the same in every file
+        // of the process); a file decoded alone converts with the refined
+        // one too.
+        let ticks_per_second = self.rate.ticks_per_second();
+        if ticks_per_second != session.clock.ticks_per_second {
+            self.framer.meta(FrameKind::Clock, &ClockUpdate { anchor, ticks_per_second: Some(ticks_per_second) });
+        }
         // The context before this drain, then the drain's changes with
         // their ticks: a rotation in the middle of a drain starts a file
         // whose records may be older than some of the changes.
@@ -278,14 +303,10 @@ impl Writer {
         if count > self.metrics.sites_known() {
             self.metrics.learn(&STATE.interned(self.metrics.sites_known(), count));
         }
-        if self.last_anchor.elapsed() >= ANCHOR_INTERVAL {
-            self.last_anchor = Instant::now();
-            let anchor = crate::clock::anchor();
-            self.anchor = Some(anchor);
-            self.framer.meta(FrameKind::Clock, &anchor);
-            if let Some(run) = STATE.run() {
-                run.append_meta(FrameKind::Clock, &lmlog_format::schema::to_payload(&anchor));
-            }
+        // After the rings' tails, before their records: the drain's records
+        // convert between the start's reading and this one.
+        if self.closing || self.rate.due() || self.last_anchor.elapsed() >= ANCHOR_INTERVAL {
+            self.publish_clock();
         }
         let compress = match self.settings.compression {
             Compression::Off => false,
@@ -369,11 +390,25 @@ impl Writer {
         }
     }
 
+    /// Frames a clock frame: a fresh anchor and the rate measured from the
+    /// process's first reading to now; the staging files get it too.
+    fn publish_clock(&mut self) {
+        let ticks_per_second = self.rate.refine();
+        self.last_anchor = Instant::now();
+        let anchor = crate::clock::anchor();
+        self.anchor = Some(anchor);
+        let update = ClockUpdate { anchor, ticks_per_second: Some(ticks_per_second) };
+        self.framer.meta(FrameKind::Clock, &update);
+        if let Some(run) = STATE.run() {
+            run.append_meta(FrameKind::Clock, &lmlog_format::schema::to_payload(&update));
+        }
+    }
+
     /// Publishes what `lmlog::stats` reads. Producers' drop reports are
     /// records of the rings but not events.
     fn publish_stats(&self) {
         let totals = self.sampled.totals();
-        let ticks_per_second = self.settings.clock.ticks_per_second;
+        let ticks_per_second = self.rate.ticks_per_second();
         STATE.stats().publish(&crate::stats::Stats {
             written: self.records_written.saturating_sub(totals.drop_reports),
             sampled_out: self.sampled.reported_total(),

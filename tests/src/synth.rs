@@ -8,8 +8,8 @@ use lmlog_format::schema::to_payload;
 use lmlog_format::types::FieldDesc;
 use lmlog_format::varint::{push_u64, zigzag_i64};
 use lmlog_format::{
-    CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, EndInfo, FrameKind, Level, RecordsHeader, SessionInfo,
-    ThreadInfo, TypeDesc, WriterLoss,
+    CallsiteSchemaRef, ClockAnchor, ClockInfo, ClockSource, ClockUpdate, EndInfo, FrameKind, Level, RecordsHeader,
+    SessionInfo, ThreadInfo, TypeDesc, WriterLoss,
 };
 
 /// Leaks a value to get the `'static` references type descriptors need.
@@ -135,6 +135,13 @@ impl Stream {
     /// A clock frame: a new anchor.
     pub fn clock(&mut self, ticks: u64, unix_nanos: u64) -> &mut Self {
         self.frame(FrameKind::Clock, &to_payload(&ClockAnchor { ticks, unix_nanos }))
+    }
+
+    /// A clock frame with a measured tick rate appended (lmlog 0.2 on).
+    pub fn clock_rate(&mut self, ticks: u64, unix_nanos: u64, ticks_per_second: f64) -> &mut Self {
+        let update =
+            ClockUpdate { anchor: ClockAnchor { ticks, unix_nanos }, ticks_per_second: Some(ticks_per_second) };
+        self.frame(FrameKind::Clock, &to_payload(&update))
     }
 
     /// A thread description.

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use lmlog_format::schema::from_payload;
 use lmlog_format::varint;
 use lmlog_format::{
-    CallsiteSchema, ClockAnchor, EndInfo, FrameKind, GlobalContextReport, Level, LossReport, RecordsHeader,
+    CallsiteSchema, ClockUpdate, EndInfo, FrameKind, GlobalContextReport, Level, LossReport, RecordsHeader,
     SampledCount, SampledReport, SessionInfo, ThreadInfo,
 };
 
@@ -462,8 +462,16 @@ impl<C> EventDecoder<C> {
                 }
                 Err(e) => rep.report(at, bad(e.to_string())),
             },
-            FrameKind::Clock => match from_payload::<ClockAnchor>(payload) {
-                Ok(anchor) => self.session.clock.set_anchor(anchor),
+            FrameKind::Clock => match ClockUpdate::decode(payload) {
+                Ok(update) => {
+                    self.session.clock.set_anchor(update.anchor);
+                    if let Some(ticks_per_second) = update.ticks_per_second {
+                        // An unusable rate is reported and the one in force kept.
+                        if !self.session.clock.set_rate(ticks_per_second) {
+                            rep.report(at, DiagnosticKind::BadClockRate { ticks_per_second });
+                        }
+                    }
+                }
                 Err(e) => rep.report(at, bad(e.to_string())),
             },
             FrameKind::Schema => match CallsiteSchema::decode(payload) {

@@ -82,15 +82,25 @@ impl Clock {
     /// The clock of a session; `None` if its tick rate is unusable (then
     /// ticks are taken as nanoseconds from the anchor).
     pub fn from_info(info: &ClockInfo) -> (Clock, bool) {
-        let tps = info.ticks_per_second;
-        let valid = tps.is_finite() && tps > 0.0 && (1e9 / tps).is_finite();
-        let nanos_per_tick = if valid { 1e9 / tps } else { 1.0 };
-        (Clock { anchor: info.anchor, nanos_per_tick }, valid)
+        let nanos_per_tick = nanos_per_tick(info.ticks_per_second);
+        (Clock { anchor: info.anchor, nanos_per_tick: nanos_per_tick.unwrap_or(1.0) }, nanos_per_tick.is_some())
     }
 
     /// Moves the anchor to a newer simultaneous reading of both clocks.
     pub fn set_anchor(&mut self, anchor: ClockAnchor) {
         self.anchor = anchor;
+    }
+
+    /// Converts with a newer measurement of the tick rate (a clock frame's);
+    /// returns `false`, and keeps the rate in force, if it is unusable.
+    pub fn set_rate(&mut self, ticks_per_second: f64) -> bool {
+        match nanos_per_tick(ticks_per_second) {
+            Some(nanos_per_tick) => {
+                self.nanos_per_tick = nanos_per_tick;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Unix nanoseconds at `ticks` (may be negative or beyond `u64` for
@@ -109,6 +119,12 @@ impl Clock {
         let delta = if delta.abs() < 9e18 { delta as i64 as i128 } else { delta as i128 };
         (self.anchor.unix_nanos as i128).saturating_add(delta)
     }
+}
+
+/// Nanoseconds per tick at `ticks_per_second`, if that is a usable rate.
+fn nanos_per_tick(ticks_per_second: f64) -> Option<f64> {
+    let nanos_per_tick = 1e9 / ticks_per_second;
+    (ticks_per_second.is_finite() && ticks_per_second > 0.0 && nanos_per_tick.is_finite()).then_some(nanos_per_tick)
 }
 
 /// A thread as its latest description gives it.
@@ -194,6 +210,14 @@ mod tests {
         assert_eq!(c.unix_nanos(u64::MAX), i128::MAX);
         assert!(c.unix_nanos(0) < 0);
         let mut out = Vec::new();
+        // A clock frame's rate replaces the session's; an unusable one is refused.
+        let (mut c, _) = Clock::from_info(&info);
+        assert!(c.set_rate(4e9));
+        assert_eq!(c.unix_nanos(5_000), 5_000_001_000);
+        for unusable in [f64::NAN, 0.0, -1.0, f64::INFINITY, f64::MIN_POSITIVE] {
+            assert!(!c.set_rate(unusable), "{unusable}");
+            assert_eq!(c.unix_nanos(5_000), 5_000_001_000);
+        }
         crate::json::TimestampFormatter::new().write(&mut out, c.unix_nanos(u64::MAX));
         crate::json::TimestampFormatter::new().write(&mut out, c.unix_nanos(0));
     }

@@ -12,6 +12,7 @@
 
 mod bridges;
 mod cli;
+mod clock_accuracy;
 mod config_file;
 mod console;
 mod crash;

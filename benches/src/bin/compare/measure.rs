@@ -55,6 +55,13 @@ pub struct Row {
     /// emitted (kept or sampled out).
     #[serde(default)]
     pub cpu_ns_per_event: Option<f64>,
+    /// Start-up only: how long `init` took (the median of the processes).
+    #[serde(default)]
+    pub init_ns: Option<f64>,
+    /// Start-up only: the program's wall time, from `init` to the guard
+    /// dropped (the median of the processes).
+    #[serde(default)]
+    pub program_ns: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -76,7 +83,7 @@ pub fn median_of_runs(rows: Vec<Row>) -> Vec<Row> {
         .into_iter()
         .map(|name| {
             let mut runs: Vec<&Row> = rows.iter().filter(|r| r.scenario == name).collect();
-            let key = |r: &Row| r.events_per_sec.or(r.p999_ns).unwrap_or(0.0);
+            let key = |r: &Row| r.events_per_sec.or(r.p999_ns).or(r.init_ns).unwrap_or(0.0);
             runs.sort_by(|a, b| key(a).total_cmp(&key(b)));
             let mut median = runs[runs.len() / 2].clone();
             median.runs = runs.len() as u32;
@@ -104,7 +111,8 @@ pub const SCENARIOS: [&str; 5] = ["paced_3_fields", "paced_8_fields", "disabled"
 /// call is also timed in batches of back-to-back calls, as the disabled
 /// call is ([`REJECTED_BATCHED`]), and a disabled call is timed paced
 /// ([`DISABLED_PACED`]): the paced harness's floor for any call site.
-pub const LMLOG_ONLY: [&str; 7] = [
+/// Start-up ([`STARTUP`]).
+pub const LMLOG_ONLY: [&str; 8] = [
     "sampled_kept",
     "sampled_rejected",
     REJECTED_BATCHED,
@@ -112,6 +120,7 @@ pub const LMLOG_ONLY: [&str; 7] = [
     "operation_tagged",
     GENERIC_SITE,
     ADAPTIVE_FLOOD,
+    STARTUP,
 ];
 
 /// Two event types with the 3-field event's fields, alternating through
@@ -124,6 +133,18 @@ pub const REJECTED_BATCHED: &str = "sampled_rejected_batched";
 /// The disabled call, timed paced like the 3-field event: what the paced
 /// harness reads for a call site that does nothing but load its state.
 pub const DISABLED_PACED: &str = "disabled_paced";
+
+/// A short command-line program, [`STARTUP_PROCESSES`] times, each in a
+/// fresh process (the clock starts once per process): `init`, 220 events,
+/// the guard dropped.
+pub const STARTUP: &str = "startup";
+/// One process of [`STARTUP`]: the scenario runs this binary's child mode
+/// with it.
+const STARTUP_ONCE: &str = "startup_once";
+/// Processes of the start-up scenario; the medians are reported.
+pub const STARTUP_PROCESSES: usize = 11;
+/// Events of the start-up program.
+const STARTUP_EVENTS: u64 = 220;
 
 /// One thread floods a plain call site as fast as it can for
 /// [`FLOOD_SECONDS`] under `Config::max_events_per_second(ADAPTIVE_TARGET)`.
@@ -202,6 +223,8 @@ pub fn run<P: Peer>(scenario: &str, dir: &Path, sizes: Sizes, timer: &Timer) -> 
         "operation_tagged" => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_tagged)],
         GENERIC_SITE => vec![paced::<P>(scenario, dir, sizes, timer, "cache_miss", emit_generic)],
         ADAPTIVE_FLOOD => vec![adaptive_flood::<P>(scenario, dir)],
+        STARTUP => vec![startup::<P>(scenario, dir)],
+        STARTUP_ONCE => vec![startup_once::<P>(scenario, dir)],
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -350,6 +373,61 @@ fn adaptive_flood<P: Peer>(scenario: &str, dir: &Path) -> Row {
     row.cpu_ns_per_event = Some(cpu_ns as f64 / emitted as f64);
     row.bytes_per_event = Some(file_len(&dir.join(P::FILE)) as f64 / kept.max(1) as f64);
     row.dropped = Some(emitted.saturating_sub(kept + sampled_out));
+    row
+}
+
+/// [`STARTUP`]: runs [`STARTUP_ONCE`] in [`STARTUP_PROCESSES`] fresh
+/// processes, one after another; the medians of their `init` and program
+/// times, and every event accounted for in every process's file.
+fn startup<P: Peer>(scenario: &str, dir: &Path) -> Row {
+    assert_eq!(P::NAME, "lmlog", "{STARTUP} is lmlog's own scenario");
+    let exe = std::env::current_exe().expect("this executable");
+    let runs: Vec<Row> = (0..STARTUP_PROCESSES)
+        .map(|i| {
+            let dir = dir.join(format!("process-{i}"));
+            std::fs::create_dir_all(&dir).expect("a directory per process");
+            // Sizes and timer are not used by the start-up program.
+            let output = std::process::Command::new(&exe)
+                .args(["--child", P::NAME, STARTUP_ONCE])
+                .arg(&dir)
+                .args(["1", "1", "1", "0"])
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .expect("run the start-up program");
+            assert!(output.status.success(), "the start-up program failed: {}", output.status);
+            serde_json::from_slice(&output.stdout).expect("the start-up program's row")
+        })
+        .collect();
+    let median = |value: fn(&Row) -> Option<f64>| {
+        let mut values: Vec<f64> = runs.iter().filter_map(value).collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied()
+    };
+    let mut row = row::<P>(scenario);
+    row.init_ns = median(|r| r.init_ns);
+    row.program_ns = median(|r| r.program_ns);
+    row.events = runs.iter().map(|r| r.events).sum();
+    row.dropped = Some(runs.iter().filter_map(|r| r.dropped).sum());
+    row
+}
+
+/// [`STARTUP_ONCE`]: the short program, timed from before `init` to after
+/// the guard is dropped; `dropped` is what its file does not hold.
+fn startup_once<P: Peer>(scenario: &str, dir: &Path) -> Row {
+    let started = Instant::now();
+    let peer = P::start(dir);
+    let init_ns = started.elapsed().as_nanos() as f64;
+    for i in 0..STARTUP_EVENTS {
+        emit_cache_miss(&peer, i);
+    }
+    drop(peer);
+    let program_ns = started.elapsed().as_nanos() as f64;
+    let mut row = row::<P>(scenario);
+    row.init_ns = Some(init_ns);
+    row.program_ns = Some(program_ns);
+    row.events = STARTUP_EVENTS;
+    let on_disk = count_lines_containing(&text_output::<P>(dir, 1, false).path, "cache_miss");
+    row.dropped = Some(STARTUP_EVENTS.saturating_sub(on_disk));
     row
 }
 

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod append;
 mod bridges;
+mod clock_accuracy;
 mod config_file;
 mod console;
 mod crash;
@@ -50,7 +51,7 @@ mod thread_churn;
 mod time_rotation;
 mod vocabulary;
 
-const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | bridges (log|tracing|service|log-tracer) FILE | config-file CONFIG | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
+const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | bridges (log|tracing|service|log-tracer) FILE | clock-accuracy DIR (burst|short|sleeps|rotated) | config-file CONFIG | console (alone|alone-rotate|file|file-jsonl|running|slow-drop|jsonl-full) DIR | crash FILE (sigkill|abort|segfault|exit) \
                      | crash-loop FILE | custom-sink-settings | early-exit FILE | env-filter FILE \
                      | failing-rotation DIR SPILL_BYTES | failing-sink FILE SPILL_BYTES | field-types FILE | file-modes DIR | filters FILE | fn-attributes FILE | golden DIR | generic-sites FILE | interleaved FILE \
                      | jsonl-rotation DIR | jsonl-tail FILE | live-jsonl FILE | live-series DIR (exit|hold) | operations FILE | global-context DIR | otel FILE | pyshape FILE | record-size FILE (off|always) \
@@ -71,6 +72,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("append") if args.len() == 4 => append::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
         Some("bridges") if args.len() == 3 => bridges::run(&args[1], &PathBuf::from(&args[2])),
+        Some("clock-accuracy") if args.len() == 3 => clock_accuracy::run(&PathBuf::from(&args[1]), &args[2]),
         Some("config-file") if args.len() == 2 => config_file::run(&PathBuf::from(&args[1])),
         Some("console") if args.len() == 3 => console::run(&args[1], &PathBuf::from(&args[2])),
         Some("custom-sink-settings") if args.len() == 1 => custom_sink_settings::run(),

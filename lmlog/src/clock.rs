@@ -82,11 +82,18 @@ const ANCHOR_TRIES: usize = 5;
 /// otherwise shift the anchor, and every time converted with it, by up to
 /// half the preemption).
 pub(crate) fn anchor() -> ClockAnchor {
+    let (ticks, unix_nanos) = tightest(unix_nanos);
+    ClockAnchor { ticks, unix_nanos }
+}
+
+/// Reads `other` bracketed by two tick reads, [`ANCHOR_TRIES`] times, and
+/// returns the midpoint ticks and the reading of the tightest bracket.
+fn tightest<T>(other: impl Fn() -> T) -> (u64, T) {
     let read = || {
         let before = now();
-        let unix_nanos = unix_nanos();
+        let value = other();
         let width = now().wrapping_sub(before);
-        (width, ClockAnchor { ticks: before + width / 2, unix_nanos })
+        (width, before + width / 2, value)
     };
     let mut best = read();
     for _ in 1..ANCHOR_TRIES {
@@ -95,7 +102,7 @@ pub(crate) fn anchor() -> ClockAnchor {
             best = next;
         }
     }
-    best.1
+    (best.1, best.2)
 }
 
 /// A simultaneous reading of ticks and the monotonic clock (`Instant`):
@@ -109,20 +116,8 @@ pub(crate) struct RatePoint {
 
 /// Like [`anchor`], the tightest of a few bracketed reads.
 fn rate_point() -> RatePoint {
-    let read = || {
-        let before = now();
-        let instant = Instant::now();
-        let width = now().wrapping_sub(before);
-        (width, RatePoint { ticks: before + width / 2, instant })
-    };
-    let mut best = read();
-    for _ in 1..ANCHOR_TRIES {
-        let next = read();
-        if next.0 < best.0 {
-            best = next;
-        }
-    }
-    best.1
+    let (ticks, instant) = tightest(Instant::now);
+    RatePoint { ticks, instant }
 }
 
 /// Ticks per second between two readings.

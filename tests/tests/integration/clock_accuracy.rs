@@ -12,11 +12,10 @@
 use std::path::Path;
 
 use lmlog_decode::{DecodeSummary, Decoder, Item};
-use lmlog_format::frame::{FrameHeader, FRAME_HEADER_LEN, MAGIC, PREAMBLE_LEN};
 use lmlog_format::schema::from_payload;
 use lmlog_format::{ClockSource, ClockUpdate, FrameKind, SessionInfo};
 
-use crate::support::{scenario_output, series, TempDir};
+use crate::support::{frames, scenario_output, series, TempDir};
 
 /// Median |decoded − wall| allowed, in nanoseconds.
 const MEDIAN_BOUND: u64 = 20_000;
@@ -44,23 +43,6 @@ fn errors(bytes: &[u8]) -> (Vec<u64>, DecodeSummary, u64) {
     decoder.feed(bytes).expect("an intact preamble");
     let summary = decoder.finish().expect("decoding into memory cannot fail");
     (errors, summary, last_ticks)
-}
-
-/// The kind and payload of every frame of a file, in order.
-fn frames(bytes: &[u8]) -> Vec<(u8, &[u8])> {
-    let mut rest = bytes;
-    let mut frames = Vec::new();
-    while !rest.is_empty() {
-        if rest.starts_with(&MAGIC) {
-            rest = &rest[PREAMBLE_LEN..];
-            continue;
-        }
-        let header = FrameHeader::parse(rest, lmlog_format::FORMAT_VERSION).expect("a frame");
-        let len = FRAME_HEADER_LEN + header.len as usize;
-        frames.push((header.kind, &rest[FRAME_HEADER_LEN..len]));
-        rest = &rest[len..];
-    }
-    frames
 }
 
 /// The clock frames of a file that carry a rate (the runtime's all do).

@@ -76,10 +76,16 @@ pub fn session_indices(path: &Path) -> Vec<u32> {
 /// The length (header and payload) of every frame of a file, in order;
 /// preambles (one per run written to it) are skipped.
 pub fn frame_lengths(path: &Path) -> Vec<u64> {
-    use lmlog_format::frame::{FrameHeader, FRAME_HEADER_LEN, MAGIC, PREAMBLE_LEN};
     let bytes = std::fs::read(path).unwrap();
-    let mut rest = &bytes[..];
-    let mut lengths = Vec::new();
+    frames(&bytes).iter().map(|(_, payload)| (lmlog_format::frame::FRAME_HEADER_LEN + payload.len()) as u64).collect()
+}
+
+/// The kind and payload of every frame of a file's bytes, in order;
+/// preambles (one per run written to it) are skipped.
+pub fn frames(bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    use lmlog_format::frame::{FrameHeader, FRAME_HEADER_LEN, MAGIC, PREAMBLE_LEN};
+    let mut rest = bytes;
+    let mut frames = Vec::new();
     while !rest.is_empty() {
         if rest.starts_with(&MAGIC) {
             rest = &rest[PREAMBLE_LEN..];
@@ -87,10 +93,10 @@ pub fn frame_lengths(path: &Path) -> Vec<u64> {
         }
         let header = FrameHeader::parse(rest, lmlog_format::FORMAT_VERSION).expect("a frame");
         let len = FRAME_HEADER_LEN + header.len as usize;
-        lengths.push(len as u64);
+        frames.push((header.kind, &rest[FRAME_HEADER_LEN..len]));
         rest = &rest[len..];
     }
-    lengths
+    frames
 }
 
 /// The files of the series whose live file is `dir/name`, oldest first:

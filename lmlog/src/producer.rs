@@ -271,7 +271,7 @@ impl Drop for ProducerOwner {
             ACTIVE.set(std::ptr::null_mut());
             COUNTS.set(std::ptr::null());
             // SAFETY: `producer` came from `Box::into_raw` in
-            // `write_event_slow` and is freed only here, once; `ACTIVE` no
+            // `install_producer` and is freed only here, once; `ACTIVE` no
             // longer hands it out, and no event is being written with it
             // (this thread is running its destructors).
             drop(unsafe { Box::from_raw(producer) });

@@ -234,6 +234,30 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     );
     let enc_param = if written.is_empty() { Ident::new("_enc", Span::call_site()) } else { enc.clone() };
 
+    // A record of fields all written by their own `LogValue` impl checks
+    // its room once, against the sum of their bounds, when every impl
+    // bounds its size (`BOUNDED`, a constant); a field written as text
+    // (display, debug, with) leaves the event to the checked encoding.
+    let prechecked = written.iter().all(|f| matches!(f.encoding, Encoding::Value)).then(|| {
+        let tys: Vec<&Type> = written.iter().map(|f| f.ty).collect();
+        let idents: Vec<_> = written.iter().map(|f| f.ident).collect();
+        quote! {
+            const PRECHECKED: bool = true #(&& <#tys as ::lmlog::__private::LogValue>::BOUNDED)*;
+
+            #[inline(always)]
+            fn encoded_len_bound(&self) -> usize {
+                0usize #(.saturating_add(<#tys as ::lmlog::__private::LogValue>::encoded_len_bound(&self.#idents)))*
+            }
+
+            #[inline(always)]
+            unsafe fn encode_fields_prechecked(&self, #enc_param: &mut ::lmlog::__private::Prechecked<'_>) {
+                // The caller checked room for `encoded_len_bound`, the sum
+                // of what each field writes at most.
+                #(unsafe { <#tys as ::lmlog::__private::LogValue>::encode_prechecked(&self.#idents, #enc_param) };)*
+            }
+        }
+    });
+
     let generics = util::with_log_value_bounds(
         &input.generics,
         written.iter().filter(|f| matches!(f.encoding, Encoding::Value)).map(|f| f.ty),
@@ -250,6 +274,8 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #(#metric_checks)*
                 #(#encodes)*
             }
+
+            #prechecked
         }
     })
 }

@@ -374,6 +374,16 @@ impl Adhoc {
 
                     #[inline(always)]
                     fn encode_fields(&self, _enc: &mut ::lmlog::__private::Encoder<'_>) {}
+
+                    const PRECHECKED: bool = true;
+
+                    #[inline(always)]
+                    fn encoded_len_bound(&self) -> usize {
+                        0
+                    }
+
+                    #[inline(always)]
+                    unsafe fn encode_fields_prechecked(&self, _enc: &mut ::lmlog::__private::Prechecked<'_>) {}
                 }
                 ::lmlog::__private::emit(&__LMLOG_CALLSITE, #state, &__LmlogEvent);
             }
@@ -389,6 +399,20 @@ impl Adhoc {
                     #[inline(always)]
                     fn encode_fields(&self, #enc: &mut ::lmlog::__private::Encoder<'_>) {
                         #(::lmlog::__private::LogValue::encode(&self.#members, #enc);)*
+                    }
+
+                    const PRECHECKED: bool = true #(&& <#params as ::lmlog::__private::LogValue>::BOUNDED)*;
+
+                    #[inline(always)]
+                    fn encoded_len_bound(&self) -> usize {
+                        0usize #(.saturating_add(::lmlog::__private::LogValue::encoded_len_bound(&self.#members)))*
+                    }
+
+                    #[inline(always)]
+                    unsafe fn encode_fields_prechecked(&self, #enc: &mut ::lmlog::__private::Prechecked<'_>) {
+                        // The caller checked room for `encoded_len_bound`,
+                        // the sum of what each field writes at most.
+                        #(unsafe { ::lmlog::__private::LogValue::encode_prechecked(&self.#members, #enc) };)*
                     }
                 }
                 #[inline(always)]

@@ -156,6 +156,36 @@ pub trait LogEvent {
     /// Writes the fields listed in [`Self::SCHEMA`] (redacted fields write
     /// nothing) in postcard's encoding.
     fn encode_fields(&self, enc: &mut Encoder<'_>);
+
+    /// Whether every written field's type has a bounded size
+    /// ([`LogValue`](crate::LogValue)'s hidden `BOUNDED`): then a
+    /// record of this event checks its room once, against
+    /// [`Self::encoded_len_bound`], and writes its fields with
+    /// [`Self::encode_fields_prechecked`]. The derive and `lm_event!` set
+    /// it; `false` by default.
+    #[doc(hidden)]
+    const PRECHECKED: bool = false;
+
+    /// The most bytes [`Self::encode_fields`] writes for this value: the
+    /// sum of its fields' bounds (meaningful only when
+    /// [`Self::PRECHECKED`]).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        usize::MAX
+    }
+
+    /// Writes what [`Self::encode_fields`] writes, into room the caller
+    /// checked.
+    ///
+    /// # Safety
+    /// The encoder has room for [`Self::encoded_len_bound`] more bytes, and
+    /// [`Self::PRECHECKED`] holds.
+    #[doc(hidden)]
+    #[inline(always)]
+    unsafe fn encode_fields_prechecked(&self, enc: &mut crate::value::Prechecked<'_>) {
+        self.encode_fields(enc.checked())
+    }
 }
 
 /// A reference logs as the event it points to, so `lm_event!(event_ref)`
@@ -173,5 +203,90 @@ impl<E: LogEvent + ?Sized> LogEvent for &E {
     #[inline(always)]
     fn encode_fields(&self, enc: &mut Encoder<'_>) {
         (**self).encode_fields(enc)
+    }
+
+    const PRECHECKED: bool = E::PRECHECKED;
+
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        (**self).encoded_len_bound()
+    }
+
+    #[inline(always)]
+    unsafe fn encode_fields_prechecked(&self, enc: &mut crate::value::Prechecked<'_>) {
+        // SAFETY: the caller's guarantee, for the same value.
+        unsafe { (**self).encode_fields_prechecked(enc) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Prechecked;
+    use crate::LogEvent;
+
+    #[derive(LogEvent)]
+    struct Bounded<'a, T> {
+        id: u64,
+        user: &'a str,
+        #[lmlog(redact)]
+        secret: &'a str,
+        price: Option<f64>,
+        extra: T,
+    }
+
+    #[derive(LogEvent)]
+    struct WithText<'a> {
+        id: u64,
+        #[lmlog(display)]
+        addr: &'a std::net::Ipv4Addr,
+    }
+
+    fn checked<E: LogEvent>(event: &E) -> Vec<u8> {
+        let mut buf = vec![0u8; 1024];
+        let mut enc = Encoder::new(&mut buf);
+        event.encode_fields(&mut enc);
+        assert!(!enc.overflowed());
+        enc.written().to_vec()
+    }
+
+    fn prechecked<E: LogEvent>(event: &E) -> Vec<u8> {
+        assert!(E::PRECHECKED);
+        let bound = event.encoded_len_bound();
+        let mut buf = vec![0xEEu8; bound + 8];
+        let (room, guard) = buf.split_at_mut(bound);
+        // SAFETY: the room is the event's bound and `E::PRECHECKED` holds.
+        let enc = unsafe {
+            let mut fast = Prechecked::new(Encoder::new(room));
+            event.encode_fields_prechecked(&mut fast);
+            fast.into_inner()
+        };
+        let written = enc.written().to_vec();
+        assert!(guard.iter().all(|&b| b == 0xEE), "wrote past the bound");
+        written
+    }
+
+    /// A derived event whose fields all have bounded sizes is written with
+    /// one room check, and writes the bytes its checked encoding writes
+    /// (redacted fields write nothing either way); one with a field
+    /// written as text keeps the checked encoding.
+    #[test]
+    fn derived_events_check_their_room_once_when_their_fields_are_bounded() {
+        let long = "u".repeat(300);
+        for user in ["", "alice", long.as_str()] {
+            let event = Bounded { id: u64::MAX, user, secret: "hidden", price: Some(1.5), extra: -7i32 };
+            assert_eq!(prechecked(&event), checked(&event));
+            assert_eq!(prechecked(&&event), checked(&event), "a reference logs as its event");
+            let none = Bounded { id: 1, user, secret: "", price: None, extra: "text" };
+            assert_eq!(prechecked(&none), checked(&none));
+        }
+        const {
+            assert!(!<Bounded<'_, Vec<u8>>>::PRECHECKED, "a field type without a bound");
+        }
+        const {
+            assert!(!<WithText<'_>>::PRECHECKED, "a field written as text");
+        }
+        let addr = std::net::Ipv4Addr::LOCALHOST;
+        assert!(!checked(&WithText { id: 1, addr: &addr }).is_empty());
     }
 }

@@ -215,7 +215,7 @@ pub mod __private {
     pub use crate::event::{metric_field, EventSchema, LogEvent, MetricField};
     pub use crate::producer::emit;
     pub use crate::sampling::Sampling;
-    pub use crate::value::{encode_with, with_type, Encoder, FormattedStr, LogValue};
+    pub use crate::value::{encode_with, with_type, Encoder, FormattedStr, LogValue, Prechecked};
     pub use lmlog_format::{FieldDesc, Level, TypeDesc, VariantDesc, VariantKindDesc};
     pub use lmlog_macros::level_enabled;
 

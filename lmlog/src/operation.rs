@@ -53,7 +53,7 @@ thread_local! {
 /// length, item tag and item length, a byte each, and two ids below 2³⁵,
 /// 5-byte varints, are 13 bytes), and copied as two words. Longer blocks
 /// (larger ids) are assembled.
-const TAG_CAPACITY: usize = 16;
+pub(crate) const TAG_CAPACITY: usize = 16;
 
 /// [`tag_len`] of an operation whose records assemble their block
 /// (through [`take_current`]): its next record must carry its name, or its

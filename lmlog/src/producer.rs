@@ -16,7 +16,7 @@ use crate::event::{EventSchema, LogEvent};
 use crate::ring::{Cursor, NoRoom, Ring};
 use crate::sampling::ThreadCounts;
 use crate::state::STATE;
-use crate::value::Encoder;
+use crate::value::{Encoder, Prechecked};
 
 /// Records `event` at `callsite`, whose state the caller loaded and found
 /// to enable the event's level. The entry point of every `lm_event!`.
@@ -62,12 +62,43 @@ pub fn emit<E: LogEvent>(callsite: &'static Callsite, state: CallsiteState, even
 /// not fit is encoded again into more room.
 pub(crate) trait EncodeFields {
     fn encode_fields(&self, enc: &mut Encoder<'_>);
+
+    /// As [`LogEvent::PRECHECKED`].
+    const PRECHECKED: bool = false;
+
+    /// As [`LogEvent::encoded_len_bound`].
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        usize::MAX
+    }
+
+    /// As [`LogEvent::encode_fields_prechecked`].
+    ///
+    /// # Safety
+    /// As [`LogEvent::encode_fields_prechecked`].
+    #[inline(always)]
+    unsafe fn encode_fields_prechecked(&self, enc: &mut Prechecked<'_>) {
+        self.encode_fields(enc.checked())
+    }
 }
 
 impl<E: LogEvent> EncodeFields for E {
     #[inline(always)]
     fn encode_fields(&self, enc: &mut Encoder<'_>) {
         LogEvent::encode_fields(self, enc)
+    }
+
+    const PRECHECKED: bool = E::PRECHECKED;
+
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        LogEvent::encoded_len_bound(self)
+    }
+
+    #[inline(always)]
+    unsafe fn encode_fields_prechecked(&self, enc: &mut Prechecked<'_>) {
+        // SAFETY: the caller's guarantee, for the same value.
+        unsafe { LogEvent::encode_fields_prechecked(self, enc) }
     }
 }
 
@@ -224,6 +255,12 @@ fn install_producer() -> *mut Producer {
     producer
 }
 
+/// The most bytes a record writes before its fields: the header and the
+/// tick delta (varints), a trace context and an operation block copied
+/// whole (`tag_bytes`).
+const RECORD_PREFIX_BOUND: usize =
+    2 * lmlog_format::varint::MAX_VARINT_U64 + lmlog_format::frame::TRACE_CONTEXT_LEN + crate::operation::TAG_CAPACITY;
+
 struct Producer {
     ring: Arc<Ring>,
     cursor: Cursor,
@@ -371,17 +408,42 @@ impl Producer {
             // SAFETY: this thread owns the ring (it is in this thread's
             // `PRODUCER`) and the slice is dropped before the next call.
             let mut enc = Encoder::new(unsafe { self.ring.writable(&self.cursor) });
-            enc.write_varint(header);
-            enc.write_signed(ticks.wrapping_sub(self.last_ticks) as i64);
-            if let Some(trace) = &trace {
-                enc.write_bytes(trace);
+            let delta = ticks.wrapping_sub(self.last_ticks) as i64;
+            // One room check for the whole record when its size is bounded
+            // (an assembled extension block is not): the writes below it
+            // make none.
+            if E::PRECHECKED
+                && tag != crate::operation::ASSEMBLE
+                && event.encoded_len_bound().saturating_add(RECORD_PREFIX_BOUND) <= enc.room()
+            {
+                // SAFETY: the room left holds the prefix's bound and the
+                // fields' (just checked), which bound every write here.
+                unsafe {
+                    let mut fast = Prechecked::new(enc);
+                    fast.write_varint(header);
+                    fast.write_signed(delta);
+                    if let Some(trace) = &trace {
+                        fast.write_bytes(trace);
+                    }
+                    if tag != 0 {
+                        fast.write_prefix(&crate::operation::tag_bytes::<E>(), usize::from(tag));
+                    }
+                    event.encode_fields_prechecked(&mut fast);
+                    enc = fast.into_inner();
+                }
+            } else {
+                enc.write_varint(header);
+                enc.write_signed(delta);
+                if let Some(trace) = &trace {
+                    enc.write_bytes(trace);
+                }
+                if tag == crate::operation::ASSEMBLE {
+                    enc.out_of_line(|enc| self.with_extensions(enc));
+                } else if tag != 0 {
+                    enc.write_prefix(&crate::operation::tag_bytes::<E>(), usize::from(tag));
+                }
+                event.encode_fields(&mut enc);
             }
-            if tag == crate::operation::ASSEMBLE {
-                enc.out_of_line(|enc| self.with_extensions(enc));
-            } else if tag != 0 {
-                enc.write_prefix(&crate::operation::tag_bytes::<E>(), usize::from(tag));
-            }
-            event.encode_fields(&mut enc);
             if !enc.overflowed() {
                 let len = enc.position();
                 self.commit(len, ticks);

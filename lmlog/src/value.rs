@@ -29,8 +29,10 @@ pub struct Encoder<'a> {
     start: *mut u8,
     pos: *mut u8,
     end: *mut u8,
-    overflowed: bool,
-    /// Bytes of writes that did not fit (after the first, none fit).
+    /// Bytes of writes that did not fit (after the first, none fit); not 0
+    /// once one did not, as a write that does not fit has at least a byte.
+    /// (No separate flag: the encoder is four words, moved without
+    /// padding.)
     missing: usize,
     _buf: PhantomData<&'a mut [u8]>,
 }
@@ -40,14 +42,7 @@ impl<'a> Encoder<'a> {
     #[inline(always)]
     pub fn new(buf: &'a mut [u8]) -> Self {
         let range = buf.as_mut_ptr_range();
-        Encoder {
-            start: range.start,
-            pos: range.start,
-            end: range.end,
-            overflowed: false,
-            missing: 0,
-            _buf: PhantomData,
-        }
+        Encoder { start: range.start, pos: range.start, end: range.end, missing: 0, _buf: PhantomData }
     }
 
     /// Bytes written so far (meaningless once [`Self::overflowed`]).
@@ -57,14 +52,14 @@ impl<'a> Encoder<'a> {
     }
 
     #[inline(always)]
-    fn room(&self) -> usize {
+    pub(crate) fn room(&self) -> usize {
         self.end as usize - self.pos as usize
     }
 
     /// Whether a write did not fit.
     #[inline(always)]
     pub fn overflowed(&self) -> bool {
-        self.overflowed
+        self.missing != 0
     }
 
     /// Bytes the whole encoding needs: what was written plus what did not
@@ -83,7 +78,7 @@ impl<'a> Encoder<'a> {
     #[cold]
     #[inline(never)]
     fn overflowed_by(mut self, len: usize) -> Self {
-        self.overflowed = true;
+        debug_assert!(len > 0, "a write that does not fit has a byte");
         self.end = self.pos;
         self.missing += len;
         self
@@ -243,6 +238,167 @@ impl<'a> Encoder<'a> {
     }
 }
 
+/// An [`Encoder`] whose caller has checked, once for the whole record,
+/// that the room left holds everything the record writes (each value's
+/// [`LogValue::encoded_len_bound`]): its writes make no room check.
+///
+/// A value type without a bound is written through
+/// [`Prechecked::checked`], with checks, as by [`LogValue::encode`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Prechecked<'a>(Encoder<'a>);
+
+impl<'a> Prechecked<'a> {
+    /// An encoder that makes no room check.
+    ///
+    /// # Safety
+    /// Every write made through the result must fit in the room `enc` has
+    /// left: the caller has checked the room against the writes' bounds.
+    #[inline(always)]
+    pub(crate) unsafe fn new(enc: Encoder<'a>) -> Self {
+        Prechecked(enc)
+    }
+
+    /// The encoder, with the writes made so far.
+    #[inline(always)]
+    pub(crate) fn into_inner(self) -> Encoder<'a> {
+        self.0
+    }
+
+    /// The same encoder, making room checks: for values whose size is not
+    /// bounded in advance.
+    #[inline(always)]
+    pub fn checked(&mut self) -> &mut Encoder<'a> {
+        &mut self.0
+    }
+
+    /// Writes raw bytes.
+    ///
+    /// # Safety
+    /// `bytes.len()` bytes of room are left.
+    #[inline(always)]
+    pub(crate) unsafe fn write_bytes(&mut self, bytes: &[u8]) {
+        // SAFETY: the caller guarantees the room, and the buffer does not
+        // overlap `bytes` (the encoder borrows it mutably).
+        unsafe {
+            copy_short(bytes.as_ptr(), self.0.pos, bytes.len());
+            self.0.pos = self.0.pos.add(bytes.len());
+        }
+    }
+
+    /// Writes one raw byte.
+    ///
+    /// # Safety
+    /// One byte of room is left.
+    #[inline(always)]
+    pub(crate) unsafe fn write_u8(&mut self, b: u8) {
+        // SAFETY: the caller guarantees the room.
+        unsafe {
+            self.0.pos.write(b);
+            self.0.pos = self.0.pos.add(1);
+        }
+    }
+
+    /// Writes an unsigned varint.
+    ///
+    /// # Safety
+    /// [`varint::MAX_VARINT_U64`] bytes of room are left.
+    #[inline(always)]
+    pub(crate) unsafe fn write_varint(&mut self, mut v: u64) {
+        // SAFETY: a varint of a u64 takes at most `MAX_VARINT_U64` bytes,
+        // which the caller guarantees are left.
+        unsafe {
+            let mut p = self.0.pos;
+            while v >= 0x80 {
+                p.write(v as u8 | 0x80);
+                p = p.add(1);
+                v >>= 7;
+            }
+            p.write(v as u8);
+            self.0.pos = p.add(1);
+        }
+    }
+
+    /// Writes a signed integer as a zigzag varint.
+    ///
+    /// # Safety
+    /// As [`Self::write_varint`].
+    #[inline(always)]
+    pub(crate) unsafe fn write_signed(&mut self, v: i64) {
+        // SAFETY: the caller's guarantee, passed on.
+        unsafe { self.write_varint(varint::zigzag_i64(v)) }
+    }
+
+    /// Writes a length-prefixed byte string.
+    ///
+    /// # Safety
+    /// [`varint::MAX_VARINT_U64`] `+ bytes.len()` bytes of room are left.
+    #[inline(always)]
+    pub(crate) unsafe fn write_len_prefixed(&mut self, bytes: &[u8]) {
+        // SAFETY: the caller's guarantee covers the prefix and the bytes.
+        unsafe {
+            self.write_varint(bytes.len() as u64);
+            self.write_bytes(bytes);
+        }
+    }
+
+    /// As [`Encoder::write_prefix`]: copies all `N` bytes and keeps
+    /// `len % N`.
+    ///
+    /// # Safety
+    /// `N` bytes of room are left.
+    #[inline(always)]
+    pub(crate) unsafe fn write_prefix<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
+        const { assert!(N.is_power_of_two()) };
+        // SAFETY: `N` bytes of room, which the caller guarantees, hold the
+        // copy; `len % N < N` keeps `pos` inside them. The bytes past it are
+        // overwritten by the next write or lie beyond the record's end.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.0.pos, N);
+            self.0.pos = self.0.pos.add(len & (N - 1));
+        }
+    }
+}
+
+/// The room a length-prefixed string of `len` bytes needs at most.
+#[inline(always)]
+const fn len_prefixed_bound(len: usize) -> usize {
+    varint::MAX_VARINT_U64 + len
+}
+
+/// Implements [`LogValue`]'s `encode` and, from the same body, its
+/// prechecked twin with the bound `$bound`: the body's writes are the same
+/// calls on [`Encoder`] (checked) and on [`Prechecked`] (unchecked).
+macro_rules! bounded_encode {
+    (|$this:ident, $enc:ident| $body:expr, bound = $bound:expr) => {
+        #[inline(always)]
+        fn encode(&self, $enc: &mut Encoder<'_>) {
+            let $this = self;
+            $body
+        }
+
+        const BOUNDED: bool = true;
+
+        #[inline(always)]
+        fn encoded_len_bound(&self) -> usize {
+            #[allow(unused_variables)]
+            let $this = self;
+            $bound
+        }
+
+        #[inline(always)]
+        unsafe fn encode_prechecked(&self, $enc: &mut Prechecked<'_>) {
+            let $this = self;
+            // SAFETY: the caller guarantees room for `encoded_len_bound`,
+            // which bounds every write of the body.
+            #[allow(unused_unsafe)]
+            unsafe {
+                $body
+            }
+        }
+    };
+}
+
 /// Copies `len` bytes without a call into `memcpy` for the short strings
 /// most fields hold: two overlapping loads and stores cover any length
 /// between a width and twice that width.
@@ -314,6 +470,32 @@ pub trait LogValue {
     /// Writes the value in postcard's encoding.
     fn encode(&self, enc: &mut Encoder<'_>);
 
+    /// Whether [`Self::encoded_len_bound`] bounds what the value writes and
+    /// [`Self::encode_prechecked`] writes it without room checks: then a
+    /// record of such values checks its room once. `false` by default.
+    #[doc(hidden)]
+    const BOUNDED: bool = false;
+
+    /// The most bytes [`Self::encode`] writes for this value (meaningful
+    /// only when [`Self::BOUNDED`]).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        usize::MAX
+    }
+
+    /// Writes what [`Self::encode`] writes, into room the caller checked.
+    ///
+    /// # Safety
+    /// The encoder has room for [`Self::encoded_len_bound`] more bytes, and
+    /// [`Self::BOUNDED`] holds. An implementation must write no more than
+    /// its bound.
+    #[doc(hidden)]
+    #[inline(always)]
+    unsafe fn encode_prechecked(&self, enc: &mut Prechecked<'_>) {
+        self.encode(enc.checked())
+    }
+
     /// Writes a slice of values; integers of one byte override this to copy
     /// the slice at once.
     #[doc(hidden)]
@@ -332,10 +514,7 @@ macro_rules! unsigned {
     ($($t:ty => $d:ident),*) => {$(
         impl LogValue for $t {
             const TYPE: &'static TypeDesc = &TypeDesc::$d;
-            #[inline(always)]
-            fn encode(&self, enc: &mut Encoder<'_>) {
-                enc.write_varint(*self as u64);
-            }
+            bounded_encode!(|v, enc| enc.write_varint(*v as u64), bound = varint::MAX_VARINT_U64);
         }
     )*};
 }
@@ -345,10 +524,7 @@ macro_rules! signed {
     ($($t:ty => $d:ident),*) => {$(
         impl LogValue for $t {
             const TYPE: &'static TypeDesc = &TypeDesc::$d;
-            #[inline(always)]
-            fn encode(&self, enc: &mut Encoder<'_>) {
-                enc.write_signed(*self as i64);
-            }
+            bounded_encode!(|v, enc| enc.write_signed(*v as i64), bound = varint::MAX_VARINT_U64);
         }
     )*};
 }
@@ -356,10 +532,7 @@ signed!(i16 => I16, i32 => I32, i64 => I64, isize => I64);
 
 impl LogValue for u8 {
     const TYPE: &'static TypeDesc = &TypeDesc::U8;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_u8(*self);
-    }
+    bounded_encode!(|v, enc| enc.write_u8(*v), bound = 1);
     #[inline]
     fn encode_slice(items: &[Self], enc: &mut Encoder<'_>) {
         enc.write_bytes(items);
@@ -368,10 +541,7 @@ impl LogValue for u8 {
 
 impl LogValue for i8 {
     const TYPE: &'static TypeDesc = &TypeDesc::I8;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_u8(*self as u8);
-    }
+    bounded_encode!(|v, enc| enc.write_u8(*v as u8), bound = 1);
 }
 
 impl LogValue for u128 {
@@ -392,26 +562,17 @@ impl LogValue for i128 {
 
 impl LogValue for bool {
     const TYPE: &'static TypeDesc = &TypeDesc::Bool;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_u8(*self as u8);
-    }
+    bounded_encode!(|v, enc| enc.write_u8(*v as u8), bound = 1);
 }
 
 impl LogValue for f32 {
     const TYPE: &'static TypeDesc = &TypeDesc::F32;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_bytes(&self.to_le_bytes());
-    }
+    bounded_encode!(|v, enc| enc.write_bytes(&v.to_le_bytes()), bound = 4);
 }
 
 impl LogValue for f64 {
     const TYPE: &'static TypeDesc = &TypeDesc::F64;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_bytes(&self.to_le_bytes());
-    }
+    bounded_encode!(|v, enc| enc.write_bytes(&v.to_le_bytes()), bound = 8);
 }
 
 impl LogValue for char {
@@ -431,26 +592,17 @@ impl LogValue for () {
 
 impl LogValue for str {
     const TYPE: &'static TypeDesc = &TypeDesc::Str;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_len_prefixed(self.as_bytes());
-    }
+    bounded_encode!(|v, enc| enc.write_len_prefixed(v.as_bytes()), bound = len_prefixed_bound(v.len()));
 }
 
 impl LogValue for String {
     const TYPE: &'static TypeDesc = &TypeDesc::Str;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_len_prefixed(self.as_bytes());
-    }
+    bounded_encode!(|v, enc| enc.write_len_prefixed(v.as_bytes()), bound = len_prefixed_bound(v.len()));
 }
 
 impl LogValue for Cow<'_, str> {
     const TYPE: &'static TypeDesc = &TypeDesc::Str;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_len_prefixed(self.as_bytes());
-    }
+    bounded_encode!(|v, enc| enc.write_len_prefixed(v.as_bytes()), bound = len_prefixed_bound(v.len()));
 }
 
 /// A byte string, written as such and rendered in JSON as lowercase hex.
@@ -462,25 +614,42 @@ pub struct Bytes<'a>(pub &'a [u8]);
 
 impl LogValue for Bytes<'_> {
     const TYPE: &'static TypeDesc = &TypeDesc::Bytes;
-    #[inline]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        enc.write_len_prefixed(self.0);
-    }
+    bounded_encode!(|v, enc| enc.write_len_prefixed(v.0), bound = len_prefixed_bound(v.0.len()));
 }
 
 impl<T: LogValue + ?Sized> LogValue for &T {
     const TYPE: &'static TypeDesc = T::TYPE;
+    const BOUNDED: bool = T::BOUNDED;
     #[inline(always)]
     fn encode(&self, enc: &mut Encoder<'_>) {
         (**self).encode(enc)
+    }
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        (**self).encoded_len_bound()
+    }
+    #[inline(always)]
+    unsafe fn encode_prechecked(&self, enc: &mut Prechecked<'_>) {
+        // SAFETY: the caller's guarantee, for the same value.
+        unsafe { (**self).encode_prechecked(enc) }
     }
 }
 
 impl<T: LogValue + ?Sized> LogValue for &mut T {
     const TYPE: &'static TypeDesc = T::TYPE;
+    const BOUNDED: bool = T::BOUNDED;
     #[inline(always)]
     fn encode(&self, enc: &mut Encoder<'_>) {
         (**self).encode(enc)
+    }
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        (**self).encoded_len_bound()
+    }
+    #[inline(always)]
+    unsafe fn encode_prechecked(&self, enc: &mut Prechecked<'_>) {
+        // SAFETY: the caller's guarantee, for the same value.
+        unsafe { (**self).encode_prechecked(enc) }
     }
 }
 
@@ -488,9 +657,19 @@ macro_rules! pointer {
     ($($p:ident),*) => {$(
         impl<T: LogValue + ?Sized> LogValue for $p<T> {
             const TYPE: &'static TypeDesc = T::TYPE;
+            const BOUNDED: bool = T::BOUNDED;
             #[inline(always)]
             fn encode(&self, enc: &mut Encoder<'_>) {
                 (**self).encode(enc)
+            }
+            #[inline(always)]
+            fn encoded_len_bound(&self) -> usize {
+                (**self).encoded_len_bound()
+            }
+            #[inline(always)]
+            unsafe fn encode_prechecked(&self, enc: &mut Prechecked<'_>) {
+                // SAFETY: the caller's guarantee, for the same value.
+                unsafe { (**self).encode_prechecked(enc) }
             }
         }
     )*};
@@ -499,6 +678,7 @@ pointer!(Box, Rc, Arc);
 
 impl<T: LogValue> LogValue for Option<T> {
     const TYPE: &'static TypeDesc = &TypeDesc::Option(T::TYPE);
+    const BOUNDED: bool = T::BOUNDED;
     #[inline(always)]
     fn encode(&self, enc: &mut Encoder<'_>) {
         match self {
@@ -506,6 +686,27 @@ impl<T: LogValue> LogValue for Option<T> {
             Some(v) => {
                 enc.write_u8(1);
                 v.encode(enc);
+            }
+        }
+    }
+    #[inline(always)]
+    fn encoded_len_bound(&self) -> usize {
+        match self {
+            None => 1,
+            Some(v) => v.encoded_len_bound().saturating_add(1),
+        }
+    }
+    #[inline(always)]
+    unsafe fn encode_prechecked(&self, enc: &mut Prechecked<'_>) {
+        // SAFETY (both writes): the caller guarantees room for the bound,
+        // the tag byte plus the value's own bound.
+        unsafe {
+            match self {
+                None => enc.write_u8(0),
+                Some(v) => {
+                    enc.write_u8(1);
+                    v.encode_prechecked(enc);
+                }
             }
         }
     }
@@ -778,6 +979,79 @@ mod tests {
         let mut enc = Encoder::new(&mut buf);
         u64::MAX.encode(&mut enc);
         assert!(enc.overflowed());
+    }
+
+    /// Writes `v` through [`LogValue::encode_prechecked`] into room of
+    /// exactly its bound, followed by a guard.
+    fn encode_prechecked<T: LogValue + ?Sized>(v: &T) -> Vec<u8> {
+        let bound = v.encoded_len_bound();
+        let mut buf = vec![0xEEu8; bound + 8];
+        let (room, guard) = buf.split_at_mut(bound);
+        let enc = Encoder::new(room);
+        // SAFETY: the room is the value's bound; `T::BOUNDED` is asserted
+        // by the callers.
+        let enc = unsafe {
+            let mut fast = Prechecked::new(enc);
+            v.encode_prechecked(&mut fast);
+            fast.into_inner()
+        };
+        assert!(!enc.overflowed());
+        let written = enc.written().to_vec();
+        assert!(guard.iter().all(|&b| b == 0xEE), "{} wrote past its bound", std::any::type_name::<T>());
+        written
+    }
+
+    fn prechecked_as_encode<T: LogValue + ?Sized>(v: &T) {
+        let name = std::any::type_name::<T>();
+        assert!(T::BOUNDED, "{name} is bounded");
+        assert_eq!(encode_prechecked(v), encode(v), "{name}");
+    }
+
+    /// A record of bounded values checks its room once: each value's bound
+    /// must hold what it writes at its largest, and the unchecked writes
+    /// must be the checked ones' bytes.
+    #[test]
+    fn prechecked_writes_are_encode_s_bytes_within_the_bound() {
+        for v in [0u64, 127, 128, u64::MAX] {
+            prechecked_as_encode(&v);
+            prechecked_as_encode(&(v as u16));
+            prechecked_as_encode(&(v as u32));
+            prechecked_as_encode(&(v as usize));
+            prechecked_as_encode(&(v as i64));
+            prechecked_as_encode(&(v as i16));
+            prechecked_as_encode(&(v as i32));
+            prechecked_as_encode(&(v as isize));
+            prechecked_as_encode(&(v as u8));
+            prechecked_as_encode(&(v as i8));
+        }
+        prechecked_as_encode(&i64::MIN);
+        prechecked_as_encode(&true);
+        prechecked_as_encode(&-1.5f32);
+        prechecked_as_encode(&f64::MAX);
+        for len in [0, 1, 7, 8, 16, 17, 200] {
+            let text = "x".repeat(len);
+            prechecked_as_encode(text.as_str());
+            prechecked_as_encode(&text);
+            prechecked_as_encode(&Cow::Borrowed(text.as_str()));
+            prechecked_as_encode(&Bytes(text.as_bytes()));
+            prechecked_as_encode(&&mut text.clone());
+            prechecked_as_encode(&Box::new(text.as_str()));
+            prechecked_as_encode(&Some(Arc::<str>::from(text.as_str())));
+        }
+        prechecked_as_encode(&None::<Rc<u64>>);
+        // Without a bound the record keeps its checked writes.
+        const {
+            assert!(!<Vec<u8>>::BOUNDED && !<char>::BOUNDED && !<FormattedStr>::BOUNDED && !<Option<Vec<u8>>>::BOUNDED);
+        }
+        let mut buf = [0u8; 2];
+        let enc = Encoder::new(&mut buf);
+        // SAFETY: the default `encode_prechecked` makes room checks itself.
+        let enc = unsafe {
+            let mut fast = Prechecked::new(enc);
+            vec![1u8, 2].encode_prechecked(&mut fast);
+            fast.into_inner()
+        };
+        assert!(enc.overflowed(), "the default writes through room checks");
     }
 
     /// Every string length around the short-copy widths, in every buffer

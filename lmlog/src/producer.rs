@@ -594,7 +594,13 @@ impl Producer {
                 return false;
             }
             match self.ring.make_room(&mut self.cursor) {
-                Ok(()) => return true,
+                Ok(()) => {
+                    // The writer has freed room since: a new fill of the
+                    // ring begins, and the writer is woken again when it
+                    // passes half (not only once this thread waits).
+                    self.woke_writer = false;
+                    return true;
+                }
                 Err(_) if self.ring.capacity() < STATE.ring_capacity() => {
                     self.grow();
                     return true;

@@ -15,8 +15,9 @@ use crate::framer::CompressionTally;
 /// it, more. The rest is the writer's margin for a burst or a slice of
 /// its core taken by another thread before producers would wait (and a
 /// ring three quarters full is not compressed at all: the framer's guard).
-/// Measured in `compare`'s saturated rows: 0.5 left 23 bytes an event,
-/// most records stored as encoded; 0.8 about 15–18 at the same rate.
+/// Measured in `compare`'s saturated rows on 2 shared cores: 0.5 left
+/// 21–23 bytes an event (most records stored as encoded), 0.8 16–20; 0.9
+/// and 1.0 compressed more (13–17) but slowed producers in some runs.
 pub(crate) const BUSY_TARGET: f64 = 0.8;
 
 /// What compressing a byte is taken to cost before the writer has measured

@@ -3,14 +3,17 @@
 //! The [`Framer`] turns what the writer hands it (a session header, call-site
 //! schemas, drained rings, loss counts) into a batch of frames for one sink
 //! write: it numbers the frames of each file, writes each schema and thread
-//! description before the first record that needs it, compresses records
-//! when asked, and owes the reader watermarks after records. It touches no
-//! global state and does no I/O, so it is tested in-process without `init`.
+//! description before the first record that needs it, compresses the share
+//! of records frames it is told to (and times that), and owes the reader
+//! watermarks after records. It touches no global state and does no I/O, so
+//! it is tested in-process without `init`.
 //!
 //! When the sink driver reports a batch lost, [`Framer::lost`] forgets the
 //! schemas and thread descriptions that batch carried, so they are written
 //! again before the next record that needs them: a failed write never makes
 //! later records undecodable.
+
+use std::time::Instant;
 
 use lmlog_format::frame::{
     compress_lz4, frame_header, preamble, RecordHeader, DROP_REPORT_ID, FLAG_LZ4, FRAME_HEADER_LEN,
@@ -44,15 +47,63 @@ pub(crate) enum Drained {
     /// The file has no room for the next chunk: write the batch, start a
     /// new file and call again.
     FileFull,
-    /// The batch holds [`WRITE_AT`] bytes: write it (so the ring's space
-    /// can be handed back) and call again.
+    /// The batch holds [`WRITE_AT`] bytes, or records drained from
+    /// [`WRITE_AT`] bytes of rings: write it (so the rings' space can be
+    /// handed back) and call again.
     BatchFull,
 }
 
 /// A batch this large is written before more records are framed, so that
 /// producers get their space back while the writer goes on (records stay
-/// in the ring until the sink has them).
+/// in the ring until the sink has them). Compressed records count at their
+/// size in the ring: a producer gets its space back in steps of this size
+/// however well its records compress.
 pub(crate) const WRITE_AT: usize = 128 << 10;
+
+/// What compressing records frames cost, since it was last taken
+/// ([`Framer::take_compression_tally`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct CompressionTally {
+    /// Bytes of records framed (records frames' raw payloads), compressed
+    /// or not.
+    pub records_bytes: u64,
+    /// Of those, the bytes handed to the compressor.
+    pub compressed_bytes: u64,
+    /// Time spent compressing them.
+    pub compress_seconds: f64,
+}
+
+/// Which records frames are compressed: a share of them, spread evenly over
+/// the chunks in the order they are framed (a share of 0.4 compresses two
+/// chunks in five), so a writer that can afford part of the work does part
+/// of it instead of all of it or none.
+#[derive(Debug, Default)]
+struct CompressedShare {
+    share: f64,
+    /// A ring more than three quarters full is not compressed: its
+    /// producer would soon wait for room.
+    spare_full_rings: bool,
+    /// Turns earned and not yet taken, below 1.
+    credit: f64,
+}
+
+impl CompressedShare {
+    /// Whether the next records frame, of `ring`, is compressed.
+    fn next_is_compressed(&mut self, ring: &Ring) -> bool {
+        // A producer this close to a full ring would soon wait for room:
+        // its chunks are stored as encoded until the writer catches up.
+        if self.spare_full_rings && ring.snapshot().tail - ring.released() > ring.capacity() / 4 * 3 {
+            return false;
+        }
+        self.credit += self.share;
+        if self.credit >= 1.0 {
+            self.credit -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -65,6 +116,8 @@ pub(crate) struct Framer {
     events: u64,
     /// Records (of call sites and drop reports) of the staging rings in `out`.
     records: u64,
+    /// Bytes of the staging rings whose records are in `out`.
+    drained_bytes: usize,
     /// Drops counted by the drop reports this framer made, in all.
     drops_reported: u64,
     /// The current file holds records frames (written or in `out`).
@@ -92,6 +145,9 @@ pub(crate) struct Framer {
     framed_records: bool,
     /// Drains that still write a watermark.
     watermarks_owed: u8,
+    /// The share of records frames to compress.
+    compressed_share: CompressedShare,
+    tally: CompressionTally,
 }
 
 impl Framer {
@@ -138,6 +194,22 @@ impl Framer {
         }
     }
 
+    /// Compresses `share` (from 0, none, to 1, every one) of the records
+    /// frames framed from now on; compressed only when that makes them
+    /// smaller. Drop reports are never compressed. With
+    /// `spare_full_rings`, the chunks of a ring more than three quarters
+    /// full are stored as encoded whatever the share, until the writer
+    /// has caught up with its producer.
+    pub(crate) fn compress_share(&mut self, share: f64, spare_full_rings: bool) {
+        self.compressed_share.share = share.clamp(0.0, 1.0);
+        self.compressed_share.spare_full_rings = spare_full_rings;
+    }
+
+    /// What compressing cost since the last call.
+    pub(crate) fn take_compression_tally(&mut self) -> CompressionTally {
+        std::mem::take(&mut self.tally)
+    }
+
     /// A metadata frame with `value`'s postcard encoding.
     pub(crate) fn meta<T: serde::Serialize>(&mut self, kind: FrameKind, value: &T) {
         let payload = to_payload(value);
@@ -145,8 +217,9 @@ impl Framer {
     }
 
     /// Records frames with everything `ring` holds up to `snapshot`, one
-    /// per chunk of about [`CHUNK`](crate::ring::CHUNK) bytes (compressed
-    /// when asked and when that makes it smaller), after a thread frame if
+    /// per chunk of about [`CHUNK`](crate::ring::CHUNK) bytes (the share
+    /// [`compress_share`](Self::compress_share) asks for compressed, when
+    /// that makes them smaller), after a thread frame if
     /// this file has none for the ring's thread yet; then a drop report if
     /// the ring's owner dropped events since the last one. Frees the
     /// drained bytes of the ring.
@@ -157,8 +230,8 @@ impl Framer {
     /// by at most one frame.
     // With `otel-metrics` the writer observes what it drains.
     #[cfg_attr(feature = "otel-metrics", allow(dead_code))]
-    pub(crate) fn records(&mut self, ring: &Ring, snapshot: Snapshot, compress: bool, room: Option<u64>) -> Drained {
-        self.records_observed(ring, snapshot, compress, room, |_| {})
+    pub(crate) fn records(&mut self, ring: &Ring, snapshot: Snapshot, room: Option<u64>) -> Drained {
+        self.records_observed(ring, snapshot, room, |_| {})
     }
 
     /// [`records`](Self::records), handing `observe` each stretch of whole
@@ -167,7 +240,6 @@ impl Framer {
         &mut self,
         ring: &Ring,
         snapshot: Snapshot,
-        compress: bool,
         room: Option<u64>,
         mut observe: impl FnMut(&[u8]),
     ) -> Drained {
@@ -185,7 +257,7 @@ impl Framer {
                 drained = Drained::FileFull;
                 break;
             }
-            if self.out.len() >= WRITE_AT {
+            if self.out.len().max(self.drained_bytes) >= WRITE_AT {
                 drained = Drained::BatchFull;
                 break;
             }
@@ -196,6 +268,8 @@ impl Framer {
             let records = records_between(head.records, end.records);
             self.events += records;
             self.records += records;
+            self.drained_bytes += len as usize;
+            let compress = self.compressed_share.next_is_compressed(ring);
             self.records_frame(compress, |out| {
                 header.encode(out);
                 ring.drain(end, |bytes| {
@@ -248,14 +322,20 @@ impl Framer {
     /// One records frame whose raw payload `fill` writes.
     fn records_frame(&mut self, compress: bool, fill: impl FnOnce(&mut Vec<u8>)) {
         if !compress {
+            let start = self.out.len();
             self.frame(FrameKind::Records, 0, fill);
+            self.tally.records_bytes += (self.out.len() - start - FRAME_HEADER_LEN) as u64;
             return;
         }
         let mut raw = std::mem::take(&mut self.raw);
         raw.clear();
         fill(&mut raw);
         let start = self.out.len();
+        let started = Instant::now();
         self.frame(FrameKind::Records, FLAG_LZ4, |out| compress_lz4(&raw, out));
+        self.tally.compress_seconds += started.elapsed().as_secs_f64();
+        self.tally.records_bytes += raw.len() as u64;
+        self.tally.compressed_bytes += raw.len() as u64;
         if self.out.len() - start - FRAME_HEADER_LEN >= raw.len() {
             // Not smaller: store it as encoded, under the same number.
             self.out.truncate(start);
@@ -322,6 +402,7 @@ impl Framer {
         self.frames = 0;
         self.events = 0;
         self.records = 0;
+        self.drained_bytes = 0;
     }
 
     /// Records of the staging rings in the batch (the producers' drop
@@ -426,7 +507,8 @@ mod tests {
         }
 
         fn drain_into(&self, framer: &mut Framer, compress: bool) {
-            assert_eq!(framer.records(&self.ring, self.ring.snapshot(), compress, None), Drained::All);
+            framer.compress_share(if compress { 1.0 } else { 0.0 }, false);
+            assert_eq!(framer.records(&self.ring, self.ring.snapshot(), None), Drained::All);
             self.ring.release();
         }
     }
@@ -501,6 +583,103 @@ mod tests {
         );
         assert_eq!(decode(&second).0[0]["fields"]["n"], 5);
         assert_eq!(decode(&file).0.len(), 5);
+    }
+
+    #[test]
+    fn a_share_of_the_records_frames_is_compressed_spread_evenly_and_timed() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        // About 50 bytes a record: 6,000 of them span ten chunks.
+        for n in 0..6000 {
+            producer.tick(n, u64::from(n) * 10);
+        }
+        framer.compress_share(0.4, true);
+        let snapshot = producer.ring.snapshot();
+        let mut file = Vec::new();
+        while framer.records(&producer.ring, snapshot, None) == Drained::BatchFull {
+            deliver(&mut framer, &mut file);
+        }
+        deliver(&mut framer, &mut file);
+        let flags: Vec<u8> =
+            frames(&file).into_iter().filter(|f| f.1 == FrameKind::Records).map(|(_, _, flags)| flags).collect();
+        assert_eq!(flags.len(), 10);
+        // Every fifth chunk's turn comes at the second and the fifth.
+        assert_eq!(flags, [0, 0, 1, 0, 1, 0, 0, 1, 0, 1].map(|compressed| compressed * FLAG_LZ4));
+        let tally = framer.take_compression_tally();
+        let records_bytes: usize = file.len() - PREAMBLE_LEN;
+        assert!(tally.records_bytes > 0 && (tally.records_bytes as usize) > records_bytes / 2);
+        assert!(
+            tally.compressed_bytes * 10 > tally.records_bytes * 3 && tally.compressed_bytes * 2 < tally.records_bytes
+        );
+        assert!(tally.compress_seconds > 0.0);
+        assert_eq!(framer.take_compression_tally(), CompressionTally::default(), "taken");
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        assert_eq!(lines.len(), 6000);
+        assert!(lines.iter().enumerate().all(|(i, l)| l["fields"]["n"] == i as u64));
+    }
+
+    #[test]
+    fn a_ring_three_quarters_full_is_stored_as_encoded_until_the_writer_catches_up() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        // About 50 bytes a record: 17,000 of them fill 80 % of the 1 MiB ring.
+        for n in 0..17_000 {
+            producer.tick(n, u64::from(n) * 10);
+        }
+        let snapshot = producer.ring.snapshot();
+        let mut file = Vec::new();
+        deliver(&mut framer, &mut file); // the file's start
+        let mut batches = Vec::new();
+        for spare_full_rings in [true, false] {
+            framer.compress_share(1.0, spare_full_rings);
+            let first = framer.records(&producer.ring, snapshot, None);
+            assert_eq!(first, Drained::BatchFull);
+            let start = file.len();
+            deliver(&mut framer, &mut file);
+            producer.ring.release();
+            batches.push(frames(&[preamble().as_slice(), &file[start..]].concat()));
+        }
+        // Spared: the first batch is stored as encoded. Without, or once the
+        // first batch was handed back (the ring below three quarters), it is
+        // compressed.
+        let flags = |frames: &[(u32, FrameKind, u8)]| -> Vec<u8> {
+            frames.iter().filter(|f| f.1 == FrameKind::Records).map(|f| f.2).collect()
+        };
+        assert!(flags(&batches[0]).iter().all(|&f| f == 0), "{:?}", flags(&batches[0]));
+        assert!(flags(&batches[1]).iter().all(|&f| f == FLAG_LZ4), "{:?}", flags(&batches[1]));
+        framer.compress_share(1.0, true);
+        while framer.records(&producer.ring, snapshot, None) == Drained::BatchFull {
+            deliver(&mut framer, &mut file);
+            producer.ring.release();
+        }
+        let start = file.len();
+        deliver(&mut framer, &mut file);
+        let last = frames(&[preamble().as_slice(), &file[start..]].concat());
+        assert!(flags(&last).iter().all(|&f| f == FLAG_LZ4), "{:?}", flags(&last));
+        let (lines, summary) = decode(&file);
+        assert!(summary.is_clean(), "{:?}", summary.diagnostics);
+        assert_eq!(lines.len(), 17_000);
+    }
+
+    #[test]
+    fn compressed_records_count_at_their_size_in_the_ring_toward_a_batch() {
+        let mut framer = Framer::new();
+        let mut producer = TestProducer::new(1, "main");
+        framer.start_file(&session(), &interned());
+        for n in 0..6000 {
+            producer.tick(n, u64::from(n) * 10);
+        }
+        framer.compress_share(1.0, true);
+        let snapshot = producer.ring.snapshot();
+        assert_eq!(framer.records(&producer.ring, snapshot, None), Drained::BatchFull);
+        // The batch is handed to the sink once it holds the records of
+        // WRITE_AT bytes of ring, though it takes far fewer bytes itself.
+        let drained = producer.ring.drained().tail - producer.ring.released();
+        assert!(drained >= WRITE_AT as u64 && drained < (WRITE_AT + 2 * crate::ring::CHUNK as usize) as u64);
+        assert!(framer.batch().bytes.len() < WRITE_AT / 2, "{}", framer.batch().bytes.len());
     }
 
     #[test]
@@ -631,12 +810,12 @@ mod tests {
         // 150 KB of records: the batch is written once it holds WRITE_AT
         // bytes, and the rest framed after.
         let snapshot = producer.ring.snapshot();
-        assert_eq!(framer.records(&producer.ring, snapshot, false, None), Drained::BatchFull);
+        assert_eq!(framer.records(&producer.ring, snapshot, None), Drained::BatchFull);
         let first = framer.batch().events;
         assert!(framer.batch().bytes.len() >= WRITE_AT && first < 3000);
         let mut file = Vec::new();
         deliver(&mut framer, &mut file);
-        assert_eq!(framer.records(&producer.ring, snapshot, false, None), Drained::All);
+        assert_eq!(framer.records(&producer.ring, snapshot, None), Drained::All);
         assert_eq!(first + framer.batch().events, 3000);
         deliver(&mut framer, &mut file);
         let mut rest = &file[PREAMBLE_LEN..];
@@ -670,8 +849,8 @@ mod tests {
         let mut file = Vec::new();
         // Two calls (the batch fills in between), as the writer makes them.
         for expected in [Drained::BatchFull, Drained::All] {
-            let drained = framer
-                .records_observed(&producer.ring, snapshot, false, None, |records| observed.push(records.to_vec()));
+            let drained =
+                framer.records_observed(&producer.ring, snapshot, None, |records| observed.push(records.to_vec()));
             assert_eq!(drained, expected);
             deliver(&mut framer, &mut file);
         }
@@ -703,13 +882,13 @@ mod tests {
         }
         let snapshot = producer.ring.snapshot();
         // A new file takes a first chunk whatever its room.
-        assert_eq!(framer.records(&producer.ring, snapshot, false, Some(10)), Drained::FileFull);
+        assert_eq!(framer.records(&producer.ring, snapshot, Some(10)), Drained::FileFull);
         let first = framer.batch().events;
         assert!(first > 0 && first < 3000, "{first}");
         let mut file = Vec::new();
         deliver(&mut framer, &mut file);
         framer.start_file(&session(), &interned());
-        assert_eq!(framer.records(&producer.ring, snapshot, false, None), Drained::All);
+        assert_eq!(framer.records(&producer.ring, snapshot, None), Drained::All);
         assert_eq!(first + framer.batch().events, 3000);
         deliver(&mut framer, &mut file);
         let (lines, summary) = decode(&file);

@@ -38,6 +38,7 @@ mod attributes;
 pub mod bridge;
 mod callsite;
 mod clock;
+mod compress_budget;
 mod config;
 #[cfg(feature = "config-file")]
 mod config_file;

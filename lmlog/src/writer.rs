@@ -16,6 +16,7 @@ use lmlog_format::{
 };
 
 use crate::clock::{unix_nanos, RateRefiner, Startup};
+use crate::compress_budget::{CompressBudget, DrainCost};
 use crate::config::Compression;
 use crate::driver::{Delivery, SinkDriver};
 use crate::framer::{Drained, Framer};
@@ -24,9 +25,6 @@ use crate::sampling::{AdaptiveTarget, SampledLedger};
 use crate::sink::Sink;
 use crate::state::{Command, RingSnapshot, STATE};
 
-/// Records frames are compressed only while the writer spends less than
-/// this share of its time draining (compression costs about 1.5 ns a byte).
-const COMPRESS_BELOW_BUSY: f64 = 0.5;
 /// How often a clock frame re-anchors ticks to wall time.
 const ANCHOR_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -67,12 +65,19 @@ pub(crate) struct Writer {
     framer: Framer,
     driver: SinkDriver,
     commands: flume::Receiver<Command>,
-    /// Smoothed share of wall time the writer spends draining: above
-    /// [`COMPRESS_BELOW_BUSY`] compression is skipped, so producers that
-    /// outrun the writer never wait for it.
+    /// Smoothed share of wall time the writer spends draining (for
+    /// `lmlog::stats`).
     busy: f64,
+    /// The share of records frames that [`Compression::Adaptive`]
+    /// compresses, from what each drain cost.
+    compress_budget: CompressBudget,
     /// When the previous drain started.
     last_drain: Instant,
+    /// A ring was more than half full when the previous drain ended: its
+    /// producer, which wakes the writer once each time its ring passes half
+    /// full, has done so already, and would next wait for room. The writer
+    /// drains again at once instead of sleeping.
+    behind: bool,
     /// The clock reading the previous drain took before snapshotting the
     /// rings: the next watermark.
     last_drain_ticks: Option<u64>,
@@ -130,7 +135,9 @@ impl Writer {
             driver: SinkDriver::new(sink, spill_capacity, STATE.sink_health()),
             commands,
             busy: 0.0,
+            compress_budget: CompressBudget::default(),
             last_drain: Instant::now(),
+            behind: false,
             last_drain_ticks: None,
             last_anchor: Instant::now(),
             rate,
@@ -167,7 +174,9 @@ impl Writer {
         loop {
             // Wake for the sink's next trial if it comes before the next drain.
             let interval = self.settings.flush_interval;
-            std::thread::park_timeout(self.driver.trial_in().map_or(interval, |trial| trial.min(interval)));
+            if !self.behind {
+                std::thread::park_timeout(self.driver.trial_in().map_or(interval, |trial| trial.min(interval)));
+            }
             #[cfg(unix)]
             let fatal_signal = crate::fatal::pending();
             self.drain();
@@ -263,12 +272,14 @@ impl Writer {
     fn drain(&mut self) {
         let started = Instant::now();
         self.drain_rings();
+        let spent = started.elapsed().as_secs_f64();
         let period = started.duration_since(self.last_drain).as_secs_f64();
         self.last_drain = started;
         if period > 0.0 {
-            let busy = (started.elapsed().as_secs_f64() / period).min(1.0);
-            self.busy = 0.7 * self.busy + 0.3 * busy;
+            self.busy = 0.7 * self.busy + 0.3 * (spent / period).min(1.0);
         }
+        let tally = self.framer.take_compression_tally();
+        self.compress_budget.observe(DrainCost { period_seconds: period, spent_seconds: spent, tally });
     }
 
     fn drain_rings(&mut self) {
@@ -308,20 +319,20 @@ impl Writer {
         if self.closing || self.rate.due() || self.last_anchor.elapsed() >= ANCHOR_INTERVAL {
             self.publish_clock();
         }
-        let compress = match self.settings.compression {
-            Compression::Off => false,
-            Compression::Adaptive => self.busy <= COMPRESS_BELOW_BUSY,
-            Compression::Always => true,
+        let (share, spare_full_rings) = match self.settings.compression {
+            Compression::Off => (0.0, false),
+            Compression::Adaptive => (self.compress_budget.share(), true),
+            Compression::Always => (1.0, false),
         };
+        self.framer.compress_share(share, spare_full_rings);
         let mut room = self.driver.room();
         for (i, RingSnapshot { ring, snapshot, .. }) in rings.iter().enumerate() {
             loop {
                 #[cfg(not(feature = "otel-metrics"))]
-                let drained = self.framer.records(ring, *snapshot, compress, room);
+                let drained = self.framer.records(ring, *snapshot, room);
                 #[cfg(feature = "otel-metrics")]
-                let drained = self
-                    .framer
-                    .records_observed(ring, *snapshot, compress, room, |records| self.metrics.observe(records));
+                let drained =
+                    self.framer.records_observed(ring, *snapshot, room, |records| self.metrics.observe(records));
                 match drained {
                     Drained::All => break,
                     Drained::FileFull => {
@@ -372,8 +383,10 @@ impl Writer {
         self.write_out();
         // Only now may producers reuse what was drained: until the sink has
         // it, a process death leaves it in the staging files.
+        self.behind = false;
         for RingSnapshot { ring, closed, .. } in &rings {
             ring.release();
+            self.behind |= ring.snapshot().tail - ring.released() > ring.capacity() / 2;
             if *closed {
                 self.retire(ring);
             }

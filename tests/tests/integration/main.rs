@@ -47,6 +47,7 @@ mod resource;
 mod rotation;
 mod round_trip;
 mod sampling;
+mod saturated_compression;
 mod sink_outage;
 mod summary;
 mod support;

@@ -44,6 +44,7 @@ mod reentrant;
 mod rotation;
 mod round_trip;
 mod sampling;
+mod saturated_compression;
 mod sink_outage;
 mod stats;
 mod summary;
@@ -63,7 +64,7 @@ const USAGE: &str = "usage: lmlog-scenario (append FILE RUN (append|truncate) | 
                      | many-sites FILE \
                      | oversized FILE (block|drop) (middle|last) \
                      | thread-churn FILE \
-                     | sampling FILE | stats FILE \
+                     | sampling FILE | saturated-compression FILE (adaptive|always|off) | stats FILE \
                      | flight FILE (error|no-error|threads|sampled) \
                      | process-sampling (levels|adaptive|sampler|trace) FILE)";
 
@@ -117,6 +118,9 @@ fn main() -> ExitCode {
         Some("oversized") if args.len() == 4 => oversized::run(&PathBuf::from(&args[1]), &args[2], &args[3]),
         Some("thread-churn") if args.len() == 2 => thread_churn::run(&PathBuf::from(&args[1])),
         Some("sampling") if args.len() == 2 => sampling::run(&PathBuf::from(&args[1])),
+        Some("saturated-compression") if args.len() == 3 => {
+            saturated_compression::run(&PathBuf::from(&args[1]), &args[2])
+        }
         Some("stats") if args.len() == 2 => stats::run(&PathBuf::from(&args[1])),
         Some("flight") if args.len() == 3 => flight::run(&PathBuf::from(&args[1]), &args[2]),
         Some("process-sampling") if args.len() == 3 => process_sampling::run(&args[1], &PathBuf::from(&args[2])),

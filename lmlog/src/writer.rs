@@ -279,6 +279,12 @@ impl Writer {
             self.busy = 0.7 * self.busy + 0.3 * (spent / period).min(1.0);
         }
         let tally = self.framer.take_compression_tally();
+        if tally.records_bytes == 0 {
+            // Behind only while draining makes progress: a drain that framed
+            // nothing (a sink that holds everything back) sleeps as usual
+            // rather than spin.
+            self.behind = false;
+        }
         self.compress_budget.observe(DrainCost { period_seconds: period, spent_seconds: spent, tally });
     }
 

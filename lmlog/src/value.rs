@@ -617,45 +617,10 @@ impl LogValue for Bytes<'_> {
     bounded_encode!(|v, enc| enc.write_len_prefixed(v.0), bound = len_prefixed_bound(v.0.len()));
 }
 
-impl<T: LogValue + ?Sized> LogValue for &T {
-    const TYPE: &'static TypeDesc = T::TYPE;
-    const BOUNDED: bool = T::BOUNDED;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        (**self).encode(enc)
-    }
-    #[inline(always)]
-    fn encoded_len_bound(&self) -> usize {
-        (**self).encoded_len_bound()
-    }
-    #[inline(always)]
-    unsafe fn encode_prechecked(&self, enc: &mut Prechecked<'_>) {
-        // SAFETY: the caller's guarantee, for the same value.
-        unsafe { (**self).encode_prechecked(enc) }
-    }
-}
-
-impl<T: LogValue + ?Sized> LogValue for &mut T {
-    const TYPE: &'static TypeDesc = T::TYPE;
-    const BOUNDED: bool = T::BOUNDED;
-    #[inline(always)]
-    fn encode(&self, enc: &mut Encoder<'_>) {
-        (**self).encode(enc)
-    }
-    #[inline(always)]
-    fn encoded_len_bound(&self) -> usize {
-        (**self).encoded_len_bound()
-    }
-    #[inline(always)]
-    unsafe fn encode_prechecked(&self, enc: &mut Prechecked<'_>) {
-        // SAFETY: the caller's guarantee, for the same value.
-        unsafe { (**self).encode_prechecked(enc) }
-    }
-}
-
+/// A reference or smart pointer logs as the value it points to.
 macro_rules! pointer {
-    ($($p:ident),*) => {$(
-        impl<T: LogValue + ?Sized> LogValue for $p<T> {
+    ($($p:ty),*) => {$(
+        impl<T: LogValue + ?Sized> LogValue for $p {
             const TYPE: &'static TypeDesc = T::TYPE;
             const BOUNDED: bool = T::BOUNDED;
             #[inline(always)]
@@ -674,7 +639,7 @@ macro_rules! pointer {
         }
     )*};
 }
-pointer!(Box, Rc, Arc);
+pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
 
 impl<T: LogValue> LogValue for Option<T> {
     const TYPE: &'static TypeDesc = &TypeDesc::Option(T::TYPE);

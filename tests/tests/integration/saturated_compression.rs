@@ -7,11 +7,11 @@
 
 use std::collections::HashMap;
 
-use lmlog_format::frame::{compress_lz4, decompress_lz4, FrameHeader, FLAG_LZ4, FRAME_HEADER_LEN, MAGIC, PREAMBLE_LEN};
+use lmlog_format::frame::{compress_lz4, decompress_lz4, FLAG_LZ4};
 use lmlog_format::FrameKind;
 use serde_json::Value;
 
-use crate::support::{decode_lines, scenario_output, TempDir};
+use crate::support::{decode_lines, frames_with_headers, scenario_output, TempDir};
 
 /// Threads flooding, events each, and the main thread's paced tail
 /// (`tests/src/bin/scenario/saturated_compression.rs`).
@@ -28,16 +28,8 @@ struct RecordsFrame {
 }
 
 fn records_frames(bytes: &[u8]) -> Vec<RecordsFrame> {
-    let mut rest = bytes;
     let mut out = Vec::new();
-    while !rest.is_empty() {
-        if rest.starts_with(&MAGIC) {
-            rest = &rest[PREAMBLE_LEN..];
-            continue;
-        }
-        let header = FrameHeader::parse(rest, lmlog_format::FORMAT_VERSION).expect("a frame");
-        let len = FRAME_HEADER_LEN + header.len as usize;
-        let payload = &rest[FRAME_HEADER_LEN..len];
+    for (header, payload) in frames_with_headers(bytes) {
         assert!(header.verify(payload), "every frame's CRC holds");
         if header.kind == FrameKind::Records as u8 {
             let compressed = header.flags == FLAG_LZ4;
@@ -53,7 +45,6 @@ fn records_frames(bytes: &[u8]) -> Vec<RecordsFrame> {
             let (thread_id, _) = lmlog_format::varint::read_u64(&raw).expect("a records header");
             out.push(RecordsFrame { thread_id, compressed, raw });
         }
-        rest = &rest[len..];
     }
     out
 }

@@ -83,6 +83,12 @@ pub fn frame_lengths(path: &Path) -> Vec<u64> {
 /// The kind and payload of every frame of a file's bytes, in order;
 /// preambles (one per run written to it) are skipped.
 pub fn frames(bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    frames_with_headers(bytes).into_iter().map(|(header, payload)| (header.kind, payload)).collect()
+}
+
+/// The header and payload of every frame of a file's bytes, in order;
+/// preambles (one per run written to it) are skipped.
+pub fn frames_with_headers(bytes: &[u8]) -> Vec<(lmlog_format::frame::FrameHeader, &[u8])> {
     use lmlog_format::frame::{FrameHeader, FRAME_HEADER_LEN, MAGIC, PREAMBLE_LEN};
     let mut rest = bytes;
     let mut frames = Vec::new();
@@ -93,7 +99,7 @@ pub fn frames(bytes: &[u8]) -> Vec<(u8, &[u8])> {
         }
         let header = FrameHeader::parse(rest, lmlog_format::FORMAT_VERSION).expect("a frame");
         let len = FRAME_HEADER_LEN + header.len as usize;
-        frames.push((header.kind, &rest[FRAME_HEADER_LEN..len]));
+        frames.push((header, &rest[FRAME_HEADER_LEN..len]));
         rest = &rest[len..];
     }
     frames

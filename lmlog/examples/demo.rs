@@ -1,6 +1,10 @@
 //! Emits events from four threads into `demo.lmlog`, then decodes the file
 //! to `demo.jsonl` with the lmlog-decode library and prints it.
 
+// What the macros generate (including the unchecked record writes of
+// bounded events) compiles in a crate that forbids `unsafe`.
+#![forbid(unsafe_code)]
+
 use lmlog::{lm_event, LogEvent};
 
 #[derive(LogEvent)]

@@ -170,22 +170,13 @@ impl<'a> Encoder<'a> {
 
     /// Writes an unsigned varint.
     #[inline(always)]
-    pub fn write_varint(&mut self, mut v: u64) {
+    pub fn write_varint(&mut self, v: u64) {
         if self.room() < varint::MAX_VARINT_U64 {
             return self.out_of_line(|enc| enc.with_varint_near_end(v));
         }
         // SAFETY: a varint of a u64 takes at most `MAX_VARINT_U64` bytes and that
         // many are left before `end`.
-        unsafe {
-            let mut p = self.pos;
-            while v >= 0x80 {
-                p.write(v as u8 | 0x80);
-                p = p.add(1);
-                v >>= 7;
-            }
-            p.write(v as u8);
-            self.pos = p.add(1);
-        }
+        self.pos = unsafe { put_varint(self.pos, v) };
     }
 
     /// A varint near the end of the room, byte by byte (see
@@ -304,19 +295,10 @@ impl<'a> Prechecked<'a> {
     /// # Safety
     /// [`varint::MAX_VARINT_U64`] bytes of room are left.
     #[inline(always)]
-    pub(crate) unsafe fn write_varint(&mut self, mut v: u64) {
+    pub(crate) unsafe fn write_varint(&mut self, v: u64) {
         // SAFETY: a varint of a u64 takes at most `MAX_VARINT_U64` bytes,
         // which the caller guarantees are left.
-        unsafe {
-            let mut p = self.0.pos;
-            while v >= 0x80 {
-                p.write(v as u8 | 0x80);
-                p = p.add(1);
-                v >>= 7;
-            }
-            p.write(v as u8);
-            self.0.pos = p.add(1);
-        }
+        self.0.pos = unsafe { put_varint(self.0.pos, v) };
     }
 
     /// Writes a signed integer as a zigzag varint.
@@ -397,6 +379,25 @@ macro_rules! bounded_encode {
             }
         }
     };
+}
+
+/// Writes `v` as a varint at `p`; returns the address after it.
+///
+/// # Safety
+/// [`varint::MAX_VARINT_U64`] bytes from `p` are writable.
+#[inline(always)]
+unsafe fn put_varint(mut p: *mut u8, mut v: u64) -> *mut u8 {
+    // SAFETY: at most `MAX_VARINT_U64` bytes are written, as the caller
+    // guarantees room for.
+    unsafe {
+        while v >= 0x80 {
+            p.write(v as u8 | 0x80);
+            p = p.add(1);
+            v >>= 7;
+        }
+        p.write(v as u8);
+        p.add(1)
+    }
 }
 
 /// Copies `len` bytes without a call into `memcpy` for the short strings

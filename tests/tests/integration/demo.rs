@@ -27,7 +27,7 @@ fn child_process_events_decode_exactly_once_in_thread_order() {
         if line["event_type"] == "cache_miss" {
             let worker = line["fields"]["worker"].as_u64().unwrap();
             assert_eq!(line["thread"]["name"], format!("worker-{worker}"));
-            assert_eq!(line["source"]["line"], 34);
+            assert_eq!(line["source"]["line"], 38);
             assert_eq!(line["source"]["function"], "demo::main");
             per_worker.entry(worker).or_default().push(line["fields"]["latency_us"].as_u64().unwrap());
         }

@@ -351,21 +351,16 @@ fn adaptive_flood<P: Peer>(scenario: &str, dir: &Path) -> Row {
         _ => started.elapsed().as_nanos() as u64,
     };
     drop(guard);
-    let lines = std::io::BufReader::new(File::open(text_output::<P>(dir, 1, false).path).expect("the decoded file"));
-    let (mut kept, mut converged, mut sampled_out) = (0u64, 0u64, 0u64);
-    for line in std::io::BufRead::lines(lines) {
-        let line: serde_json::Value = serde_json::from_str(&line.expect("a line")).expect("a JSON line");
-        match line["event_type"].as_str() {
-            Some("cache_miss") => {
-                kept += 1;
-                if line["fields"]["second"].as_u64().unwrap_or(0) >= CONVERGED_AFTER {
-                    converged += 1;
-                }
-            }
-            Some("lmlog.sampled_out") => sampled_out += line["fields"]["count"].as_u64().unwrap_or(0),
-            _ => {}
-        }
-    }
+    // Counted as the decoder writes each line: the flood's first second,
+    // kept whole before the first correction, decodes to gigabytes of JSON
+    // that need not reach the disk.
+    let mut count = FloodCount::default();
+    let mut decoder = lmlog_decode::Decoder::new(lmlog_decode::JsonLines::new(&mut count));
+    decoder.decode_from(File::open(dir.join(P::FILE)).expect("open the lmlog file")).expect("decode lmlog file");
+    let summary = decoder.finish().expect("decode lmlog file");
+    assert_eq!(summary.damage, 0, "the lmlog file is damaged: {:?}", summary.diagnostics);
+    assert!(count.pending.is_empty(), "every decoded line ends");
+    let FloodCount { kept, converged, sampled_out, .. } = count;
     let mut row = row::<P>(scenario);
     row.events = emitted;
     row.events_per_sec = Some(converged as f64 / (FLOOD_SECONDS - CONVERGED_AFTER) as f64);
@@ -374,6 +369,55 @@ fn adaptive_flood<P: Peer>(scenario: &str, dir: &Path) -> Row {
     row.bytes_per_event = Some(file_len(&dir.join(P::FILE)) as f64 / kept.max(1) as f64);
     row.dropped = Some(emitted.saturating_sub(kept + sampled_out));
     row
+}
+
+/// What [`adaptive_flood`] counts in the decoded JSON Lines, line by line
+/// as they are written.
+#[derive(Default)]
+struct FloodCount {
+    /// The end of a line not yet written whole.
+    pending: Vec<u8>,
+    /// Events of the flooded call site in the file.
+    kept: u64,
+    /// Of those, the ones logged once the target had converged.
+    converged: u64,
+    /// Events sampling turned away, as the file's counts say.
+    sampled_out: u64,
+}
+
+impl FloodCount {
+    fn line(&mut self, line: &[u8]) {
+        let line: serde_json::Value = serde_json::from_slice(line).expect("a JSON line");
+        match line["event_type"].as_str() {
+            Some("cache_miss") => {
+                self.kept += 1;
+                if line["fields"]["second"].as_u64().unwrap_or(0) >= CONVERGED_AFTER {
+                    self.converged += 1;
+                }
+            }
+            Some("lmlog.sampled_out") => self.sampled_out += line["fields"]["count"].as_u64().unwrap_or(0),
+            _ => {}
+        }
+    }
+}
+
+impl std::io::Write for FloodCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.extend_from_slice(buf);
+        let mut start = 0;
+        while let Some(end) = pending[start..].iter().position(|&b| b == b'\n') {
+            self.line(&pending[start..start + end]);
+            start += end + 1;
+        }
+        pending.drain(..start);
+        self.pending = pending;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// [`STARTUP`]: runs [`STARTUP_ONCE`] in [`STARTUP_PROCESSES`] fresh
